@@ -1,0 +1,39 @@
+"""cnnviz: compact, article-style diagrams of convolutional networks from YAML specs.
+
+The pipeline runs one way — spec → graph → shapes → render | diff — and each
+stage is importable on its own.  torch is imported only by the shape stage, on
+first use of :func:`build_model` or :func:`infer`.
+"""
+
+__version__ = "0.1.0"
+
+
+def load_spec(ref):
+    """Parse and validate a catalogue id or spec path (no torch)."""
+    from .spec import load_spec as _load
+
+    return _load(ref)
+
+
+def build_graph(ref):
+    """The hierarchical networkx graph of a catalogue id or spec path (no torch)."""
+    from .graph import build_graph as _build
+
+    return _build(load_spec(ref))
+
+
+def infer(ref):
+    """Shapes and parameter counts (imports torch)."""
+    from .shapes import infer as _infer
+
+    return _infer(ref)
+
+
+def build_model(ref):
+    """A trainable ``torch.nn.Module`` built from a spec (imports torch)."""
+    from .shapes import build_model as _build_model
+
+    return _build_model(ref)
+
+
+__all__ = ["__version__", "build_graph", "build_model", "infer", "load_spec"]

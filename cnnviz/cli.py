@@ -1,0 +1,99 @@
+"""The ``cnnviz`` command line.  Thin: each command imports its backend inside its body,
+so that ``cnnviz --help`` and a plain render never import torch."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .errors import SpecError
+
+ARCH = click.argument("arch", metavar="ARCH|FILE")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cnnviz")
+def cli():
+    """Compact diagrams of convolutional networks from YAML specs.
+
+    ARCH is a catalogue id (see 'cnnviz list'); FILE is a path to a spec of your own.
+    """
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
+def list_cmd(as_json):
+    """The catalogue: id, name, year and parameter count of every architecture.
+
+    The counts are the specs' declared figures, which the test-suite checks
+    against the torch shape pass; 'cnnviz validate ID' recomputes one."""
+    from .registry import entries
+
+    items = entries()
+    if as_json:
+        import json
+
+        click.echo(json.dumps(items, indent=2))
+        return
+    wid = max(len(e["id"]) for e in items)
+    wname = max(len(e["name"]) for e in items)
+    for e in items:
+        params = f"{e['params']:,}" if e["params"] is not None else "?"
+        click.echo(f"{e['id']:<{wid}}  {e['name']:<{wname}}  {e['year'] or '':<4}  {params:>12}")
+
+
+@cli.command()
+@click.argument("archs", metavar="ARCH|FILE...", nargs=-1, required=True)
+def validate(archs):
+    """Check specs: syntax, shapes and declared expectations.
+
+    Prints one OK line per spec, or every problem as path:line:col: message."""
+    from .graph import build_graph
+    from .shapes import infer
+    from .spec import load_spec
+    from .summary import shape_text
+
+    failed = False
+    for ref in archs:
+        try:
+            g = build_graph(load_spec(ref))
+            r = infer(g)
+        except SpecError as exc:
+            exc.show()
+            failed = True
+            continue
+        aux = f" (+{r.aux:,} aux)" if r.aux else ""
+        click.echo(f"OK {g.graph['path']}: {g.graph['name']}, {r.total:,} params{aux}, output {shape_text(r.shapes[g.graph['output']])}")
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@ARCH
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: name, input, output, params, params_aux, layers.")
+@click.option("--depth", type=click.IntRange(0, 64), default=2, show_default=True, help="Levels of nesting to show in the table.")
+def summary(arch, as_json, depth):
+    """A layer-by-layer table: path, type, output shape, parameters."""
+    from .graph import build_graph
+    from .shapes import infer
+    from .spec import load_spec
+    from .summary import as_json as to_json
+    from .summary import table
+
+    g = build_graph(load_spec(arch))
+    r = infer(g)
+    click.echo(to_json(g, r) if as_json else table(g, r, depth))
+
+
+@cli.command()
+def schema():
+    """Print the JSON Schema of the spec format (for editor completion and checks)."""
+    from .spec.schema import shipped_schema_text
+
+    click.echo(shipped_schema_text(), nl=False)
+
+
+def main(argv=None):
+    cli.main(args=argv, prog_name="cnnviz")

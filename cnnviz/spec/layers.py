@@ -1,0 +1,248 @@
+"""The layer vocabulary: every layer type a spec may use, with its fields.
+
+This table is the single source of truth for the spec parser, the JSON Schema
+(``cnnviz schema``), the shape pass and the renderer's colours and labels.
+Adding a layer type means adding one entry here and one builder in
+``cnnviz/shapes.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+REQUIRED = object()
+MAX_CHANNELS = 1 << 16
+MAX_KERNEL = 1 << 12
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax")
+
+
+class BadValue(ValueError):
+    """A field value that does not fit; the message is shown to the user."""
+
+
+def _int(lo: int, hi: int) -> Callable[[Any], int]:
+    def conv(v):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise BadValue(f"expected a whole number, got {v!r}")
+        if not lo <= v <= hi:
+            raise BadValue(f"{v} is out of range ({lo} to {hi})")
+        return v
+
+    conv.schema = {"type": "integer", "minimum": lo, "maximum": hi}
+    return conv
+
+
+def _float(lo: float, hi: float) -> Callable[[Any], float]:
+    def conv(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise BadValue(f"expected a number, got {v!r}")
+        if not lo <= v <= hi:
+            raise BadValue(f"{v} is out of range ({lo} to {hi})")
+        return float(v)
+
+    conv.schema = {"type": "number", "minimum": lo, "maximum": hi}
+    return conv
+
+
+def _bool(v):
+    if not isinstance(v, bool):
+        raise BadValue(f"expected true or false, got {v!r}")
+    return v
+
+
+_bool.schema = {"type": "boolean"}
+
+_PAIR = re.compile(r"^(\d+)[x×](\d+)$")
+
+
+def _pair(lo: int, hi: int) -> Callable[[Any], tuple[int, int]]:
+    """A size written 3, '3x3', '1x7' or [1, 7]; kept as (height, width)."""
+    one = _int(lo, hi)
+
+    def conv(v):
+        if isinstance(v, str):
+            m = _PAIR.match(v.strip())
+            if not m:
+                raise BadValue(f"expected a size like 3 or 3x3 or 1x7, got {v!r}")
+            v = [int(m.group(1)), int(m.group(2))]
+        if isinstance(v, list):
+            if len(v) != 2:
+                raise BadValue(f"expected [height, width], got {len(v)} numbers")
+            return (one(v[0]), one(v[1]))
+        n = one(v)
+        return (n, n)
+
+    conv.schema = {
+        "oneOf": [
+            {"type": "integer", "minimum": lo},
+            {"type": "string", "pattern": r"^\d+[x×]\d+$"},
+            {"type": "array", "items": {"type": "integer", "minimum": lo}, "minItems": 2, "maxItems": 2},
+        ]
+    }
+    return conv
+
+
+def _padding(v):
+    """'same' (half the kernel on each side, any stride), 'valid' (none), n or [h, w]."""
+    if v in ("same", "valid"):
+        return v
+    return _pair(0, MAX_KERNEL)(v)
+
+
+_padding.schema = {"oneOf": [{"enum": ["same", "valid"]}, _pair(0, MAX_KERNEL).schema]}
+
+
+def _zeropad(v):
+    """n, [h, w] or [top, bottom, left, right]; kept as (top, bottom, left, right)."""
+    if isinstance(v, list) and len(v) == 4:
+        one = _int(0, MAX_KERNEL)
+        return tuple(one(x) for x in v)
+    h, w = _pair(0, MAX_KERNEL)(v)
+    return (h, h, w, w)
+
+
+_zeropad.schema = {
+    "oneOf": [_pair(0, MAX_KERNEL).schema, {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4}]
+}
+
+
+def _act(v):
+    if v is None or v == "none":
+        return "none"
+    if v not in ACTIVATIONS:
+        raise BadValue(f"unknown activation {v!r} (choose from none, {', '.join(ACTIVATIONS)})")
+    return v
+
+
+_act.schema = {"enum": ["none", *ACTIVATIONS]}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    convert: Callable[[Any], Any]
+    default: Any = REQUIRED
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class LayerType:
+    name: str
+    doc: str
+    fields: tuple[Field, ...] = ()
+    positional: tuple[str, ...] = ()  # field names filled by bare values in the short form, in order
+    flags: dict = field(default_factory=dict)  # bare word -> (field, value)
+    category: str = ""  # colour family in the pictures
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+_CHANNELS = _int(1, MAX_CHANNELS)
+_KERNEL = _pair(1, MAX_KERNEL)
+_STRIDE = _pair(1, MAX_KERNEL)
+_ACT_FLAGS = {a: ("act", a) for a in ("relu", "tanh", "sigmoid")}
+_PAD_FLAGS = {"same": ("padding", "same"), "valid": ("padding", "valid")}
+_CONV_FLAGS = {**_PAD_FLAGS, **_ACT_FLAGS, "bn": ("bn", True), "nobias": ("bias", False)}
+
+
+def _conv_fields(*, bias: bool, groups: bool) -> tuple[Field, ...]:
+    out = [
+        Field("filters", _CHANNELS, doc="output channels"),
+        Field("kernel", _KERNEL, doc="kernel size: 3, 3x3 or 1x7"),
+        Field("stride", _STRIDE, (1, 1), "stride, also written /2"),
+        Field("padding", _padding, "same", "same (kernel//2 each side), valid, n or [h, w]"),
+        Field("dilation", _pair(1, 64), (1, 1), "dilation"),
+    ]
+    if groups:
+        out.append(Field("groups", _int(1, MAX_CHANNELS), 1, "grouped convolution"))
+    out += [
+        Field("bias", _bool, bias, "learnable bias"),
+        Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
+        Field("eps", _float(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
+        Field("act", _act, "none", "activation after conv (and bn): none, relu, tanh, sigmoid"),
+    ]
+    return tuple(out)
+
+
+def _pool(kind: str) -> LayerType:
+    return LayerType(
+        kind,
+        f"{'max' if kind == 'maxpool' else 'average'} pooling",
+        (
+            Field("kernel", _KERNEL, doc="window size"),
+            Field("stride", _STRIDE, None, "stride (default: the window size)"),
+            Field("padding", _padding, "valid", "valid (default), same, n or [h, w]"),
+            Field("ceil", _bool, False, "round the output size up (Caffe style)"),
+            *([Field("count_pad", _bool, True, "count padded zeros in the average")] if kind == "avgpool" else []),
+        ),
+        positional=("kernel",),
+        flags={**_PAD_FLAGS, "ceil": ("ceil", True)},
+        category="pool",
+    )
+
+
+LAYERS: dict[str, LayerType] = {
+    t.name: t
+    for t in [
+        LayerType("conv", "2-D convolution", _conv_fields(bias=True, groups=True), ("filters", "kernel"), _CONV_FLAGS, "conv"),
+        LayerType(
+            "sepconv",
+            "depthwise-separable convolution: depthwise kxk, then pointwise 1x1",
+            _conv_fields(bias=False, groups=False),
+            ("filters", "kernel"),
+            _CONV_FLAGS,
+            "sepconv",
+        ),
+        LayerType("bn", "batch normalisation", (Field("eps", _float(0.0, 1.0), 1e-5, "epsilon"),), category="norm"),
+        LayerType("relu", "ReLU activation", category="act"),
+        LayerType("tanh", "tanh activation", category="act"),
+        LayerType("sigmoid", "sigmoid activation", category="act"),
+        LayerType("softmax", "softmax over channels", category="softmax"),
+        _pool("maxpool"),
+        _pool("avgpool"),
+        LayerType("gap", "global average pooling to a vector", category="pool"),
+        LayerType(
+            "lrn",
+            "local response normalisation",
+            (
+                Field("size", _int(1, 64), 5, "neighbouring channels"),
+                Field("alpha", _float(0.0, 10.0), 1e-4),
+                Field("beta", _float(0.0, 10.0), 0.75),
+                Field("k", _float(0.0, 100.0), 1.0),
+            ),
+            ("size",),
+            category="norm",
+        ),
+        LayerType("dropout", "dropout", (Field("p", _float(0.0, 1.0), 0.5, "drop probability"),), ("p",), category="dropout"),
+        LayerType("flatten", "flatten to a vector", category="flatten"),
+        LayerType(
+            "dense",
+            "fully connected layer",
+            (
+                Field("units", _CHANNELS, doc="output features"),
+                Field("bias", _bool, True, "learnable bias"),
+                Field("act", _act, "none", "activation after the layer"),
+            ),
+            ("units",),
+            {**_ACT_FLAGS, "nobias": ("bias", False), "softmax": ("act", "softmax")},
+            "dense",
+        ),
+        LayerType(
+            "zeropad",
+            "zero padding",
+            (Field("padding", _zeropad, doc="n, [h, w] or [top, bottom, left, right]"),),
+            ("padding",),
+            category="pad",
+        ),
+        LayerType("scale", "multiply by a constant (residual scaling)", (Field("factor", _float(-1e6, 1e6)),), ("factor",), category="scale"),
+        LayerType("identity", "pass the input through", category="identity"),
+    ]
+}
+
+# Short-form tokens that are not field values.
+STRIDE_TOKEN = re.compile(r"^/(\d+)$")
+REPEAT_TOKEN = re.compile(r"^[x×*](\d+)$")
+NAME_TOKEN = re.compile(r"^@([A-Za-z_][\w.-]*)$")

@@ -1,0 +1,88 @@
+"""The validated spec: a tree of layers, module calls, branches, towers and aux heads.
+
+Everything here is already checked and concrete: module arguments are bound,
+``$`` references substituted, defaults applied.  Repeats are kept as counts (not
+unrolled) so that later stages can show "×N".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .loader import Loc
+
+
+@dataclass
+class Layer:
+    type: str
+    params: dict
+    name: str
+    loc: Loc
+    repeat: int = 1
+
+
+@dataclass
+class Branches:
+    """Parallel branches fed the same input, merged by 'concat' or 'add'.
+    An empty branch is the identity (a shortcut)."""
+
+    merge: str
+    branches: list[list["Item"]]
+    name: str
+    loc: Loc
+    repeat: int = 1
+
+
+@dataclass
+class Towers:
+    """``count`` identical towers, concatenated.  ``split`` feeds each tower
+    its own slice of the input channels (AlexNet's two GPUs); otherwise every
+    tower sees the whole input (ResNeXt)."""
+
+    count: int
+    split: bool
+    body: list["Item"]
+    name: str
+    loc: Loc
+    repeat: int = 1
+
+
+@dataclass
+class Call:
+    """An instance of a user-defined module."""
+
+    module: str
+    label: str
+    args: dict
+    body: list["Item"]
+    name: str
+    loc: Loc
+    repeat: int = 1
+
+
+@dataclass
+class Aux:
+    """An auxiliary classifier hanging off the current point of the main line."""
+
+    body: list["Item"]
+    name: str
+    loc: Loc
+    repeat: int = 1
+
+
+Item = Union[Layer, Branches, Towers, Call, Aux]
+
+
+@dataclass
+class Spec:
+    id: str
+    path: str
+    name: str
+    input: tuple[int, ...]
+    body: list[Item]
+    meta: dict = field(default_factory=dict)  # year, paper, reference, article_params, novel, aliases
+    expect: dict = field(default_factory=dict)  # params, params_aux, output, shapes: {name: shape}
+    expect_locs: dict = field(default_factory=dict)  # same keys -> Loc, to point errors at the promise
+    modules: dict = field(default_factory=dict)  # module name -> {"label", "doc", "loc"}
+    loc: Loc = ("", 0, 0)

@@ -1,0 +1,277 @@
+"""A spec file (or catalogue id) → a validated :class:`Spec`, or every problem at once."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ..errors import Collector, Problem, SpecError
+from . import catalogue
+from .expr import ExprError, substitute
+from .items import STRUCTURAL, Expander, _TooBig, suggest
+from .layers import LAYERS, BadValue
+from .loader import LocDict, LocList, load_text, read_text
+from .model import Spec
+
+TOP_KEYS = {
+    "name": "display name, as the paper writes it",
+    "aliases": "other ids that find this spec",
+    "year": "year of publication",
+    "paper": "title, authors, venue, url",
+    "reference": "the implementation whose numbers the spec follows",
+    "article_params": "the parameter count as the article rounds it, e.g. 26M",
+    "novel": "what's novel, in a sentence or two",
+    "notes": "free text",
+    "input": "input shape [C, H, W]",
+    "extends": "a catalogue id or path whose spec this one starts from",
+    "vars": "named values usable as $name anywhere",
+    "defaults": "default settings per layer type, e.g. conv: {bn: true, act: relu}",
+    "modules": "reusable blocks: name -> {label, args, layers}",
+    "layers": "the network, in order",
+    "expect": "declared facts checked by validation: params, params_aux, output, shapes",
+}
+NOT_INHERITED = ("aliases", "article_params")
+PAPER_KEYS = ("title", "authors", "venue", "url")
+MODULE_KEYS = ("label", "args", "layers", "doc")
+EXPECT_KEYS = ("params", "params_aux", "output", "shapes")
+IDENT = re.compile(r"^[A-Za-z_]\w*$")
+MAX_DIM = 1 << 14
+
+
+def load_spec(ref: str | os.PathLike) -> Spec:
+    """Load a catalogue id (``resnet50``) or a path to a YAML spec."""
+    path = catalogue.resolve(ref)
+    doc = _load_doc(path, ())
+    return _build(doc, path)
+
+
+def show_path(path: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(Path.cwd().resolve())
+        return str(rel)
+    except ValueError:
+        return str(path)
+
+
+def _load_doc(path: Path, chain: tuple) -> LocDict:
+    shown = show_path(path)
+    doc = load_text(read_text(path), shown)
+    if not isinstance(doc, LocDict):
+        raise SpecError(Problem(shown, 1, 1, "a spec is a mapping (name:, input:, layers:, ...)"))
+    if "extends" not in doc:
+        return doc
+    base_ref = doc["extends"]
+    loc = doc.loc_of("extends")
+    if not isinstance(base_ref, str):
+        raise SpecError(Problem(*loc, "extends: expected a catalogue id or a path"))
+    try:
+        base_path = catalogue.resolve(base_ref, relative_to=path.parent)
+    except SpecError as exc:
+        raise SpecError(Problem(*loc, f"extends: {exc.problems[0].message}")) from None
+    key = base_path.resolve()
+    if key in chain or key == path.resolve():
+        raise SpecError(Problem(*loc, f"extends: '{base_ref}' extends this spec again (a cycle)"))
+    base = _load_doc(base_path, (*chain, path.resolve()))
+    for k in NOT_INHERITED:
+        base.pop(k, None)
+    base.pop("extends", None)
+    return _merge(base, doc)
+
+
+def _merge(base: LocDict, over: LocDict) -> LocDict:
+    out = LocDict(base)
+    out.loc, out.locs, out.keylocs = over.loc, dict(base.locs), dict(base.keylocs)
+    for key, value in over.items():
+        if isinstance(value, LocDict) and isinstance(base.get(key), LocDict):
+            value = _merge(base[key], value)
+        out[key] = value
+        out.locs[key], out.keylocs[key] = over.loc_of(key), over.key_loc(key)
+    return out
+
+
+def _build(doc: LocDict, path: Path) -> Spec:
+    coll = Collector(show_path(path))
+    for key in doc:
+        if key not in TOP_KEYS:
+            coll.add(doc.key_loc(key), f"unknown key '{key}'{suggest(key, TOP_KEYS)}")
+    for key in ("name", "input", "layers"):
+        if key not in doc:
+            coll.add(doc.loc, f"missing '{key}' ({TOP_KEYS[key]})")
+
+    meta = _meta(doc, coll)
+    shape = _shape(doc.get("input"), doc.loc_of("input"), coll, "input") if "input" in doc else None
+    variables = _vars(doc, coll)
+    defaults = _defaults(doc, coll, variables)
+    modules = _modules(doc, coll)
+    expect, expect_locs = _expect(doc, coll)
+
+    expander = Expander(coll, modules, defaults, variables)
+    body = []
+    if "layers" in doc:
+        try:
+            body = expander.items(doc["layers"], doc.loc_of("layers"), variables)
+        except _TooBig:
+            pass
+    coll.raise_if_any()
+    return Spec(
+        id=path.stem,
+        path=coll.path,
+        name=doc["name"],
+        input=shape,
+        body=body,
+        meta=meta,
+        expect=expect,
+        expect_locs=expect_locs,
+        modules={k: {"label": v.get("label", k), "doc": v.get("doc", ""), "loc": v.loc} for k, v in modules.items()},
+        loc=doc.loc,
+    )
+
+
+def _meta(doc: LocDict, coll: Collector) -> dict:
+    meta = {}
+    for key, kind in (("name", str), ("reference", str), ("novel", str), ("notes", str), ("year", int)):
+        if key in doc:
+            if isinstance(doc[key], kind) and not isinstance(doc[key], bool):
+                meta[key] = doc[key]
+            else:
+                coll.add(doc.loc_of(key), f"{key}: expected {'a year' if kind is int else 'text'}, got {doc[key]!r}")
+    if "article_params" in doc:
+        meta["article_params"] = str(doc["article_params"])
+    aliases = doc.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and IDENT.match(a) for a in aliases):
+        coll.add(doc.loc_of("aliases"), "aliases: expected a list of ids (letters, digits, _)")
+    else:
+        meta["aliases"] = list(aliases)
+    paper = doc.get("paper")
+    if paper is not None:
+        if not isinstance(paper, LocDict):
+            coll.add(doc.loc_of("paper"), "paper: expected a mapping with title, authors, venue, url")
+        else:
+            for key in paper:
+                if key not in PAPER_KEYS:
+                    coll.add(paper.key_loc(key), f"paper: unknown key '{key}'{suggest(key, PAPER_KEYS)}")
+            authors = paper.get("authors", [])
+            if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+                coll.add(paper.loc_of("authors"), "paper: authors: expected a list of names")
+            meta["paper"] = {k: (list(v) if isinstance(v, list) else v) for k, v in paper.items()}
+    return meta
+
+
+def _shape(value, loc, coll: Collector, what: str):
+    if (
+        not isinstance(value, list)
+        or len(value) not in (1, 3)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_DIM * 4 for v in value)
+        or (len(value) == 3 and max(value[1:]) > MAX_DIM)
+    ):
+        coll.add(loc, f"{what}: expected [channels, height, width] or [features] of positive sizes (height and width at most {MAX_DIM}), got {value!r}")
+        return None
+    return tuple(value)
+
+
+def _vars(doc: LocDict, coll: Collector) -> dict:
+    raw = doc.get("vars", {})
+    if not isinstance(raw, dict):
+        coll.add(doc.loc_of("vars"), "vars: expected a mapping of names to values")
+        return {}
+    for key in raw:
+        if not IDENT.match(key):
+            coll.add(raw.key_loc(key), f"vars: '{key}' is not a valid name (letters, digits, _)")
+    return {k: v for k, v in raw.items() if IDENT.match(k)}
+
+
+def _defaults(doc: LocDict, coll: Collector, variables: dict) -> dict:
+    raw = doc.get("defaults", {})
+    if not isinstance(raw, dict):
+        coll.add(doc.loc_of("defaults"), "defaults: expected a mapping of layer type to settings")
+        return {}
+    out = {}
+    for type_name, settings in raw.items():
+        lt = LAYERS.get(type_name)
+        if lt is None:
+            coll.add(raw.key_loc(type_name), f"defaults: unknown layer type '{type_name}'{suggest(type_name, LAYERS)}")
+            continue
+        if not isinstance(settings, LocDict):
+            coll.add(raw.loc_of(type_name), f"defaults: {type_name}: expected a mapping of settings")
+            continue
+        out[type_name] = {}
+        for key, value in settings.items():
+            f = lt.field(key)
+            if f is None:
+                coll.add(settings.key_loc(key), f"defaults: {type_name}: unknown setting '{key}'{suggest(key, [x.name for x in lt.fields])}")
+                continue
+            try:
+                f.convert(substitute(value, variables))
+                out[type_name][key] = substitute(value, variables)
+            except (BadValue, ExprError) as exc:
+                coll.add(settings.loc_of(key), f"defaults: {type_name}: {key}: {exc}")
+    return out
+
+
+def _modules(doc: LocDict, coll: Collector) -> dict:
+    raw = doc.get("modules", {})
+    if not isinstance(raw, LocDict):
+        coll.add(doc.loc_of("modules"), "modules: expected a mapping of module name to definition")
+        return {}
+    out = {}
+    for name, mdef in raw.items():
+        loc = raw.key_loc(name)
+        if not IDENT.match(name):
+            coll.add(loc, f"modules: '{name}' is not a valid module name (letters, digits, _)")
+            continue
+        if name in LAYERS or name in STRUCTURAL:
+            coll.add(loc, f"modules: '{name}' is a built-in layer type; choose another name")
+            continue
+        if not isinstance(mdef, LocDict):
+            coll.add(raw.loc_of(name), f"modules: {name}: expected a mapping with label, args, layers")
+            continue
+        for key in mdef:
+            if key not in MODULE_KEYS:
+                coll.add(mdef.key_loc(key), f"modules: {name}: unknown key '{key}'{suggest(key, MODULE_KEYS)}")
+        if "layers" not in mdef:
+            coll.add(mdef.loc, f"modules: {name}: missing 'layers'")
+            continue
+        args = mdef.get("args", {})
+        if isinstance(args, LocList):
+            args = {a: None for a in args if isinstance(a, str)} if all(isinstance(a, str) for a in args) else None
+        elif args is None:
+            args = {}
+        if not isinstance(args, dict) or not all(IDENT.match(a) for a in args):
+            coll.add(mdef.loc_of("args"), f"modules: {name}: args: expected a list of names or a mapping of name to default (null: required)")
+            continue
+        fixed = LocDict(mdef)
+        fixed.loc, fixed.locs, fixed.keylocs = mdef.loc, mdef.locs, mdef.keylocs
+        fixed["args"] = dict(args)
+        out[name] = fixed
+    return out
+
+
+def _expect(doc: LocDict, coll: Collector) -> tuple[dict, dict]:
+    raw = doc.get("expect", {})
+    if not isinstance(raw, LocDict):
+        coll.add(doc.loc_of("expect"), "expect: expected a mapping (params, params_aux, output, shapes)")
+        return {}, {}
+    out, locs = {}, {}
+    for key, value in raw.items():
+        loc = raw.loc_of(key)
+        if key not in EXPECT_KEYS:
+            coll.add(raw.key_loc(key), f"expect: unknown key '{key}'{suggest(key, EXPECT_KEYS)}")
+        elif key in ("params", "params_aux"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                coll.add(loc, f"expect: {key}: expected a whole number, got {value!r}")
+            else:
+                out[key], locs[key] = value, loc
+        elif key == "output":
+            shape = _shape(value, loc, coll, "expect: output")
+            if shape:
+                out[key], locs[key] = shape, loc
+        elif not isinstance(value, LocDict):
+            coll.add(loc, "expect: shapes: expected a mapping of layer name to shape")
+        else:
+            out["shapes"], locs["shapes"] = {}, {}
+            for name, shp in value.items():
+                shape = _shape(shp, value.loc_of(name), coll, f"expect: shapes: {name}")
+                if shape:
+                    out["shapes"][name], locs["shapes"][name] = shape, value.loc_of(name)
+    return out, locs
