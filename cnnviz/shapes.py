@@ -26,6 +26,7 @@ with warnings.catch_warnings():  # torch warns when NumPy is absent; we never ne
 
 from .errors import Collector, SpecError
 from .graph import INPUT
+from .summary import layer_type
 
 SHAPE_PRESERVING = {"bn", "relu", "tanh", "sigmoid", "softmax", "dropout", "identity", "scale", "lrn"}
 
@@ -175,18 +176,6 @@ def _towers_of(g: nx.DiGraph, d: dict):
     return None
 
 
-def _describe(d: dict) -> str:
-    p = d["params"]
-    bits = [d["type"]]
-    if "filters" in p:
-        bits.append(str(p["filters"]))
-    if "kernel" in p:
-        bits.append("x".join(map(str, p["kernel"])))
-    if p.get("stride", (1, 1)) != (1, 1):
-        bits.append("/" + "x".join(map(str, sorted(set(p["stride"])))))
-    return " ".join(bits)
-
-
 def _show(shape) -> str:
     return "x".join(map(str, shape))
 
@@ -227,7 +216,7 @@ def _construct(g: nx.DiGraph, coll: Collector):
                 continue
         problem = _precheck(d, shape)
         if problem:
-            coll.add(where, f"{node}: {_describe(d)}: {problem}")
+            coll.add(where, f"{node}: {layer_type(d)}: {problem}")
             shapes[node] = None
             continue
         with torch.device("meta"):
@@ -246,7 +235,7 @@ def _construct(g: nx.DiGraph, coll: Collector):
                     out = module(torch.empty((1, *shape), device="meta"))
                 shapes[node] = tuple(out.shape[1:])
             except RuntimeError as exc:
-                coll.add(where, f"{node}: {_describe(d)}: {str(exc).splitlines()[0]}")
+                coll.add(where, f"{node}: {layer_type(d)}: {str(exc).splitlines()[0]}")
                 shapes[node] = None
     return shapes, params, modules
 

@@ -203,13 +203,13 @@ class Expander:
         elif args is not None:
             self.coll.add(loc, f"{lt.name}: expected its settings as text or a mapping, got {args!r}")
             return None
-        params = self.fill(lt, given, loc, args.loc_of if isinstance(args, LocDict) else None)
+        params = self.fill(lt, given, loc, args if isinstance(args, LocDict) else None)
         if params is None or not ok:
             return None
         self.weight += 1
         return Layer(lt.name, params, "", loc)
 
-    def fill(self, lt: LayerType, given: dict, loc: Loc, loc_of=None) -> dict | None:
+    def fill(self, lt: LayerType, given: dict, loc: Loc, where: LocDict | None = None) -> dict | None:
         """Check ``given`` against the layer type; apply spec defaults and field defaults."""
         params, ok = {}, True
         merged = {**self.defaults.get(lt.name, {}), **given}
@@ -217,14 +217,14 @@ class Expander:
             if lt.field(key) is None:
                 fields = [f.name for f in lt.fields]
                 have = f" ({lt.name} has: {', '.join(fields)})" if fields and not suggest(key, fields) else ""
-                self.coll.add(loc_of(key) if loc_of else loc, f"{lt.name}: unknown setting '{key}'{suggest(key, fields)}{have}")
+                self.coll.add(where.key_loc(key) if where else loc, f"{lt.name}: unknown setting '{key}'{suggest(key, fields)}{have}")
                 ok = False
         for f in lt.fields:
             if f.name in merged:
                 try:
                     params[f.name] = f.convert(merged[f.name])
                 except BadValue as exc:
-                    self.coll.add(loc_of(f.name) if loc_of and f.name in given else loc, f"{lt.name}: {f.name}: {exc}")
+                    self.coll.add(where.loc_of(f.name) if where and f.name in given else loc, f"{lt.name}: {f.name}: {exc}")
                     ok = False
             elif f.default is REQUIRED:
                 self.coll.add(loc, f"{lt.name}: missing '{f.name}' ({f.doc})")

@@ -67,6 +67,8 @@ class _Builder:
             self.fail(node, f"the document expands to more than {MAX_NODES} values (an alias bomb?)")
         if depth > MAX_DEPTH:
             self.fail(node, f"nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTIONS:
+            self.fail(node, f"tag '{node.tag}' is not allowed in a spec")
         if isinstance(node, yaml.MappingNode):
             out = LocDict()
             out.loc, out.locs, out.keylocs = _mark(node, self.path), {}, {}
@@ -101,6 +103,7 @@ class _Builder:
 
 
 _SCALARS = {"str", "int", "float", "bool", "null"}
+_COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 def load_text(text: str, path: str):

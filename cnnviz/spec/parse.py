@@ -58,7 +58,8 @@ def _load_doc(path: Path, chain: tuple) -> LocDict:
     shown = show_path(path)
     doc = load_text(read_text(path), shown)
     if not isinstance(doc, LocDict):
-        raise SpecError(Problem(shown, 1, 1, "a spec is a mapping (name:, input:, layers:, ...)"))
+        _, line, col = getattr(doc, "loc", (shown, 1, 1))
+        raise SpecError(Problem(shown, line, col, "a spec is a mapping (name:, input:, layers:, ...)"))
     if "extends" not in doc:
         return doc
     base_ref = doc["extends"]
@@ -210,7 +211,9 @@ def _defaults(doc: LocDict, coll: Collector, variables: dict) -> dict:
 
 
 def _modules(doc: LocDict, coll: Collector) -> dict:
-    raw = doc.get("modules", {})
+    if "modules" not in doc:
+        return {}
+    raw = doc["modules"]
     if not isinstance(raw, LocDict):
         coll.add(doc.loc_of("modules"), "modules: expected a mapping of module name to definition")
         return {}
@@ -248,7 +251,9 @@ def _modules(doc: LocDict, coll: Collector) -> dict:
 
 
 def _expect(doc: LocDict, coll: Collector) -> tuple[dict, dict]:
-    raw = doc.get("expect", {})
+    if "expect" not in doc:
+        return {}, {}
+    raw = doc["expect"]
     if not isinstance(raw, LocDict):
         coll.add(doc.loc_of("expect"), "expect: expected a mapping (params, params_aux, output, shapes)")
         return {}, {}
