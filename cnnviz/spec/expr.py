@@ -90,6 +90,8 @@ def _lookup(m: re.Match, scope: dict):
 
 
 def _show(v) -> str:
+    if v is None:
+        return "none"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)

@@ -109,6 +109,8 @@ class Expander:
                 if not tokens:
                     self.coll.add(loc, "empty layer line")
                     return None
+                if tokens in (["none"], ["None"]):  # an optional layer switched off by an argument
+                    return None
                 kind, args = tokens[0], tokens[1:]
             elif isinstance(raw, dict):
                 kinds = [k for k in raw if k not in COMMON_KEYS]

@@ -107,7 +107,9 @@ def build_schema() -> dict:
         "title": "cnnviz architecture spec",
         "type": "object",
         "properties": props,
-        "required": ["name", "input", "layers"],
+        "required": ["name"],
+        "if": {"not": {"required": ["extends"]}},
+        "then": {"required": ["name", "input", "layers"]},
         "additionalProperties": False,
         "$defs": {
             "layers": {"type": "array", "items": {"anyOf": items}},

@@ -1,0 +1,86 @@
+"""Every catalogue spec validates and matches its reference exactly.
+
+The reference figures below are copied from the references the specs follow
+(torchvision, timm, Keras, the papers), independently of the specs' own
+``expect:`` sections, so that neither the specs nor the shape pass can drift.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnviz.graph import build_graph
+from cnnviz.registry import entries, list_models
+from cnnviz.shapes import infer
+from cnnviz.spec import load_spec
+
+# id -> (params, params_aux, output)
+REFERENCE = {
+    "lenet5": (61_706, 0, (10,)),
+    "alexnet": (60_965_224, 0, (1000,)),
+    "vgg16": (138_357_544, 0, (1000,)),
+    "vgg19": (143_667_240, 0, (1000,)),
+    "nin": (7_595_176, 0, (1000,)),
+    "inception_v1": (6_998_552, 6_379_728, (1000,)),
+    "inception_v3": (23_834_568, 3_326_696, (1000,)),
+    "resnet50": (25_557_032, 0, (1000,)),
+    "resnet101": (44_549_160, 0, (1000,)),
+    "resnet152": (60_192_808, 0, (1000,)),
+    "xception": (22_855_952, 0, (1000,)),
+    "inception_v4": (42_679_816, 0, (1000,)),
+    "inception_resnet_v2": (55_843_464, 0, (1000,)),
+    "resnext50": (25_028_904, 0, (1000,)),
+}
+
+# id -> {stage name in the spec: shape}, from the references
+STAGES = {
+    "resnet50": {"conv2": (256, 56, 56), "conv3": (512, 28, 28), "conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
+    "resnet101": {"conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
+    "resnet152": {"conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
+}
+
+MODELS = list_models()
+
+
+def test_catalogue_is_complete():
+    assert set(REFERENCE) <= set(MODELS), f"missing specs: {sorted(set(REFERENCE) - set(MODELS))}"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_params_and_output_match_reference(model):
+    assert model in REFERENCE, f"add {model}'s reference figures to REFERENCE"
+    params, aux, output = REFERENCE[model]
+    g = build_graph(load_spec(model))
+    r = infer(g)  # also checks the spec's own expect: section
+    assert (r.total, r.aux, r.shapes[g.graph["output"]]) == (params, aux, output)
+    assert g.graph["expect"]["params"] == params
+    assert g.graph["expect"].get("params_aux", 0) == aux
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_stage_shapes(model):
+    g = build_graph(load_spec(model))
+    r = infer(g)
+    declared = g.graph["expect"].get("shapes", {})
+    assert declared, f"{model} declares no stage shapes"
+    for name, shape in {**declared, **STAGES.get(model, {})}.items():
+        node = g.graph["blocks"][name]["exit"] if name in g.graph["blocks"] else name
+        assert r.shapes[node] == tuple(shape), name
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_metadata(model):
+    spec = load_spec(model)
+    for key in ("year", "paper", "reference", "novel"):
+        assert spec.meta.get(key), f"{model}: missing {key}"
+    assert spec.meta["paper"].get("title") and spec.meta["paper"].get("authors")
+
+
+def test_aliases_resolve():
+    assert load_spec("googlenet").id == "inception_v1"
+    assert load_spec("resnext50_32x4d").id == "resnext50"
+
+
+def test_list_is_in_article_order():
+    years = [e["year"] for e in entries()]
+    assert years == sorted(years)
