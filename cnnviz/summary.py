@@ -66,7 +66,13 @@ def rows(g: nx.DiGraph, shapes, depth: int = DEFAULT_DEPTH) -> list[tuple]:
                 opened.add(b)
                 exit_ = blocks[b].get("exit")
                 out.append((level, b, block_type(blocks[b]), shapes.shapes.get(exit_), block_params.get(b, 0), True))
-        if len(visible) <= depth and d["kind"] != "merge":
+        if len(visible) > depth or d["kind"] == "merge":
+            continue
+        parent = d.get("folded_into")
+        if parent is not None and out and out[-1][1] == parent:  # bn/activation written on the conv: one row
+            ind, path, typ, _, n, _ = out[-1]
+            out[-1] = (ind, path, f"{typ} · {d['type']}", shapes.shapes.get(node), n + shapes.params.get(node, 0), False)
+        else:
             out.append((len(visible), node, layer_type(d), shapes.shapes.get(node), shapes.params.get(node, 0), False))
     return out
 

@@ -194,6 +194,8 @@ class Expander:
                     given[positional.pop(0)] = scalar(tok)
                 else:
                     hint = suggest(tok, lt.flags) if lt.flags else ""
+                    if "#" in tok:
+                        hint = " (a YAML comment needs a space before '#')"
                     self.coll.add(loc, f"{lt.name}: unexpected '{tok}'{hint}")
                     ok = False
         elif isinstance(args, dict):
@@ -298,7 +300,8 @@ class Expander:
                 elif len(given) < len(names) and names[len(given)] not in given:
                     given[names[len(given)]] = scalar(tok)
                 else:
-                    self.coll.add(loc, f"{module}: too many arguments (it takes: {', '.join(names) or 'none'})")
+                    hint = "; a YAML comment needs a space before '#'" if any("#" in t for t in args) else ""
+                    self.coll.add(loc, f"{module}: too many arguments (it takes: {', '.join(names) or 'none'}){hint}")
                     return None
         elif isinstance(args, dict):
             try:
