@@ -164,7 +164,10 @@ def _attach(root: nn.Module, path: str, module: nn.Module) -> str:
     return path
 
 
-TOWER_SAFE = {"conv", "bn", "relu", "tanh", "sigmoid", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad", "lrn"}
+# Layers that act on each channel (or each group of channels) alone, so that N towers
+# can run as one grouped layer.  LRN mixes neighbouring channels across tower
+# boundaries, so it is not here: put it after the towers' merge.
+TOWER_SAFE = {"conv", "bn", "relu", "tanh", "sigmoid", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad"}
 CONV_LIKE = {"conv", "sepconv", "maxpool", "avgpool"}
 
 

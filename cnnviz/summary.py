@@ -44,8 +44,6 @@ def layer_type(d: dict) -> str:
         bits.append("/" + ("x".join(map(str, stride)) if stride[0] != stride[1] else str(stride[0])))
     if p.get("groups", 1) != 1:
         bits.append(f"groups={p['groups']}")
-    if d.get("towers"):
-        bits.append(f"×{d['towers']} towers")
     return " ".join(bits)
 
 
@@ -73,7 +71,9 @@ def rows(g: nx.DiGraph, shapes, depth: int = DEFAULT_DEPTH) -> list[tuple]:
             ind, path, typ, _, n, _ = out[-1]
             out[-1] = (ind, path, f"{typ} · {d['type']}", shapes.shapes.get(node), n + shapes.params.get(node, 0), False)
         else:
-            out.append((len(visible), node, layer_type(d), shapes.shapes.get(node), shapes.params.get(node, 0), False))
+            towers = [blocks[b]["count"] for b in d["scope"] if blocks[b]["kind"] == "towers"]
+            typ = layer_type(d) + (f" (×{towers[-1]} towers)" if towers else "")
+            out.append((len(visible), node, typ, shapes.shapes.get(node), shapes.params.get(node, 0), False))
     return out
 
 

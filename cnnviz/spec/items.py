@@ -123,6 +123,8 @@ class Expander:
                 args = substitute(body, scope) if isinstance(body, str) else body
                 if isinstance(args, str):
                     args = args.split()
+                elif isinstance(args, list) and kind in LAYERS and LAYERS[kind].positional:
+                    args = {LAYERS[kind].positional[0]: args}  # `zeropad: [0, 1, 0, 1]`
                 name = substitute(raw.get("name"), scope)
                 repeat = substitute(raw.get("repeat", 1), scope)
             elif raw is None:
@@ -297,8 +299,8 @@ class Expander:
                     given[key] = scalar(value)
                 elif STRIDE_TOKEN.match(tok) and "stride" in declared:
                     given["stride"] = int(tok[1:])
-                elif len(given) < len(names) and names[len(given)] not in given:
-                    given[names[len(given)]] = scalar(tok)
+                elif free := [n for n in names if n not in given]:  # positional: the next argument not yet given
+                    given[free[0]] = scalar(tok)
                 else:
                     hint = "; a YAML comment needs a space before '#'" if any("#" in t for t in args) else ""
                     self.coll.add(loc, f"{module}: too many arguments (it takes: {', '.join(names) or 'none'}){hint}")
@@ -328,6 +330,13 @@ class Expander:
         if not ok:
             return None
         inner = {**self.vars, **bound}
+        local = mdef.get("vars") or {}
+        for key, value in local.items():  # derived values, in order; each may use the ones before
+            try:
+                inner[key] = substitute(value, inner)
+            except ExprError as exc:
+                self.coll.add(local.loc_of(key) if isinstance(local, LocDict) else loc, f"{module}: vars: {key}: {exc}")
+                return None
         try:
             label = str(substitute(mdef.get("label", module), inner))
         except ExprError as exc:

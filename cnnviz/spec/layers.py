@@ -36,6 +36,11 @@ def _int(lo: int, hi: int) -> Callable[[Any], int]:
 
 def _float(lo: float, hi: float) -> Callable[[Any], float]:
     def conv(v):
+        if isinstance(v, str):  # YAML 1.1 reads 1e-4 (no dot) as text
+            try:
+                v = float(v)
+            except ValueError:
+                pass
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise BadValue(f"expected a number, got {v!r}")
         if not lo <= v <= hi:

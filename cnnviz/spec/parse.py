@@ -33,7 +33,7 @@ TOP_KEYS = {
 }
 NOT_INHERITED = ("aliases", "article_params")
 PAPER_KEYS = ("title", "authors", "venue", "url")
-MODULE_KEYS = ("label", "args", "layers", "doc")
+MODULE_KEYS = ("label", "args", "vars", "layers", "doc")
 EXPECT_KEYS = ("params", "params_aux", "output", "shapes")
 IDENT = re.compile(r"^[A-Za-z_]\w*$")
 MAX_DIM = 1 << 14
@@ -242,6 +242,10 @@ def _modules(doc: LocDict, coll: Collector) -> dict:
             args = {}
         if not isinstance(args, dict) or not all(IDENT.match(a) for a in args):
             coll.add(mdef.loc_of("args"), f"modules: {name}: args: expected a list of names or a mapping of name to default (null: required)")
+            continue
+        local = mdef.get("vars", {})
+        if not isinstance(local, dict) or not all(IDENT.match(k) for k in local):
+            coll.add(mdef.loc_of("vars"), f"modules: {name}: vars: expected a mapping of names to values or $(expressions)")
             continue
         fixed = LocDict(mdef)
         fixed.loc, fixed.locs, fixed.keylocs = mdef.loc, mdef.locs, mdef.keylocs

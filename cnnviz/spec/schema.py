@@ -83,7 +83,13 @@ def build_schema() -> dict:
             "type": "object",
             "additionalProperties": {
                 "type": "object",
-                "properties": {"label": {"type": "string"}, "doc": {"type": "string"}, "args": {"type": ["array", "object"]}, "layers": {"$ref": "#/$defs/layers"}},
+                "properties": {
+                    "label": {"type": "string"},
+                    "doc": {"type": "string"},
+                    "args": {"type": ["array", "object"]},
+                    "vars": {"type": "object"},
+                    "layers": {"$ref": "#/$defs/layers"},
+                },
                 "required": ["layers"],
                 "additionalProperties": False,
             },
