@@ -65,7 +65,7 @@ def validate(archs):
             failed = True
             continue
         aux = f" (+{r.aux:,} aux)" if r.aux else ""
-        click.echo(f"OK {g.graph['path']}: {g.graph['name']}, {r.total:,} params{aux}, output {shape_text(r.shapes[g.graph['output']])}")
+        click.echo(f"OK {ref}: {g.graph['name']}, {r.total:,} params{aux}, output {shape_text(r.shapes[g.graph['output']])}")
     if failed:
         sys.exit(1)
 

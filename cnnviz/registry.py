@@ -5,6 +5,13 @@ from __future__ import annotations
 from .spec import load_spec
 from .spec.catalogue import ids
 
+# The article's order within a year (its appendix, Network-in-Network, last);
+# variants follow the network they extend.
+ARTICLE_ORDER = [
+    "lenet5", "alexnet", "vgg16", "vgg19", "inception_v1", "nin", "inception_v3", "resnet50", "resnet101",
+    "resnet152", "xception", "inception_v4", "inception_resnet_v2", "resnext50",
+]
+
 
 def list_models() -> list[str]:
     """Catalogue ids, alphabetically (like ``timm.list_models``)."""
@@ -28,4 +35,5 @@ def entries() -> list[dict]:
                 "aliases": spec.meta.get("aliases", []),
             }
         )
-    return sorted(out, key=lambda e: (e["year"] or 9999, e["id"]))
+    rank = {ident: i for i, ident in enumerate(ARTICLE_ORDER)}
+    return sorted(out, key=lambda e: (e["year"] or 9999, rank.get(e["id"], len(rank)), e["id"]))
