@@ -95,5 +95,44 @@ def schema():
     click.echo(shipped_schema_text(), nl=False)
 
 
+@cli.command("diff")
+@click.argument("arch_a", metavar="A")
+@click.argument("arch_b", metavar="B")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="text for the terminal, json for tools (schema in docs/diff.md).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of standard output.")
+@click.option("--detail", type=click.Choice(["compact", "modules", "full"]), default="modules", show_default=True, help="Text: top-level lines only, changes inside modules too, or every part.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the networks differ, 0 when they do not (and 2 on a spec error), like 'git diff --exit-code'.")
+def diff_cmd(arch_a, arch_b, fmt, output, detail, exit_code):
+    """What changed from A to B (catalogue ids or spec files).
+
+    Aligns the two networks module by module: added, removed, changed (towers,
+    kernels, filters, repeat counts), renamed and unchanged parts, with the
+    parameter and shape deltas per stage and the change in depth."""
+    from .diff import diff
+
+    try:
+        d = diff(arch_a, arch_b)
+    except SpecError as exc:
+        if exit_code:  # 1 means "they differ" here, so a broken spec exits 2 (git diff exits 128)
+            exc.exit_code = 2
+        raise
+    if fmt == "json":
+        from .diff.jsonout import as_json
+
+        text = as_json(d)
+    else:
+        from .diff.text import as_text
+
+        text = as_text(d, detail) + "\n"
+    if output:
+        from pathlib import Path
+
+        Path(output).write_text(click.unstyle(text), encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    if exit_code and not d.identical:
+        sys.exit(1)
+
+
 def main(argv=None):
     cli.main(args=argv, prog_name="cnnviz")

@@ -1,0 +1,331 @@
+"""Aligning two part lists and describing what changed, recursively.
+
+Consecutive parts that a diagram draws as one box with "×N" form a *unit*:
+copies of one module (even with different arguments, like Inception-v3's
+three Inception-A modules whose pool branch has 32, 64 and 64 filters), or
+identical layers.  A unit's representative merges its variants: a setting
+that differs between them becomes an :class:`Alt` ("32/64").
+
+Two unit lists are aligned like lines in a text diff, except that units pair
+up by structural similarity (0 to 1) rather than equality: the alignment is
+the order-preserving matching with the highest total similarity, and pairs
+below :data:`THRESHOLD` are not matched.  Matched units are compared: equal
+structure is *unchanged* (or *renamed* when the module name or label
+differs), otherwise *changed*, with notes (repeat count, kernel, filters,
+branch and tower counts…) and the alignment of their bodies as children.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+
+from .parts import Alt, Part, part_label
+
+THRESHOLD = 0.3
+
+
+def _run_key(p: Part):
+    if p.kind == "module":
+        return ("module", p.type, p.label)
+    if p.kind in ("aux", "branch"):
+        return None
+    return _shape(p)
+
+
+def _shape(p: Part):
+    """The key without the repeat count."""
+    k = p.key()
+    return (k[0], k[1], k[3], k[4])
+
+
+def _skeleton(p: Part, top: bool = True):
+    """The structure without setting values (nor the outer repeat): variants with equal skeletons merge."""
+    repeat = 1 if top else p.repeat
+    return (p.kind, p.type, p.label if p.kind == "module" else "", repeat, tuple(p.settings), tuple(_skeleton(c, False) for c in p.body))
+
+
+def _merge(parts: list[Part]) -> Part:
+    first = parts[0]
+    settings = {}
+    for key in first.settings:
+        values = list(dict.fromkeys(p.settings[key] for p in parts))
+        settings[key] = values[0] if len(values) == 1 else Alt(values)
+    body = [_merge([p.body[i] for p in parts]) for i in range(len(first.body))]
+    label = first.label if first.kind == "module" else part_label(first.kind, first.type, settings, body)
+    return dataclasses.replace(first, settings=settings, body=body, label=label, cached_key=None)
+
+
+def _name_sim(a: Part, b: Part) -> float:
+    """1 for the same module or label; for related labels (Inception-A, Inception-ResNet-A) their likeness."""
+    if a.type == b.type or a.label == b.label:
+        return 1.0
+    ratio = difflib.SequenceMatcher(None, a.label, b.label).ratio()
+    return ratio if ratio >= 0.6 else 0.0
+
+
+def residual(p: Part) -> bool:
+    """Whether the part's own body adds an identity shortcut (a residual block)."""
+    return any(c.kind == "branches" and c.type == "add" and any(not br.body for br in c.body) for c in p.body)
+
+
+def _residual_branch(u: "Unit") -> Part | None:
+    """The one non-identity branch of a residual add, or None."""
+    p = u.rep
+    if p.kind != "branches" or p.type != "add" or u.count != 1:
+        return None
+    full = [br for br in p.body if br.body]
+    return full[0] if len(full) == 1 and len(p.body) == 2 else None
+
+
+@dataclass(eq=False)
+class Unit:
+    """A run of consecutive parts shown as one box: ``Inception-A ×3``."""
+
+    members: list[Part]
+    rep: Part = field(init=False)
+    variants: int = field(init=False)
+
+    def __post_init__(self):
+        distinct = list({_shape(p): p for p in self.members}.values())
+        self.variants = len(distinct)
+        if len(distinct) > 1 and len({_skeleton(p) for p in distinct}) == 1:
+            rep = _merge(distinct)
+        else:
+            rep = distinct[0]
+        self.rep = dataclasses.replace(rep, repeat=1, cached_key=None)
+
+    @property
+    def count(self) -> int:
+        return sum(p.repeat for p in self.members)
+
+    @property
+    def kind(self) -> str:
+        return self.rep.kind
+
+    @property
+    def label(self) -> str:
+        return self.rep.label
+
+    @property
+    def params(self) -> int:
+        return sum(p.params for p in self.members)
+
+    @property
+    def weighted(self) -> int:
+        return sum(p.weighted for p in self.members)
+
+    @property
+    def output(self):
+        return self.members[-1].output
+
+    def runs(self) -> list:
+        """(shape, count) with neighbours of equal shape merged: equal lists mean identical units."""
+        out: list = []
+        for p in self.members:
+            s = _shape(p)
+            if out and out[-1][0] == s:
+                out[-1] = (s, out[-1][1] + p.repeat)
+            else:
+                out.append((s, p.repeat))
+        return out
+
+
+def units(parts: list[Part]) -> list[Unit]:
+    groups: list[list[Part]] = []
+    for p in parts:
+        key = _run_key(p)
+        if groups and key is not None and _run_key(groups[-1][-1]) == key:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    return [Unit(g) for g in groups]
+
+
+@dataclass
+class Note:
+    """One specific difference: ``Note("kernel", (5, 5), (3, 3))``."""
+
+    what: str  # repeat | variants | module | label | residual | merge | branches | a layer or towers setting
+    a: object
+    b: object
+
+
+@dataclass(eq=False)
+class Change:
+    status: str  # added | removed | changed | renamed | unchanged
+    a: Unit | None
+    b: Unit | None
+    notes: list[Note] = field(default_factory=list)
+    children: list["Change"] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return (self.a or self.b).kind
+
+    def walk(self):
+        """This change and every change below it, depth first."""
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+class Aligner:
+    def __init__(self):
+        self._units: dict = {}  # id(part list) -> units, for lists that live as long as the aligner
+        self._sim: dict = {}
+        self._keep: list = []  # keeps the lists alive so that their ids stay unique
+
+    def units(self, parts: list[Part]) -> list[Unit]:
+        got = self._units.get(id(parts))
+        if got is None:
+            got = self._units[id(parts)] = units(parts)
+            self._keep.append(parts)
+        return got
+
+    # -- similarity ------------------------------------------------------------
+
+    def sim(self, ua: Unit, ub: Unit) -> float:
+        a, b = ua.rep, ub.rep
+        if a.kind != b.kind:
+            return 0.0
+        key = (a.key(), b.key(), a.type, b.type, a.label, b.label)
+        if key not in self._sim:
+            self._sim[key] = self._similarity(a, b)
+        return self._sim[key]
+
+    def _similarity(self, a: Part, b: Part) -> float:
+        if a.key() == b.key():
+            return 1.0 if (a.type, a.label) == (b.type, b.label) else 0.9
+        if a.kind == "layer":
+            if a.type != b.type:
+                return 0.0
+            keys = set(a.settings) | set(b.settings)
+            same = sum(a.settings.get(k) == b.settings.get(k) for k in keys)
+            return 0.5 + 0.5 * same / max(len(keys), 1)
+        inner = self.seq_sim(a.body, b.body)
+        if a.kind == "module":
+            return 0.4 * _name_sim(a, b) + 0.6 * inner
+        if a.kind == "branch":
+            return inner
+        if a.kind == "branches":
+            return (0.3 if a.type == b.type else 0.0) + 0.6 * inner
+        return 0.3 + 0.7 * inner  # towers, aux
+
+    def seq_sim(self, xs: list[Part], ys: list[Part]) -> float:
+        ua, ub = self.units(xs), self.units(ys)
+        if not ua and not ub:
+            return 1.0
+        score, _ = self.align(ua, ub)
+        return 2 * score / (len(ua) + len(ub))
+
+    # -- alignment -------------------------------------------------------------
+
+    def align(self, ua: list[Unit], ub: list[Unit]) -> tuple[float, list[tuple]]:
+        """The order-preserving matching with the highest total similarity, as
+        (i, j) pairs with None for an unmatched side; removals before additions in a gap."""
+        n, m = len(ua), len(ub)
+        best = [[0.0] * (m + 1) for _ in range(n + 1)]
+        sims = [[self.sim(x, y) for y in ub] for x in ua]
+        for i in range(n - 1, -1, -1):
+            for j in range(m - 1, -1, -1):
+                s = sims[i][j]
+                here = max(best[i + 1][j], best[i][j + 1])
+                if s >= THRESHOLD:
+                    here = max(here, s + best[i + 1][j + 1])
+                best[i][j] = here
+        pairs, i, j = [], 0, 0
+        while i < n or j < m:
+            if i < n and j < m and sims[i][j] >= THRESHOLD and best[i][j] == sims[i][j] + best[i + 1][j + 1]:
+                pairs.append((i, j))
+                i, j = i + 1, j + 1
+            elif i < n and (j == m or best[i][j] == best[i + 1][j]):
+                pairs.append((i, None))
+                i += 1
+            else:
+                pairs.append((None, j))
+                j += 1
+        return best[0][0], pairs
+
+    # -- comparison ------------------------------------------------------------
+
+    def diff(self, xs: list[Part], ys: list[Part]) -> list[Change]:
+        ua, ub = self.units(xs), self.units(ys)
+        out = []
+        for i, j, wrap in self._wrapped(ua, ub, self.align(ua, ub)[1]):
+            if j is None:
+                out.append(Change("removed", ua[i], None))
+            elif i is None:
+                out.append(Change("added", None, ub[j]))
+            elif wrap:
+                children = self.diff(ua[i].members, wrap.body)
+                out.append(Change("changed", ua[i], ub[j], [Note("residual", False, True)], children))
+            else:
+                out.append(self.compare(ua[i], ub[j]))
+        return out
+
+    def _wrapped(self, ua: list[Unit], ub: list[Unit], pairs: list[tuple]) -> list[tuple]:
+        """(i, j, branch): pairs with a removed unit matched to an added residual block
+        whose one branch holds it (Inception-A's concat → Inception-ResNet-A's
+        add(concat …, identity)), ``branch`` being that branch (None for plain pairs)."""
+        out: list[tuple] = []
+        gap: list[tuple] = []
+        for pair in [*pairs, None]:
+            if pair is not None and None in pair:
+                gap.append(pair)
+                continue
+            removed = [i for i, j in gap if j is None]
+            wraps = {}
+            for j in (j for i, j in gap if i is None):
+                inner = _residual_branch(ub[j])
+                scored = [(self.seq_sim(ua[r].members, inner.body), -r) for r in removed if r not in wraps] if inner else []
+                best, r = max(scored, default=(0.0, 0))
+                if best >= THRESHOLD:
+                    wraps[-r] = (j, inner)
+            wrapped_js = {j for j, _ in wraps.values()}
+            for i, j in gap:
+                if i in wraps:
+                    continue
+                if j in wrapped_js:
+                    i, inner = next((r, br) for r, (jj, br) in wraps.items() if jj == j)
+                    out.append((i, j, inner))
+                else:
+                    out.append((i, j, None))
+            gap = []
+            if pair is not None:
+                out.append((*pair, None))
+        return out
+
+    def compare(self, ua: Unit, ub: Unit) -> Change:
+        a, b = ua.rep, ub.rep
+        notes = []
+        if a.kind == "module":
+            if a.type != b.type:
+                notes.append(Note("module", a.type, b.type))
+            if a.label != b.label:
+                notes.append(Note("label", a.label, b.label))
+        if ua.runs() == ub.runs():
+            return Change("renamed" if notes else "unchanged", ua, ub, notes)
+        if ua.count != ub.count:
+            notes.insert(0, Note("repeat", ua.count, ub.count))
+        if ua.variants != ub.variants:
+            notes.append(Note("variants", ua.variants, ub.variants))
+        if a.kind == "module" and residual(a) != residual(b):
+            notes.append(Note("residual", residual(a), residual(b)))
+        if a.kind == "branches":
+            if a.type != b.type:
+                notes.append(Note("merge", a.type, b.type))
+            if len(a.body) != len(b.body):
+                notes.append(Note("branches", len(a.body), len(b.body)))
+        if a.kind in ("layer", "towers"):
+            for k in dict.fromkeys([*a.settings, *b.settings]):
+                if a.settings.get(k) != b.settings.get(k):
+                    notes.append(Note(k, a.settings.get(k), b.settings.get(k)))
+        children = self.diff(a.body, b.body) if a.key() != b.key() else []
+        return Change("changed", ua, ub, notes, children)
+
+
+def align_parts(xs: list[Part], ys: list[Part]) -> list[Change]:
+    """The aligned changes between two top-level part lists."""
+    return Aligner().diff(xs, ys)

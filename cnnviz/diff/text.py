@@ -1,0 +1,273 @@
+"""A diff as text for the terminal, read like the article's "what's improved" list.
+
+``detail`` picks how much to print:
+
+* ``compact``: the totals, one line per top-level change and the census;
+* ``modules`` (the default): the changes inside changed modules too, and the stages;
+* ``full``: also every unchanged part.
+
+Lines start with a marker: ``+`` added, ``-`` removed, ``~`` changed,
+``>`` renamed (same structure), ``=`` unchanged.  Colours are click styles,
+which ``click.echo`` drops when the output is not a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import click
+
+from ..summary import shape_text
+from . import Diff
+from .align import Change, Note, Unit
+from .overview import CENSUS
+from .parts import value_text
+
+MARK = {"added": "+", "removed": "-", "changed": "~", "renamed": ">", "unchanged": "="}
+COLOUR = {"added": "green", "removed": "red", "changed": "yellow", "renamed": "cyan", "unchanged": None}
+HIDDEN = {"filters", "units", "kernel", "stride", "groups", "count", "label", "merge", "branches"}  # shown by the labels
+INLINE = 100  # a change whose parts fit on one line this long is printed on one line
+
+
+def signed(n: int) -> str:
+    return f"{n:+,}"
+
+
+def percent(a: int, b: int) -> str:
+    return f"{(b - a) / a * 100:+.1f}%" if a else "new"
+
+
+def _times(u: Unit) -> str:
+    return f" ×{u.count}" if u.count > 1 else ""
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def given_name(u: Unit | None) -> str:
+    """The name the spec gave a lone top-level part (``conv4``), or "" when the name is
+    automatic (``conv3``, ``concat1``) or just repeats the label (``stem`` for Stem)."""
+    if u is None or len(u.members) != 1:
+        return ""
+    name = u.rep.path.rsplit(".", 1)[-1] if u.count == 1 else u.members[0].path
+    auto = re.fullmatch(re.escape(u.rep.type) + r"\d+", name)
+    return "" if auto or _norm(name) == _norm(u.label) else name
+
+
+def unit_text(u: Unit) -> str:
+    """``Inception-A ×4``; ``32 towers [conv 4 1x1, conv 4 3x3]``; ``branch 3: conv 64 1x1, conv 96 3x3``."""
+    p = u.rep
+    if p.kind == "branch":
+        return f"branch {branch_number(u)}: {p.label}"
+    if p.kind in ("towers", "aux"):
+        return f"{p.label} [{', '.join(c.label for c in p.body)}]{_times(u)}"
+    if p.kind == "branches":
+        return f"{p.label} [{' | '.join(br.label for br in p.body)}]{_times(u)}"
+    return f"{p.label}{_times(u)}"
+
+
+def branch_number(u: Unit) -> str:
+    return u.rep.path.rsplit(".b", 1)[1]
+
+
+def note_text(n: Note) -> str:
+    if n.what == "repeat":
+        return f"{n.b - n.a:+d}"
+    if n.what == "variants":
+        return f"uniform: {n.a} variants → 1" if n.b == 1 else f"{n.a} → {n.b} variants"
+    if n.what == "residual":
+        return "made residual" if n.b else "no longer residual"
+    if n.what == "module":
+        return f"module {n.a} → {n.b}"
+    if n.what == "split":
+        return f"input {'split' if n.a else 'shared'} → {'split' if n.b else 'shared'}"
+    return f"{n.what} {value_text(n.a)} → {value_text(n.b)}"
+
+
+def head(c: Change) -> str:
+    """The change in one phrase, without its children."""
+    if c.status in ("added", "removed", "unchanged"):
+        return unit_text(c.a or c.b)
+    a, b = c.a, c.b
+    if c.status == "renamed":
+        extra = ["same structure", *(note_text(n) for n in c.notes if n.what == "module")]
+        return f"{a.label}{_times(a)} → {b.label}{_times(b)} ({'; '.join(extra)})"
+    if c.kind == "branches" and a.rep.type != b.rep.type and any(n.what == "residual" for n in c.notes):
+        return f"{a.label} → wrapped in a residual {b.label}"
+    if a.kind == "branch":
+        na, nb = branch_number(a), branch_number(b)
+        text = f"branch {nb}" if na == nb else f"branch {na} → {nb}"
+    elif a.label == b.label:
+        text = f"{a.label} ×{a.count} → ×{b.count}" if a.count != b.count else a.label
+    else:
+        text = f"{a.label}{_times(a)} → {b.label}{_times(b)}"
+    extra = [note_text(n) for n in c.notes if n.what not in HIDDEN and (n.what != "module" or a.label == b.label)]
+    return text + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def phrase(c: Change) -> str:
+    return head(c) if c.status == "changed" else f"{MARK[c.status]}{head(c)}"
+
+
+def _visible(c: Change, full: bool) -> list[Change]:
+    """The children worth printing.  Under a module, a lone changed child with
+    nothing of its own to say (Inception-A's concat) gives way to its children."""
+    kids = [k for k in c.children if full or k.status != "unchanged"]
+    if len(kids) == 1 and c.kind == "module" and not full:
+        k = kids[0]
+        if k.status == "changed" and not k.notes and k.a.label == k.b.label and k.kind not in ("branch", "layer"):
+            return _visible(k, full)
+    return kids
+
+
+class Writer:
+    def __init__(self, d: Diff, detail: str):
+        self.d = d
+        self.detail = detail
+        self.lines: list[str] = []
+
+    def out(self, text: str = "", **style) -> None:
+        self.lines.append(click.style(text, **style) if style else text)
+
+    def write(self) -> str:
+        d = self.d
+        a, b = d.a, d.b
+        self.title()
+        self.out()
+        self.out("What changed", bold=True)
+        if d.identical:
+            self.out("  nothing: the two networks have the same structure")
+        shown = [c for c in d.changes if c.status != "unchanged" or self.detail == "full"]
+        width = max((len(MARK[c.status] + " " + self.top_text(c)) for c in shown), default=0)
+        width = min(width, 72)
+        for c in shown:
+            self.change_line(c, width)
+        if not d.identical and len(shown) < len(d.changes):
+            self.out(click.style(f"  = {len(d.changes) - len(shown)} top-level parts unchanged", dim=True))
+        self.census()
+        if self.detail != "compact":
+            self.stages()
+        self.out()
+        delta = f"{signed(b.params - a.params)} params ({percent(a.params, b.params)})" if a.params != b.params else "same params"
+        depth = f"depth {b.depth - a.depth:+d}" if a.depth != b.depth else "same depth"
+        self.out(f"Total: {delta}, {depth}", bold=True)
+        return "\n".join(self.lines)
+
+    def title(self) -> None:
+        a, b = self.d.a, self.d.b
+
+        def name(s):
+            return f"{s.name} ({s.year})" if s.year else s.name
+
+        self.out(f"{name(a)} → {name(b)}", bold=True)
+        rows = [("params", f"{a.params:,}", f"{b.params:,}", f"{signed(b.params - a.params)} ({percent(a.params, b.params)})")]
+        if a.params_aux or b.params_aux:
+            rows.append(("aux heads", f"{a.params_aux:,}" if a.params_aux else "none", f"{b.params_aux:,}" if b.params_aux else "none", signed(b.params_aux - a.params_aux)))
+        rows.append(("depth", str(a.depth), str(b.depth), f"{b.depth - a.depth:+d} weighted layers on the longest path"))
+        rows = [(w, x, y, delta if x != y else "(same)") for w, x, y, delta in rows]
+        rows.append(("input", shape_text(a.input), shape_text(b.input), ""))
+        rows.append(("output", shape_text(a.output), shape_text(b.output), ""))
+        wa = max(len(r[1]) for r in rows)
+        wb = max(len(r[2]) for r in rows)
+        for what, x, y, delta in rows:
+            arrow = f"   {'':<{wb}}" if x == y else f" → {y:<{wb}}"
+            self.out(f"  {what:<10} {x:>{wa}}{arrow}  {delta}".rstrip())
+
+    def top_text(self, c: Change) -> str:
+        name = given_name(c.b) or given_name(c.a)
+        name = f"{name}: " if name else ""
+        if self.detail == "compact" and c.children:
+            return name + head(c) + ": " + self.summary(c)
+        return name + (self.inline(c) or head(c))
+
+    def change_line(self, c: Change, width: int) -> None:
+        text = self.top_text(c)
+        pa, pb = (c.a.params if c.a else 0), (c.b.params if c.b else 0)
+        aux = (c.a or c.b).kind == "aux"
+        params = f"{signed(pb - pa)} params{' (aux)' if aux else ''}" if pa != pb else ""
+        line = f"{MARK[c.status]} {text}"
+        line = click.style(f"{line:<{width}}" if params else line, fg=COLOUR[c.status], dim=c.status == "unchanged")
+        self.out("  " + line + (f"  {params}" if params else ""))
+        if self.detail != "compact" and not self.inline(c):
+            self.children(c, 2)
+
+    def inline(self, c: Change) -> str:
+        """``head: child; child`` when every visible child is a leaf and it all fits on one line."""
+        kids = _visible(c, self.detail == "full")
+        if not kids or any(_visible(k, self.detail == "full") for k in kids):
+            return ""
+        text = f"{head(c)}: " + "; ".join(phrase(k) for k in kids)
+        return text if len(text) <= INLINE else ""
+
+    def children(self, c: Change, depth: int) -> None:
+        for k in _visible(c, self.detail == "full"):
+            first, text = k, self.inline(k) or head(k)
+            while not self.inline(k) and len(_visible(k, self.detail == "full")) == 1 and k.status == "changed":
+                k = _visible(k, self.detail == "full")[0]
+                text += " › " + (self.inline(k) or phrase(k))
+            style = {"fg": COLOUR[first.status], "dim": first.status == "unchanged"}
+            self.out("  " * (depth + 1) + click.style(f"{MARK[first.status]} {text}", **style))
+            if not self.inline(k):
+                self.children(k, depth + 1)
+
+    def summary(self, c: Change, limit: int = 5) -> str:
+        """The leaf changes below ``c``, counted: ``-conv 64 1x1 (×2); +32 towers […]``."""
+        leaves = Counter()
+        for k in c.walk():
+            if k is not c and not _visible(k, False) and k.status != "unchanged":
+                leaves[phrase(k)] += 1
+        items = [f"{p} (×{n})" if n > 1 else p for p, n in leaves.items()]
+        more = f"; … {len(items) - limit} more" if len(items) > limit else ""
+        return "; ".join(items[:limit]) + more
+
+    def census(self) -> None:
+        ca, cb = self.d.census
+        rows = []
+        for what in CENSUS:
+            a, b = ca[what], cb[what]
+            if a == b or (what == "kernels" and set(a) == set(b)):
+                continue
+            if what == "kernels":
+                order = sorted(set(a) | set(b), key=lambda k: (-_area(k), k))
+                rows.append((what, f"{', '.join(k for k in order if k in a) or 'none'} → {', '.join(k for k in order if k in b) or 'none'}"))
+                continue
+            keys = list(dict.fromkeys([*a, *b]))
+            rows.append((what, ", ".join(f"{k} {a[k] or 'none'} → {b[k] or 'none'}" for k in keys if a[k] != b[k])))
+        if rows:
+            self.out()
+            self.out("Census (main line, repeats unrolled)", bold=True)
+            for what, text in rows:
+                self.out(f"  {what:<8} {text}")
+
+    def stages(self) -> None:
+        rows = []
+        for sa, sb in self.d.stages:
+            grid = sa.grid if sa and (not sb or sa.grid == sb.grid) else f"{sa.grid if sa else '—'} → {sb.grid if sb else '—'}"
+
+            def pair(f, fmt=str):
+                x, y = (fmt(f(sa)) if sa else "—"), (fmt(f(sb)) if sb else "—")
+                return x if x == y else f"{x} → {y}"
+
+            pa, pb = (sa.params if sa else 0), (sb.params if sb else 0)
+            rows.append((grid, pair(lambda s: s.modules), pair(lambda s: s.weighted), pair(lambda s: s.params, "{:,}".format), signed(pb - pa) if pa != pb else "", pair(lambda s: s.output, shape_text)))
+        head_row = ("grid", "modules", "layers", "params", "Δ params", "output")
+        modules = any(s.modules for pair in self.d.stages for s in pair if s)
+        keep = [i for i in range(6) if i != 1 or modules]
+        rows = [tuple(r[i] for i in keep) for r in [head_row, *rows]]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(keep))]
+        self.out()
+        self.out("Stages (top-level parts grouped by output grid; layers: conv, sepconv, dense)", bold=True)
+        for n, r in enumerate(rows):
+            cells = [f"{v:<{w}}" if i in (0, len(r) - 1) else f"{v:>{w}}" for i, (v, w) in enumerate(zip(r, widths))]
+            self.out(("  " + "  ".join(cells)).rstrip(), **({"dim": True} if n == 0 else {}))
+
+
+def _area(kernel: str) -> int:
+    h, _, w = kernel.partition("x")
+    return int(h) * int(w or h)
+
+
+def as_text(d: Diff, detail: str = "modules") -> str:
+    return Writer(d, detail).write()
