@@ -88,7 +88,10 @@ class Unit:
     variants: int = field(init=False)
 
     def __post_init__(self):
-        distinct = list({_shape(p): p for p in self.members}.values())
+        first: dict = {}
+        for p in self.members:
+            first.setdefault(_shape(p), p)
+        distinct = list(first.values())
         self.variants = len(distinct)
         if len(distinct) > 1 and len({_skeleton(p) for p in distinct}) == 1:
             rep = _merge(distinct)
