@@ -208,3 +208,24 @@ def test_alexnet_to_vgg16_more_and_smaller_convolutions(pairs):
     assert set(ca["kernels"]) == {"11x11", "5x5", "3x3"} and set(cb["kernels"]) == {"3x3"}
     assert [c.a.label for c in top(d, "removed") if c.kind == "towers"] == ["2 towers (split input)"] * 3
     assert (d.a.depth, d.b.depth) == (8, 16)
+
+
+def test_changes_made_throughout_are_said_once(pairs):
+    # AlexNet's first novelty in the article: ReLU instead of tanh
+    text = as_text(pairs("lenet5", "alexnet"))
+    assert "~ every conv and dense: act tanh → relu" in text
+    assert text.count("tanh") == 1
+    # Inception-v3: batch norm after every convolution
+    text = as_text(pairs("inception_v1", "inception_v3"))
+    assert "~ every conv: bias on → off, bn off → on, eps 1e-05 → 0.001" in text
+    assert text.count("bn off → on") == 1
+
+
+def test_a_setting_kept_somewhere_is_not_said_to_change_throughout(tmp_path):
+    text = Path(SMALL_B).read_text()
+    (tmp_path / "b.yaml").write_text(text.replace("conv: {bn: true, act: relu}", "conv: {bn: true, act: tanh}"))
+    (tmp_path / "c.yaml").write_text(text.replace("conv: {bn: true, act: relu}", "conv: {bn: true, act: tanh}").replace("conv 16 3x3 @stem", "conv 16 3x3 act=relu @stem"))
+    assert "~ every conv: act relu → tanh" in as_text(diff(SMALL_B, str(tmp_path / "b.yaml")))
+    kept = as_text(diff(SMALL_B, str(tmp_path / "c.yaml")))
+    assert "every conv" not in kept
+    assert "conv 16 1x1 (act relu → tanh)" in kept

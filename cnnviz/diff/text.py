@@ -22,7 +22,7 @@ from ..summary import shape_text
 from . import Diff
 from .align import Change, Note, Unit
 from .overview import CENSUS
-from .parts import value_text
+from .parts import Alt, value_text
 
 MARK = {"added": "+", "removed": "-", "changed": "~", "renamed": ">", "unchanged": "="}
 COLOUR = {"added": "green", "removed": "red", "changed": "yellow", "renamed": "cyan", "unchanged": None}
@@ -86,50 +86,88 @@ def note_text(n: Note) -> str:
     return f"{n.what} {value_text(n.a)} → {value_text(n.b)}"
 
 
-def head(c: Change) -> str:
-    """The change in one phrase, without its children."""
-    if c.status in ("added", "removed", "unchanged"):
-        return unit_text(c.a or c.b)
-    a, b = c.a, c.b
-    if c.status == "renamed":
-        extra = ["same structure", *(note_text(n) for n in c.notes if n.what == "module")]
-        return f"{a.label}{_times(a)} → {b.label}{_times(b)} ({'; '.join(extra)})"
-    if c.kind == "branches" and a.rep.type != b.rep.type and any(n.what == "residual" for n in c.notes):
-        return f"{a.label} → wrapped in a residual {b.label}"
-    if a.kind == "branch":
-        na, nb = branch_number(a), branch_number(b)
-        text = f"branch {nb}" if na == nb else f"branch {na} → {nb}"
-    elif a.label == b.label:
-        text = f"{a.label} ×{a.count} → ×{b.count}" if a.count != b.count else a.label
-    else:
-        text = f"{a.label}{_times(a)} → {b.label}{_times(b)}"
-    extra = [note_text(n) for n in c.notes if n.what not in HIDDEN and (n.what != "module" or a.label == b.label)]
-    return text + (f" ({'; '.join(extra)})" if extra else "")
-
-
-def phrase(c: Change) -> str:
-    return head(c) if c.status == "changed" else f"{MARK[c.status]}{head(c)}"
-
-
-def _visible(c: Change, full: bool) -> list[Change]:
-    """The children worth printing.  Under a module, a lone changed child with
-    nothing of its own to say (Inception-A's concat) gives way to its children."""
-    kids = [k for k in c.children if full or k.status != "unchanged"]
-    if len(kids) == 1 and c.kind == "module" and not full:
-        k = kids[0]
-        if k.status == "changed" and not k.notes and k.a.label == k.b.label and k.kind not in ("branch", "layer"):
-            return _visible(k, full)
-    return kids
+def common_notes(changes: list[Change]) -> list[tuple]:
+    """Layer setting changes made throughout, as (layer type, what, a, b): seen on at
+    least two layers of the type, and every matched layer of the type that had
+    ``what`` = a now has b (batch norm on every conv of Inception-v3, ReLU for tanh
+    in AlexNet)."""
+    seen: Counter = Counter()
+    broken: set = set()
+    pairs = [k for c in changes for k in c.walk() if k.a is not None and k.b is not None and k.kind == "layer"]
+    for k in pairs:
+        for n in k.notes:
+            if n.what not in HIDDEN and n.what != "repeat" and not isinstance(n.a, Alt) and not isinstance(n.b, Alt):
+                seen[k.a.rep.type, n.what, n.a, n.b] += 1
+    for k in pairs:
+        sa, sb = k.a.rep.settings, k.b.rep.settings
+        for type_, what, va, vb in seen:
+            if k.a.rep.type == type_ and sa.get(what) == va and what in sb and sb[what] != vb:
+                broken.add((type_, what, va, vb))
+    return sorted((key for key, n in seen.items() if n >= 2 and key not in broken), key=str)
 
 
 class Writer:
     def __init__(self, d: Diff, detail: str):
         self.d = d
         self.detail = detail
+        self.full = detail == "full"
+        self.common = common_notes(d.changes)
         self.lines: list[str] = []
 
     def out(self, text: str = "", **style) -> None:
         self.lines.append(click.style(text, **style) if style else text)
+
+    # -- phrases -----------------------------------------------------------------
+
+    def notes(self, c: Change) -> list[Note]:
+        """The notes a line shows: not those the labels show, nor those made throughout."""
+        keep = []
+        for n in c.notes:
+            if n.what in HIDDEN or (n.what == "module" and c.a.label != c.b.label):
+                continue
+            if c.kind == "layer" and (c.a.rep.type, n.what, n.a, n.b) in self.common:
+                continue
+            keep.append(n)
+        return keep
+
+    def quiet(self, c: Change) -> bool:
+        """A changed layer with nothing left to say once the changes made throughout are said."""
+        return c.status == "changed" and c.kind == "layer" and c.a.label == c.b.label and c.a.count == c.b.count and not self.notes(c)
+
+    def head(self, c: Change) -> str:
+        """The change in one phrase, without its children."""
+        if c.status in ("added", "removed", "unchanged"):
+            return unit_text(c.a or c.b)
+        a, b = c.a, c.b
+        if c.status == "renamed":
+            extra = ["same structure", *(note_text(n) for n in c.notes if n.what == "module")]
+            return f"{a.label}{_times(a)} → {b.label}{_times(b)} ({'; '.join(extra)})"
+        if c.kind == "branches" and a.rep.type != b.rep.type and any(n.what == "residual" for n in c.notes):
+            return f"{a.label} → wrapped in a residual {b.label}"
+        if a.kind == "branch":
+            na, nb = branch_number(a), branch_number(b)
+            text = f"branch {nb}" if na == nb else f"branch {na} → {nb}"
+        elif a.label == b.label:
+            text = f"{a.label} ×{a.count} → ×{b.count}" if a.count != b.count else a.label
+        else:
+            text = f"{a.label}{_times(a)} → {b.label}{_times(b)}"
+        extra = [note_text(n) for n in self.notes(c)]
+        return text + (f" ({'; '.join(extra)})" if extra else "")
+
+    def phrase(self, c: Change) -> str:
+        return self.head(c) if c.status == "changed" else f"{MARK[c.status]}{self.head(c)}"
+
+    def visible(self, c: Change) -> list[Change]:
+        """The children worth printing.  Under a module, a lone changed child with
+        nothing of its own to say (Inception-A's concat) gives way to its children."""
+        kids = [k for k in c.children if self.full or (k.status != "unchanged" and not self.quiet(k))]
+        if len(kids) == 1 and c.kind == "module" and not self.full:
+            k = kids[0]
+            if k.status == "changed" and not k.notes and k.a.label == k.b.label and k.kind not in ("branch", "layer"):
+                return self.visible(k)
+        return kids
+
+    # -- sections ----------------------------------------------------------------
 
     def write(self) -> str:
         d = self.d
@@ -139,7 +177,15 @@ class Writer:
         self.out("What changed", bold=True)
         if d.identical:
             self.out("  nothing: the two networks have the same structure")
-        shown = [c for c in d.changes if c.status != "unchanged" or self.detail == "full"]
+        types: dict = {}  # note -> the layer types it was made on
+        for type_, *note in self.common:
+            types.setdefault(note_text(Note(*note)), []).append(type_)
+        lines: dict = {}  # layer types -> notes
+        for made, on in types.items():
+            lines.setdefault(" and ".join(on), []).append(made)
+        for on, made in lines.items():
+            self.out("  " + click.style(f"~ every {on}: {', '.join(made)}", fg=COLOUR["changed"]))
+        shown = [c for c in d.changes if self.full or (c.status != "unchanged" and not self.quiet(c))]
         width = max((len(MARK[c.status] + " " + self.top_text(c)) for c in shown), default=0)
         width = min(width, 72)
         for c in shown:
@@ -179,8 +225,8 @@ class Writer:
         name = given_name(c.b) or given_name(c.a)
         name = f"{name}: " if name else ""
         if self.detail == "compact" and c.children:
-            return name + head(c) + ": " + self.summary(c)
-        return name + (self.inline(c) or head(c))
+            return name + self.head(c) + ": " + self.summary(c)
+        return name + (self.inline(c) or self.head(c))
 
     def change_line(self, c: Change, width: int) -> None:
         text = self.top_text(c)
@@ -195,18 +241,18 @@ class Writer:
 
     def inline(self, c: Change) -> str:
         """``head: child; child`` when every visible child is a leaf and it all fits on one line."""
-        kids = _visible(c, self.detail == "full")
-        if not kids or any(_visible(k, self.detail == "full") for k in kids):
+        kids = self.visible(c)
+        if not kids or any(self.visible(k) for k in kids):
             return ""
-        text = f"{head(c)}: " + "; ".join(phrase(k) for k in kids)
+        text = f"{self.head(c)}: " + "; ".join(self.phrase(k) for k in kids)
         return text if len(text) <= INLINE else ""
 
     def children(self, c: Change, depth: int) -> None:
-        for k in _visible(c, self.detail == "full"):
-            first, text = k, self.inline(k) or head(k)
-            while not self.inline(k) and len(_visible(k, self.detail == "full")) == 1 and k.status == "changed":
-                k = _visible(k, self.detail == "full")[0]
-                text += " › " + (self.inline(k) or phrase(k))
+        for k in self.visible(c):
+            first, text = k, self.inline(k) or self.head(k)
+            while not self.inline(k) and len(self.visible(k)) == 1 and k.status == "changed":
+                k = self.visible(k)[0]
+                text += " › " + (self.inline(k) or self.phrase(k))
             style = {"fg": COLOUR[first.status], "dim": first.status == "unchanged"}
             self.out("  " * (depth + 1) + click.style(f"{MARK[first.status]} {text}", **style))
             if not self.inline(k):
@@ -216,8 +262,8 @@ class Writer:
         """The leaf changes below ``c``, counted: ``-conv 64 1x1 (×2); +32 towers […]``."""
         leaves = Counter()
         for k in c.walk():
-            if k is not c and not _visible(k, False) and k.status != "unchanged":
-                leaves[phrase(k)] += 1
+            if k is not c and not self.visible(k) and k.status != "unchanged" and not self.quiet(k):
+                leaves[self.phrase(k)] += 1
         items = [f"{p} (×{n})" if n > 1 else p for p, n in leaves.items()]
         more = f"; … {len(items) - limit} more" if len(items) > limit else ""
         return "; ".join(items[:limit]) + more
