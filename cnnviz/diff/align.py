@@ -269,31 +269,29 @@ class Aligner:
         return out
 
     def _wrapped(self, ua: list[Unit], ub: list[Unit], pairs: list[tuple]) -> list[tuple]:
-        """(i, j, branch): pairs with a removed unit matched to an added residual block
-        whose one branch holds it (Inception-A's concat → Inception-ResNet-A's
-        add(concat …, identity)), ``branch`` being that branch (None for plain pairs)."""
+        """(i, j, branch) for each pair; within each run of unmatched units, a removed
+        unit is paired with an added residual block whose one branch holds it
+        (Inception-A's concat → Inception-ResNet-A's add(concat …, identity)),
+        ``branch`` being that branch (None for every other pair)."""
         out: list[tuple] = []
         gap: list[tuple] = []
         for pair in [*pairs, None]:
             if pair is not None and None in pair:
                 gap.append(pair)
                 continue
-            removed = [i for i, j in gap if j is None]
-            wraps = {}
-            for j in (j for i, j in gap if i is None):
-                inner = _residual_branch(ub[j])
-                scored = [(self.seq_sim(ua[r].members, inner.body), -r) for r in removed if r not in wraps] if inner else []
-                best, r = max(scored, default=(0.0, 0))
-                if best >= THRESHOLD:
-                    wraps[-r] = (j, inner)
-            wrapped_js = {j for j, _ in wraps.values()}
+            free = [i for i, j in gap if j is None]
+            wrap: dict = {}  # added j -> (removed i, branch)
+            for _, j in gap:
+                inner = _residual_branch(ub[j]) if j is not None else None
+                scored = [(self.seq_sim(ua[i].members, inner.body), -i) for i in free] if inner else []
+                score, minus_i = max(scored, default=(0.0, 0))
+                if score >= THRESHOLD:
+                    wrap[j] = (-minus_i, inner)
+                    free.remove(-minus_i)
             for i, j in gap:
-                if i in wraps:
-                    continue
-                if j in wrapped_js:
-                    i, inner = next((r, br) for r, (jj, br) in wraps.items() if jj == j)
-                    out.append((i, j, inner))
-                else:
+                if j in wrap:
+                    out.append((wrap[j][0], j, wrap[j][1]))
+                elif j is not None or i in free:
                     out.append((i, j, None))
             gap = []
             if pair is not None:
