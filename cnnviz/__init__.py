@@ -36,4 +36,22 @@ def build_model(ref):
     return _build_model(ref)
 
 
-__all__ = ["__version__", "build_graph", "build_model", "infer", "load_spec"]
+def render(ref, **options):
+    """A compact diagram's SVG text (no torch unless shapes/params); shows inline in Jupyter.
+
+    Options: detail ("compact", "modules", "full"), direction ("LR", "TB"),
+    shapes, params, aux, engine, legend, title.  ``cnnviz.diagram`` gives an
+    object that also writes PNG, PDF, DOT and JSON."""
+    from .render import render as _render  # importing the package makes cnnviz.render the (callable) package
+
+    return _render(ref, **options)
+
+
+def diagram(ref, **options):
+    """A :class:`cnnviz.render.Diagram`: ``.svg()``, ``.png()``, ``.save(path)``, ``.json()``."""
+    from .render import Diagram
+
+    return Diagram(ref, **options)
+
+
+__all__ = ["__version__", "build_graph", "build_model", "diagram", "infer", "load_spec", "render"]

@@ -87,6 +87,47 @@ def summary(arch, as_json, depth):
     click.echo(to_json(g, r) if as_json else table(g, r, depth))
 
 
+@cli.command("render")
+@ARCH
+@click.option("-o", "--output", metavar="FILE", help="Where to write: a file, a folder (for <id>.<format>), or '-' for standard output.  [default: <id>.<format>]")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "png", "pdf", "dot", "json"]),
+    help="svg, png, pdf (needs system Graphviz: apt-get install graphviz), dot (the positioned DOT source) "
+    "or json (the collapsed graph).  [default: from the -o suffix, else svg]",
+)
+@click.option("--detail", type=click.Choice(["compact", "modules", "full"]), default="compact", show_default=True, help="compact: one box per module, insides drawn once beside; modules: one level expanded; full: every layer.")
+@click.option("--direction", type=click.Choice(["LR", "TB"], case_sensitive=False), default="LR", show_default=True, help="Main line left to right, or top to bottom.")
+@click.option("--shapes", is_flag=True, help="Label edges with tensor shapes (runs the torch shape pass).")
+@click.option("--params", is_flag=True, help="Label boxes with parameter counts (runs the torch shape pass).")
+@click.option("--no-aux", is_flag=True, help="Leave auxiliary classifiers out (by default they are drawn dashed).")
+@click.option("--engine", type=click.Choice(["graphviz-pure", "dot"]), help="Layout engine: graphviz-pure (installed with cnnviz) or dot (system Graphviz).  [default: graphviz-pure; dot for pdf]")
+@click.option("--dpi", type=click.IntRange(36, 1200), default=144, show_default=True, help="Resolution of PNG output.")
+@click.option("--no-legend", is_flag=True, help="Leave the legend out.")
+@click.option("--no-title", is_flag=True, help="Leave the title line out.")
+def render_cmd(arch, output, fmt, detail, direction, shapes, params, no_aux, engine, dpi, no_legend, no_title):
+    """Draw an architecture as a compact diagram, like 'Illustrated: 10 CNN Architectures'.
+
+    One box per module ("Inception-A ×4"), each module's inside drawn once in a
+    panel, identical towers drawn once ("×32 towers"), one colour per layer type.
+
+    \b
+    SVG and PNG need nothing beyond 'pip install cnnviz' (graphviz-pure).
+    PDF needs system Graphviz: apt-get install graphviz (or brew install graphviz).
+
+    \b
+    Examples:
+      cnnviz render resnet50                     # writes resnet50.svg
+      cnnviz render inception_v4 -o v4.png       # format from the suffix
+      cnnviz render my_net.yaml --detail full -o -
+    """
+    from .render.cli import run
+
+    run(arch, output, fmt, detail=detail, direction=direction.upper(), shapes=shapes, params=params, aux=not no_aux, engine=engine, dpi=dpi, legend=not no_legend, title=not no_title)
+
+
 @cli.command()
 def schema():
     """Print the JSON Schema of the spec format (for editor completion and checks)."""

@@ -1,0 +1,52 @@
+"""The body of ``cnnviz render``: options → a diagram → a file or standard output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import Diagram, format_of
+from .engine import write_atomic
+
+
+def output_path(output: str | None, ident: str, fmt: str | None) -> tuple[Path | None, str]:
+    """Where to write (None: stdout) and in which format."""
+    if output == "-":
+        return None, fmt or "svg"
+    if output is None:
+        fmt = fmt or "svg"
+        return Path(f"{ident}.{fmt}"), fmt
+    path = Path(output)
+    if path.is_dir():
+        fmt = fmt or "svg"
+        return path / f"{ident}.{fmt}", fmt
+    implied = format_of(path)
+    if fmt and implied and implied != fmt:
+        raise click.UsageError(f"-o {output} says {implied} but --format says {fmt}; drop one of them")
+    if not fmt and not implied and path.suffix:
+        raise click.UsageError(f"cannot tell the format from '{path.suffix}'; add --format (svg, png, pdf, dot or json)")
+    return path, fmt or implied or "svg"
+
+
+def run(arch: str, output: str | None, fmt: str | None, **options) -> None:
+    d = Diagram(arch, **options)
+    path, fmt = output_path(output, d.view.id, fmt)
+    if path is not None and not path.parent.is_dir():
+        raise click.UsageError(f"folder {path.parent} does not exist")
+    data = d.render(fmt)
+    if path is None:
+        if fmt in ("png", "pdf") and sys.stdout.isatty():
+            raise click.UsageError(f"refusing to write {fmt.upper()} bytes to a terminal; redirect the output or use -o FILE")
+        stream = sys.stdout.buffer
+        sys.stdout.flush()
+        stream.write(data)
+        stream.flush()
+        return
+    write_atomic(path, data)
+    click.echo(f"wrote {path} ({_size(len(data))})", err=True)
+
+
+def _size(n: int) -> str:
+    return f"{n} bytes" if n < 1024 else f"{n / 1024:.0f} kB"

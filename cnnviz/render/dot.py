@@ -1,0 +1,257 @@
+"""View → DOT: every part (title, main line, panels, legend) as its own small graph.
+
+A :class:`Dot` is a graph as data (nodes, edges, clusters with their
+attributes); :func:`text` writes it.  Labels are built only from
+:mod:`.quoting` parts, so user text is escaped exactly once, and attributes are
+written in sorted order, so the same view gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import labels, style
+from .quoting import Html, attrs, escape, ident, join, tag
+from .view import Part, View, subtitle
+
+
+@dataclass
+class Dot:
+    name: str
+    graph: dict = field(default_factory=dict)
+    node: dict = field(default_factory=dict)  # node defaults
+    edge: dict = field(default_factory=dict)  # edge defaults
+    nodes: list = field(default_factory=list)  # (id, attrs, cluster id or None)
+    edges: list = field(default_factory=list)  # (tail, head, attrs)
+    clusters: dict = field(default_factory=dict)  # id -> (attrs, parent id or None)
+
+
+def _font(text, size: int | None = None, color: str | None = None, bold: bool = False) -> Html:
+    body = tag("b", text) if bold else escape(text)
+    if size is None and color is None:
+        return body
+    return tag("font", body, point_size=size, color=color)
+
+
+def base(name: str, direction: str) -> Dot:
+    return Dot(
+        name,
+        graph={
+            "rankdir": direction,
+            "fontname": style.FONT,
+            "nodesep": 0.16,
+            "ranksep": 0.26,
+            "bgcolor": "transparent",
+            "pad": 0,
+            "margin": 0,
+            "ordering": "out",
+        },
+        node={"fontname": style.FONT, "fontsize": style.BOX_SIZE, "fontcolor": style.TEXT, "penwidth": 1.1},
+        edge={"color": style.EDGE, "arrowsize": 0.6, "penwidth": 1.1, "fontname": style.FONT, "fontsize": style.EDGE_LABEL_SIZE, "fontcolor": style.MUTED},
+    )
+
+
+def box_label(d: dict, show_params: bool) -> Html:
+    """Title (×N), detail line and parameter count of one box."""
+    lines = []
+    times = labels.times(d["count"])
+    if d["kind"] == "module":
+        lines.append(_font(d["title"], bold=True))
+        if times:
+            lines.append(_font(times, style.BOX_SIZE, style.COUNT, bold=True))
+    else:
+        head = [_font(d["title"])]
+        if times:
+            head.append(_font(" " + times, None, None, bold=True))
+        lines.append(join(*head))
+        if d["detail"]:
+            lines.append(_font(d["detail"], style.DETAIL_SIZE, style.MUTED))
+    if show_params and d.get("nparams"):
+        lines.append(_font(labels.count(d["nparams"]), style.DETAIL_SIZE - 1, style.MUTED))
+    return Html(tag("br").join(lines))
+
+
+def node_attrs(d: dict, show_params: bool) -> dict:
+    kind = d["kind"]
+    if kind == "port":
+        return {"shape": "circle", "label": "", "width": 0.09, "height": 0.09, "fixedsize": True, "style": "filled", "fillcolor": style.MUTED, "color": style.MUTED}
+    sw = style.swatch(d["category"])
+    a = {"fillcolor": sw.fill, "color": sw.stroke}
+    if kind == "merge" and d["type"] == "add":
+        a.update(shape="circle", label=_font("+", 15, bold=True), width=0.28, height=0.28, fixedsize=True, style="filled", penwidth=1.3)
+    elif kind == "merge":
+        a.update(shape="box", label=_font("concat", style.DETAIL_SIZE, style.TEXT), style="rounded,filled", height=0.26, width=0.3, margin="0.05,0.02")
+    elif kind == "input":
+        a.update(shape="box", label=box_label(d, False), style="rounded,filled", height=0.46, margin="0.1,0.04")
+    elif kind == "module":
+        a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.46, margin="0.12,0.05", penwidth=1.4)
+    else:
+        a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.46, margin="0.08,0.04")
+    if d.get("aux"):
+        a["style"] = a["style"] + ",dashed"
+    if kind == "module" and d["count"] > 1:
+        a["_stack"] = 2 if d["count"] > 2 else 1  # drawn as a small stack of cards
+    tip = _tooltip(d)
+    if tip:
+        a["tooltip"] = tip
+    return a
+
+
+def _tooltip(d: dict) -> str:
+    members = list(d.get("members") or ())
+    if not members:
+        return ""
+    shown = ", ".join(members[:4]) + (f", … ({len(members)} in all)" if len(members) > 4 else "")
+    if d["kind"] == "module":
+        args = ", ".join(f"{k}={v}" for k, v in sorted(d["args"].items()))
+        return f"{d['title']} ({d['type']}{': ' + args if args else ''}): {shown}"
+    return shown
+
+
+def cluster_attrs(c: dict) -> dict:
+    if c["kind"] == "towers":
+        return {
+            "label": _font(c["label"], style.CLUSTER_SIZE, style.MUTED, bold=True),
+            "style": "rounded,filled",
+            "fillcolor": style.TOWERS_FILL,
+            "color": style.TOWERS_STROKE,
+            "labeljust": "r",
+            "labelloc": "b",
+            "margin": 8,
+            "_stack": 2,
+        }
+    sw = style.swatch("module")
+    title = join(_font(c["label"], style.CLUSTER_SIZE, style.TEXT, bold=True), _font(" " + labels.times(c["count"]), style.CLUSTER_SIZE, style.COUNT, bold=True) if c["count"] > 1 else "")
+    return {"label": title, "style": "rounded,filled", "fillcolor": "#fdf8ef", "color": sw.stroke, "labeljust": "l", "margin": 8}
+
+
+def part_dot(part: Part, index: int, direction: str, show_params: bool, show_shapes: bool) -> Dot:
+    """One part: the main line (index 0) or a panel, framed and titled."""
+    dot = base(f"part{index}", direction)
+    v = part.graph
+    frame = None
+    if part.title:
+        frame = "panel"
+        dot.clusters[frame] = (
+            {
+                "label": _font(part.title, style.PANEL_TITLE_SIZE, style.TEXT, bold=True),
+                "style": "rounded,filled",
+                "fillcolor": style.PANEL_FILL,
+                "color": style.PANEL_STROKE,
+                "labeljust": "l",
+                "margin": 12,
+                "penwidth": 1.2,
+            },
+            None,
+        )
+    for cid, c in v.graph["clusters"].items():
+        dot.clusters[cid] = (cluster_attrs(c), c["parent"] or frame)
+    for n, d in v.nodes(data=True):
+        dot.nodes.append((n, node_attrs(d, show_params), d.get("cluster") or frame))
+    edges = list(v.edges(data=True))
+    if direction == "LR":
+        # With ordering=out, LR stacks a node's successors bottom-up in the order given;
+        # reversed, the spec's first branch is drawn on top.
+        edges.reverse()
+    # Auxiliary heads hang below the main line (LR) or to its right (TB): their edges go last.
+    edges.sort(key=lambda e: bool(e[2].get("aux")))
+    for s, t, e in edges:
+        a = {}
+        if e.get("aux"):
+            a.update(style="dashed", color=style.AUX_EDGE)
+        # Weights keep the spine straight and each branch packed next to its split,
+        # so that the long edges are the ones into the merge, as in the article.
+        if e.get("spine"):
+            a["weight"] = 8
+        elif v.nodes[s].get("aux") and v.nodes[t].get("aux"):
+            a["weight"] = 6  # an auxiliary head is a straight line of its own
+        elif v.out_degree(s) > 1:
+            a["weight"] = 3
+        elif v.nodes[t]["kind"] != "merge":
+            a["weight"] = 2
+        if show_shapes and e.get("shape"):
+            a["label"] = escape(labels.shape(e["shape"]))
+        dot.edges.append((s, t, a))
+    return dot
+
+
+def title_dot(view: View) -> Dot:
+    dot = base("title", "LR")
+    label = join(_font(view.name, style.TITLE_SIZE, style.TEXT, bold=True), "   ", _font(subtitle(view), style.SUBTITLE_SIZE, style.MUTED))
+    dot.nodes.append(("title", {"shape": "plaintext", "label": label, "margin": 0, "height": 0.3}, None))
+    return dot
+
+
+LEGEND_EXTRA = {
+    "towers": "one tower drawn for N identical ones",
+    "aux": "auxiliary classifier (training only)",
+}
+
+
+def legend_dots(view: View) -> list[Dot]:
+    """One small graph per legend entry (a swatch and its name), so entries can flow into rows.
+    The swatches are small copies of the real boxes."""
+    entries = []
+    for cat in view.legend:
+        sw = style.swatch(cat)
+        if cat == "add":
+            a = node_attrs({"kind": "merge", "type": "add", "category": "add"}, False)
+            a.update(width=0.2, height=0.2, label=_font("+", 11, bold=True))
+        elif cat == "concat":
+            a = node_attrs({"kind": "merge", "type": "concat", "category": "concat"}, False)
+        else:
+            a = {"shape": "box", "style": "rounded,filled", "fillcolor": sw.fill, "color": sw.stroke, "label": "", "width": 0.3, "height": 0.2, "fixedsize": True}
+        entries.append((a, sw.legend))
+    for mark in view.marks:
+        if mark == "towers":
+            a = {"shape": "box", "style": "rounded,filled", "fillcolor": style.TOWERS_FILL, "color": style.TOWERS_STROKE, "label": _font("×N", 8, style.MUTED, bold=True), "width": 0.3, "height": 0.2, "fixedsize": True}
+        else:
+            a = {"shape": "box", "style": "rounded,dashed", "color": style.AUX_STROKE, "label": "", "width": 0.3, "height": 0.2, "fixedsize": True}
+        entries.append((a, LEGEND_EXTRA[mark]))
+    out = []
+    for i, (a, name) in enumerate(entries):
+        dot = base(f"legend{i}", "LR")
+        dot.graph["ranksep"] = 0.06
+        dot.nodes.append(("swatch", a, None))
+        dot.nodes.append(("name", {"shape": "plaintext", "label": _font(name, style.LEGEND_SIZE, style.TEXT), "margin": "0.02,0", "height": 0.2, "width": 0}, None))
+        dot.edges.append(("swatch", "name", {"style": "invis"}))
+        out.append(dot)
+    return out
+
+
+def public(a: dict) -> dict:
+    """Attributes without the renderer's private notes (keys starting with '_')."""
+    return {k: v for k, v in a.items() if not k.startswith("_")}
+
+
+def text(dot: Dot) -> str:
+    """The DOT source of one graph."""
+    out = [f"digraph {ident(dot.name)} {{"]
+    if dot.graph:
+        out.append(f"  graph{attrs(dot.graph)};")
+    if dot.node:
+        out.append(f"  node{attrs(dot.node)};")
+    if dot.edge:
+        out.append(f"  edge{attrs(dot.edge)};")
+    children: dict = {}
+    for cid, (_, parent) in dot.clusters.items():
+        children.setdefault(parent, []).append(cid)
+    members: dict = {}
+    for n, a, c in dot.nodes:
+        members.setdefault(c, []).append((n, a))
+
+    def emit(cid, depth):
+        pad = "  " * depth
+        for sub in children.get(cid, []):
+            out.append(f"{pad}subgraph {ident('cluster_' + sub)} {{")
+            out.append(f"{pad}  graph{attrs(public(dot.clusters[sub][0]))};")
+            emit(sub, depth + 1)
+            out.append(f"{pad}}}")
+        for n, a in members.get(cid, []):
+            out.append(f"{pad}{ident(n)}{attrs(public(a))};")
+
+    emit(None, 1)
+    for s, t, a in dot.edges:
+        out.append(f"  {ident(s)} -> {ident(t)}{attrs(public(a))};")
+    out.append("}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,105 @@
+"""Running the layout binary, and writing files atomically.
+
+The default engine is ``graphviz-pure`` (a pure-Rust port of Graphviz shipped
+as a wheel, so ``pip install`` is enough); ``dot`` is system Graphviz, needed
+for PDF.  Both take the same command line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+PURE, SYSTEM = "graphviz-pure", "dot"
+ENGINES = (PURE, SYSTEM)
+FORMATS = {PURE: ("svg", "png", "json0"), SYSTEM: ("svg", "png", "pdf", "json0")}
+TIMEOUT = 120
+# Harmless notes the layout binary prints for every non-ASCII label character (×).
+_NOISE = re.compile(r"^(Warning: )*Warning: no value for width of non-ASCII character \d+\. Falling back to width of space character$")
+
+
+class EngineError(click.ClickException):
+    """The layout binary is missing, cannot make a format, or failed."""
+
+    exit_code = 1
+
+
+def find(engine: str = PURE) -> str:
+    """The path of the engine's binary: graphviz-pure next to this Python first, then on PATH."""
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+    if engine == PURE:
+        exe = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
+        here = Path(sys.executable).parent / exe
+        if here.is_file() and os.access(here, os.X_OK):
+            return str(here)
+        found = shutil.which("graphviz-pure")
+        if found:
+            return found
+        raise EngineError("the graphviz-pure binary was not found next to Python or on PATH; reinstall with 'pip install graphviz-pure', or use --engine dot")
+    found = shutil.which("dot")
+    if found:
+        return found
+    raise EngineError("system Graphviz ('dot') was not found on PATH; install it (e.g. 'apt-get install graphviz' or 'brew install graphviz')")
+
+
+def check_format(engine: str, fmt: str) -> None:
+    if fmt not in FORMATS[engine]:
+        if fmt == "pdf":
+            raise EngineError("PDF needs system Graphviz: install it (e.g. 'apt-get install graphviz') and use --engine dot, or choose --format svg or png")
+        raise EngineError(f"engine {engine} cannot write {fmt}")
+
+
+def run(engine: str, source: str, args: list[str]) -> bytes:
+    """Feed DOT ``source`` to the engine with ``args``; its stdout, or EngineError with its stderr."""
+    exe = find(engine)
+    try:
+        proc = subprocess.run([exe, *args], input=source.encode("utf-8"), capture_output=True, timeout=TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"{engine} took longer than {TIMEOUT} s and was stopped") from None
+    except OSError as exc:
+        raise EngineError(f"could not run {exe}: {exc}") from None
+    notes = [line for line in proc.stderr.decode("utf-8", "replace").splitlines() if line.strip() and not _NOISE.match(line.strip())]
+    if proc.returncode != 0 or not proc.stdout:
+        detail = "\n".join(notes[:20]) or f"exit status {proc.returncode}"
+        raise EngineError(f"{engine} failed: {detail}")
+    return proc.stdout
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``:
+    readers see the old file or the new one, never a partial one, and a failure leaves
+    the old file untouched."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

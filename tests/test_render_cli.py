@@ -1,0 +1,206 @@
+"""`cnnviz render` and the Python API end to end: files, formats, atomic writes, same bytes twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+import cnnviz
+from cnnviz.cli import cli
+from cnnviz.registry import list_models
+from cnnviz.render import Diagram, engine
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args, **kw):
+    return CliRunner().invoke(cli, list(args), **kw)
+
+
+def parse_svg(text: str):
+    return ET.fromstring(text.encode("utf-8") if isinstance(text, str) else text)
+
+
+def test_help_says_what_pdf_needs():
+    result = run("render", "--help")
+    assert result.exit_code == 0
+    assert "PDF" in result.output.upper() and "apt-get install graphviz" in result.output
+    for option in ("--detail", "--direction", "--shapes", "--params", "--no-aux", "--engine", "--format"):
+        assert option in result.output
+
+
+def test_format_conflict_is_a_usage_error(tmp_path):
+    result = run("render", "lenet5", "-o", str(tmp_path / "x.png"), "--format", "svg")
+    assert result.exit_code == 2
+    assert "says png" in result.output
+
+
+def test_unknown_suffix_is_a_usage_error(tmp_path):
+    result = run("render", "lenet5", "-o", str(tmp_path / "x.bmp"))
+    assert result.exit_code == 2
+
+
+def test_bad_spec_is_reported_and_nothing_written(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Bad\ninput: [3, 8, 8]\nlayers:\n  - conv 8 3x3 bogus\n", encoding="utf-8")
+    result = run("render", str(bad), "-o", str(tmp_path / "out.svg"))
+    assert result.exit_code == 1
+    assert "bad.yaml:4:" in result.output
+    assert not (tmp_path / "out.svg").exists()
+
+
+def test_json_needs_no_engine(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "find", lambda *a: pytest.fail("json must not run the engine"))
+    result = run("render", "resnet50", "--format", "json", "-o", "-")
+    assert result.exit_code == 0
+    obj = json.loads(result.output)
+    assert obj["id"] == "resnet50" and obj["detail"] == "compact"
+    assert [p["title"] for p in obj["panels"]] == ["conv block", "identity block"]
+    counts = [n.get("count", 1) for n in obj["main"]["nodes"] if n["kind"] == "module"]
+    assert counts == [1, 2, 1, 3, 1, 5, 1, 2]
+    assert {e["category"] for e in obj["legend"]} >= {"conv", "pool", "module"}
+
+
+@pytest.mark.skipif(shutil.which("dot") is not None, reason="system Graphviz is installed")
+def test_pdf_without_system_graphviz_says_how_to_get_it(tmp_path):
+    result = run("render", "lenet5", "-o", str(tmp_path / "x.pdf"))
+    assert result.exit_code == 1
+    assert "apt-get install graphviz" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_engine_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(engine.sys, "executable", "/nonexistent/python")
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(engine.EngineError, match="graphviz-pure"):
+        engine.find(engine.PURE)
+
+
+def test_finds_graphviz_pure_next_to_python():
+    path = engine.find(engine.PURE)
+    assert os.path.basename(path).startswith("graphviz-pure")
+
+
+def test_write_atomic_replaces_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "d.svg"
+    engine.write_atomic(target, b"one")
+    engine.write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["d.svg"]
+
+
+def test_failed_write_keeps_the_good_file(tmp_path, monkeypatch):
+    target = tmp_path / "d.svg"
+    target.write_bytes(b"good")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(engine.os, "replace", boom)
+    with pytest.raises(OSError):
+        engine.write_atomic(target, b"new")
+    assert target.read_bytes() == b"good"
+    assert [p.name for p in tmp_path.iterdir()] == ["d.svg"]
+
+
+@pytest.mark.dot
+def test_engine_failure_never_clobbers_a_good_file(tmp_path, monkeypatch):
+    target = tmp_path / "lenet5.svg"
+    target.write_bytes(b"good")
+    monkeypatch.setattr(engine, "find", lambda *a: shutil.which("false") or "/bin/false")
+    result = run("render", "lenet5", "-o", str(target))
+    assert result.exit_code == 1
+    assert "failed" in result.output
+    assert target.read_bytes() == b"good"
+    assert [p.name for p in tmp_path.iterdir()] == ["lenet5.svg"]
+
+
+@pytest.mark.dot
+def test_default_output_is_id_svg(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("render", "resnet50")
+    assert result.exit_code == 0, result.output
+    assert "wrote resnet50.svg" in result.output
+    root = parse_svg((tmp_path / "resnet50.svg").read_text(encoding="utf-8"))
+    assert root.tag.endswith("svg")
+
+
+@pytest.mark.dot
+def test_output_folder_and_suffix(tmp_path):
+    result = run("render", "lenet5", "-o", str(tmp_path))
+    assert result.exit_code == 0
+    assert (tmp_path / "lenet5.svg").exists()
+    result = run("render", "lenet5", "-o", str(tmp_path / "l.png"))
+    assert result.exit_code == 0
+    assert (tmp_path / "l.png").read_bytes().startswith(PNG)
+
+
+@pytest.mark.dot
+def test_stdout_svg_and_dot():
+    result = run("render", "lenet5", "-o", "-")
+    assert result.exit_code == 0
+    parse_svg(result.output)
+    result = run("render", "lenet5", "-o", "-", "--format", "dot")
+    assert result.exit_code == 0
+    assert result.output.startswith("// cnnviz diagram")
+    assert "pos=" in result.output and "neato -n2" in result.output
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("ident", list_models())
+def test_every_catalogue_svg_parses_and_is_stable(ident):
+    first = Diagram(ident).svg()
+    root = parse_svg(first)
+    texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert cnnviz.load_spec(ident).name in texts  # the title line
+    assert Diagram(ident).svg() == first  # same spec, same engine: same bytes
+
+
+@pytest.mark.dot
+def test_png_twice_same_bytes():
+    a = Diagram("inception_v4").png()
+    assert a.startswith(PNG)
+    assert Diagram("inception_v4").png() == a
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("detail", ["modules", "full"])
+@pytest.mark.parametrize("direction", ["LR", "TB"])
+def test_other_levels_and_directions(detail, direction):
+    parse_svg(Diagram("inception_v3", detail=detail, direction=direction).svg())
+
+
+@pytest.mark.dot
+def test_shapes_and_params_labels():
+    d = Diagram("resnet50", shapes=True, params=True)
+    text = " ".join("".join(t.itertext()) for t in parse_svg(d.svg()).iter("{http://www.w3.org/2000/svg}text"))
+    assert "64×56×56" in text  # the max pool's output, on its edge
+    assert "2048×7×7" in text
+    assert "25.6M parameters" in text
+    assert "8.9M" in text  # the last "identity block ×2": both instances
+    assert "2M" in text  # the FC layer
+
+
+@pytest.mark.dot
+def test_python_api_and_jupyter():
+    svg = cnnviz.render("lenet5")
+    assert svg._repr_svg_().startswith("<?xml")
+    import cnnviz.render as package
+
+    assert callable(cnnviz.render) and cnnviz.render is package  # the package is callable too
+    assert cnnviz.render("lenet5") == svg
+    d = cnnviz.diagram("lenet5")
+    assert d._repr_svg_() == svg
+
+
+@pytest.mark.dot
+def test_save_picks_format_from_suffix(tmp_path):
+    d = Diagram("lenet5")
+    assert d.save(tmp_path / "a.png").read_bytes().startswith(PNG)
+    assert json.loads(d.save(tmp_path / "a.json").read_text(encoding="utf-8"))["id"] == "lenet5"
+    assert d.save(tmp_path / "a.gv").read_text(encoding="utf-8").startswith("// cnnviz")

@@ -1,0 +1,250 @@
+"""The collapsed view: structure, folding, panels, clusters (no layout binary needed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cnnviz import build_graph
+from cnnviz.registry import list_models
+from cnnviz.render import style
+from cnnviz.render.collapse import collapse, runs
+from cnnviz.render.view import build
+from cnnviz.spec.layers import LAYERS
+
+
+def boxes(v):
+    return [(d["title"], d["count"]) for _, d in v.nodes(data=True) if d["kind"] == "module"]
+
+
+def titles(v):
+    return [d["title"] for _, d in v.nodes(data=True) if d["kind"] != "port"]
+
+
+def test_resnet50_compact_one_box_per_stage_module():
+    view = build(build_graph("resnet50"))
+    assert boxes(view.main.graph) == [
+        ("conv block", 1),
+        ("identity block", 2),
+        ("conv block", 1),
+        ("identity block", 3),
+        ("conv block", 1),
+        ("identity block", 5),
+        ("conv block", 1),
+        ("identity block", 2),
+    ]
+    assert titles(view.main.graph) == ["Input", "Conv", "Max pool"] + [t for t, _ in boxes(view.main.graph)] + ["Avg pool", "FC", "Softmax"]
+    # the main line is one straight chain
+    v = view.main.graph
+    assert all(v.out_degree(n) <= 1 and v.in_degree(n) <= 1 for n in v)
+
+
+def test_resnet50_panels_drawn_once():
+    view = build(build_graph("resnet50"))
+    assert [p.title for p in view.panels] == ["conv block", "identity block"]
+    conv, ident = (p.graph for p in view.panels)
+    assert titles(conv) == ["Conv", "Conv", "Conv", "Conv", "+"]  # three on the path, one on the shortcut
+    assert titles(ident) == ["Conv", "Conv", "Conv", "+"]
+    assert [d["detail"] for _, d in ident.nodes(data=True) if d["kind"] == "layer"] == ["1×1", "3×3", "1×1"]
+    # the identity shortcut is an edge from the panel's input to the addition
+    (port_in,) = [n for n, d in ident.nodes(data=True) if d["type"] == "in"]
+    (add,) = [n for n, d in ident.nodes(data=True) if d["type"] == "add"]
+    assert ident.has_edge(port_in, add)
+
+
+@pytest.mark.parametrize("deeper", ["resnet101", "resnet152"])
+def test_deeper_resnets_draw_as_many_nodes_as_resnet50(deeper):
+    base = build(build_graph("resnet50"))
+    other = build(build_graph(deeper))
+    assert len(other.main.graph) == len(base.main.graph)
+    assert [len(p.graph) for p in other.panels] == [len(p.graph) for p in base.panels]
+    assert [c for _, c in boxes(other.main.graph)] != [c for _, c in boxes(base.main.graph)]
+
+
+def test_resnet152_counts():
+    counts = [c for t, c in boxes(build(build_graph("resnet152")).main.graph) if t == "identity block"]
+    assert counts == [2, 7, 35, 2]
+
+
+SPELLED = """
+name: Spelled
+input: [3, 32, 32]
+modules:
+  blk:
+    label: my block
+    args: [width]
+    layers:
+      - add: [[conv $width 3x3, conv $width 3x3], identity]
+      - relu
+layers:
+  - conv 16 3x3
+  - {LAYERS}
+  - gap
+  - dense 10
+"""
+
+
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [
+        ("blk 16 x3", [("my block", 3)]),
+        ("blk 16\n  - blk 16\n  - blk 16", [("my block", 3)]),
+        ("blk 16 x2\n  - blk 16", [("my block", 3)]),
+        ("blk 16\n  - blk 32\n  - blk 32", [("my block", 1), ("my block", 2)]),
+        ("blk 16 x2\n  - maxpool 2\n  - blk 16 x2", [("my block", 2), ("my block", 2)]),
+    ],
+    ids=["repeat", "spelled-out", "mixed", "args-differ", "interrupted"],
+)
+def test_consecutive_identical_instances_fold(tmp_path, layers, expected):
+    path = tmp_path / "spelled.yaml"
+    path.write_text(SPELLED.replace("{LAYERS}", layers), encoding="utf-8")
+    view = build(build_graph(str(path)))
+    assert boxes(view.main.graph) == expected
+    assert len(view.panels) == 1
+
+
+def test_neighbours_with_different_arguments_say_how():
+    path_text = SPELLED.replace("{LAYERS}", "blk 16\n  - blk 32 x2")
+    g = build_graph_text(path_text)
+    v = build(g).main.graph
+    assert [d["detail"] for _, d in v.nodes(data=True) if d["kind"] == "module"] == ["width 16", "width 32"]
+
+
+def build_graph_text(text):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "spec.yaml"
+        path.write_text(text, encoding="utf-8")
+        return build_graph(str(path))
+
+
+def test_identical_leaf_layers_fold_on_the_main_line_but_not_in_branches():
+    vgg = build(build_graph("vgg16")).main.graph
+    convs = [(d["title"], d["count"]) for _, d in vgg.nodes(data=True) if d["type"] == "conv"]
+    assert convs == [("Conv", 2), ("Conv", 2), ("Conv", 3), ("Conv", 3), ("Conv", 3)]
+    (inception_a,) = [p for p in build(build_graph("inception_v4")).panels if p.title == "Inception-A"]
+    assert all(d["count"] == 1 for _, d in inception_a.graph.nodes(data=True))
+    assert titles(inception_a.graph).count("Conv") == 7  # both 3×3 convs of the third branch
+
+
+def test_towers_drawn_once_and_marked():
+    view = build(build_graph("resnext50"))
+    conv_block = view.panels[0].graph
+    (towers,) = [c for c in conv_block.graph["clusters"].values() if c["kind"] == "towers"]
+    assert towers["label"] == "×32 towers"
+    inside = [d["title"] for _, d in conv_block.nodes(data=True) if d.get("cluster") and conv_block.graph["clusters"][d["cluster"]]["kind"] == "towers"]
+    assert inside == ["Conv", "Conv"]  # one tower: 1×1 then 3×3
+    concat = [d for _, d in conv_block.nodes(data=True) if d["type"] == "concat"]
+    assert len(concat) == 1 and not concat[0].get("cluster")  # the concat sits outside the towers
+    assert "towers" in view.marks
+
+
+def test_alexnet_two_towers():
+    view = build(build_graph("alexnet"))
+    labels = [c["label"] for c in view.main.graph.graph["clusters"].values()]
+    assert labels and set(labels) == {"×2 towers"}
+
+
+def test_clutter_hidden_and_bn_act_folded():
+    g = build_graph("alexnet")
+    for detail, hidden in (("compact", True), ("full", False)):
+        types = {d["type"] for _, d in collapse(g, detail=detail).nodes(data=True)}
+        assert ({"dropout", "flatten", "lrn", "relu"} & types == set()) is hidden
+    r50 = {d["type"] for _, d in collapse(build_graph("resnet50"), detail="full").nodes(data=True)}
+    assert {"bn", "relu"} <= r50
+
+
+def test_aux_heads_dashed_or_left_out():
+    g = build_graph("inception_v1")
+    with_aux = build(g)
+    aux_nodes = [d for _, d in with_aux.main.graph.nodes(data=True) if d.get("aux")]
+    assert aux_nodes and "aux" in with_aux.marks
+    assert all(e["aux"] for s, t, e in with_aux.main.graph.edges(data=True) if with_aux.main.graph.nodes[t].get("aux"))
+    without = build(g, aux=False)
+    assert not [d for _, d in without.main.graph.nodes(data=True) if d.get("aux")]
+    assert "aux" not in without.marks
+    assert len(without.main.graph) == len(with_aux.main.graph) - len(aux_nodes)
+
+
+def test_modules_detail_expands_one_level_and_folds_runs():
+    view = build(build_graph("resnet50"), detail="modules")
+    clusters = list(view.main.graph.graph["clusters"].values())
+    assert [(c["label"], c["count"]) for c in clusters] == [
+        ("conv block", 1),
+        ("identity block", 2),
+        ("conv block", 1),
+        ("identity block", 3),
+        ("conv block", 1),
+        ("identity block", 5),
+        ("conv block", 1),
+        ("identity block", 2),
+    ]
+    assert not view.panels  # nothing nested deeper in ResNet
+    x = build(build_graph("xception"), detail="modules")
+    assert [p.title for p in x.panels] == ["entry block", "middle block"]
+
+
+def test_full_detail_draws_every_layer():
+    g = build_graph("resnet50")
+    v = build(g, detail="full")
+    assert not v.panels
+    convs = sum(1 for _, d in v.main.graph.nodes(data=True) if d["type"] == "conv")
+    assert convs == sum(1 for _, d in g.nodes(data=True) if d["type"] == "conv") == 53
+
+
+def test_runs_are_computed_across_spelled_out_and_repeated_calls():
+    r = runs(build_graph("resnet50"))
+    assert r["conv2.1"] == ("conv2.1", 1) and r["conv2.2"] == ("conv2.1", 2)
+    assert r["conv2_1"] == ("conv2_1", 1)
+
+
+def test_variants_of_one_module_get_tags_on_panel_and_box():
+    view = build(build_graph("nin"))
+    panel_titles = [p.title for p in view.panels]
+    assert len(panel_titles) == len(set(panel_titles)) > 1
+    details = [d["detail"] for _, d in view.main.graph.nodes(data=True) if d["kind"] == "module"]
+    assert all(details) and all(any(det in t for t in panel_titles) for det in details)
+
+
+@pytest.mark.parametrize("ident", list_models())
+@pytest.mark.parametrize("detail", ["compact", "modules", "full"])
+def test_every_catalogue_spec_builds(ident, detail):
+    view = build(build_graph(ident), detail=detail)
+    for part in view.parts:
+        v = part.graph
+        assert list(v) == [f"n{i}" for i in range(len(v))]  # deterministic ids
+        for n, d in v.nodes(data=True):
+            if d["kind"] != "port":
+                style.swatch(d["category"])
+        for s, t in v.edges:
+            assert int(s[1:]) < int(t[1:]), "edges run forward in execution order"
+    json.dumps(__import__("cnnviz.render.view", fromlist=["as_json"]).as_json(view))
+
+
+def test_every_layer_type_has_a_title_and_colour():
+    for name, lt in LAYERS.items():
+        assert style.title(name)
+        assert style.swatch(style.category(name))
+
+
+def test_unknown_layer_type_is_an_error_not_a_fallback():
+    with pytest.raises(style.StyleError):
+        style.category("warpdrive")
+    with pytest.raises(style.StyleError):
+        style.title("warpdrive")
+
+
+def test_compact_render_does_not_import_torch():
+    code = (
+        "import sys, cnnviz\n"
+        "d = cnnviz.diagram('inception_v4')\n"
+        "d.source(); d.json()\n"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
