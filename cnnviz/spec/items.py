@@ -200,20 +200,26 @@ class Expander:
                         hint = " (a YAML comment needs a space before '#')"
                     self.coll.add(loc, f"{lt.name}: unexpected '{tok}'{hint}")
                     ok = False
-        elif isinstance(args, dict):
-            try:
-                given = {k: substitute(v, scope) for k, v in args.items()}
-            except ExprError as exc:
-                self.coll.add(loc, str(exc))
-                return None
         elif args is not None:
-            self.coll.add(loc, f"{lt.name}: expected its settings as text or a mapping, got {args!r}")
-            return None
+            given = self.named(args, loc, scope, f"{lt.name}: expected its settings")
+            if given is None:
+                return None
         params = self.fill(lt, given, loc, args if isinstance(args, LocDict) else None)
         if params is None or not ok:
             return None
         self.weight += 1
         return Layer(lt.name, params, "", loc)
+
+    def named(self, args, loc: Loc, scope: dict, what: str) -> dict | None:
+        """Settings or arguments written as a mapping, with ``$`` references substituted."""
+        if not isinstance(args, dict):
+            self.coll.add(loc, f"{what} as text or a mapping, got {args!r}")
+            return None
+        try:
+            return {k: substitute(v, scope) for k, v in args.items()}
+        except ExprError as exc:
+            self.coll.add(loc, str(exc))
+            return None
 
     def fill(self, lt: LayerType, given: dict, loc: Loc, where: LocDict | None = None) -> dict | None:
         """Check ``given`` against the layer type; apply spec defaults and field defaults."""
@@ -305,15 +311,10 @@ class Expander:
                     hint = "; a YAML comment needs a space before '#'" if any("#" in t for t in args) else ""
                     self.coll.add(loc, f"{module}: too many arguments (it takes: {', '.join(names) or 'none'}){hint}")
                     return None
-        elif isinstance(args, dict):
-            try:
-                given = {k: substitute(v, scope) for k, v in args.items()}
-            except ExprError as exc:
-                self.coll.add(loc, str(exc))
-                return None
         elif args is not None:
-            self.coll.add(loc, f"{module}: expected arguments as text or a mapping, got {args!r}")
-            return None
+            given = self.named(args, loc, scope, f"{module}: expected arguments")
+            if given is None:
+                return None
         bound, ok = {}, True
         for key in given:
             if key not in declared:
