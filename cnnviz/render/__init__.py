@@ -124,7 +124,7 @@ class Diagram:
             dots = [d for _, d in parts]
             laid = _compose.layout(dots, engine)
             at, w, h = _compose.pack([r for r, _ in parts], laid, self.options["direction"])
-            self._laid = (engine, _compose.compose(dots, laid, at, w, h))
+            self._laid = (engine, _compose.compose(dots, laid, at, w, h, self.options["direction"]))
         return self._laid[1]
 
     def dot(self) -> str:

@@ -23,6 +23,7 @@ TITLE_GAP = 10.0
 LEGEND_GAP = 6.0
 LEGEND_ROW = 2.0
 STACK = 3.0  # offset of each card behind a folded run
+WIDEN = 1.4  # panel rows may run this much wider than the main line to save a row
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _row_width(panels: list[int], laid: list[Laid], base: float, top: float) -> 
         total = -GAP
         for b in range(a, len(panels)):
             total += laid[panels[b]].w + GAP
-            if base < total <= base * 1.25:
+            if base < total <= base * WIDEN:
                 candidates.add(total)
     for width in sorted(candidates):
         scratch = [(0.0, 0.0)] * len(laid)
@@ -165,8 +166,12 @@ def _shift_spline(pos: str, dx: float, dy: float) -> str:
     return " ".join(out)
 
 
-def compose(dots: list[Dot], laid: list[Laid], at: list, width: float, height: float, pad: float = 0.2) -> Dot:
-    """One graph holding every part at its place, with every position fixed (for ``neato -n2``)."""
+def compose(dots: list[Dot], laid: list[Laid], at: list, width: float, height: float, direction: str = "LR", pad: float = 0.2) -> Dot:
+    """One graph holding every part at its place, with every position fixed (for ``neato -n2``).
+
+    A folded run (``_stack``) gets cards drawn behind it, offset towards the side its
+    edge leaves from (right and up in LR, right and down in TB) so no arrowhead is hidden."""
+    sy = STACK if direction == "LR" else -STACK
     first = dots[0]
     out = Dot(
         "cnnviz",
@@ -185,10 +190,10 @@ def compose(dots: list[Dot], laid: list[Laid], at: list, width: float, height: f
         for cid, (a, parent) in dot.clusters.items():
             c = lay.clusters[f"cluster_{cid}"]
             x0, y0, x1, y1 = c["bb"]
-            for j in range(a.get("_stack", 0), 0, -1):  # cards behind, up and to the right
-                o = STACK * j
+            for j in range(a.get("_stack", 0), 0, -1):  # cards behind
+                o, oy = STACK * j, sy * j
                 shadow = {k: v for k, v in a.items() if k in ("style", "fillcolor", "color", "penwidth")}
-                shadow["bb"] = f"{num(x0 + dx + o)},{num(y0 + dy + o)},{num(x1 + dx + o)},{num(y1 + dy + o)}"
+                shadow["bb"] = f"{num(x0 + dx + o)},{num(y0 + dy + oy)},{num(x1 + dx + o)},{num(y1 + dy + oy)}"
                 out.clusters[name(f"{cid}_s{j}")] = (shadow, name(parent) if parent else None)
             extra = {"bb": f"{num(x0 + dx)},{num(y0 + dy)},{num(x1 + dx)},{num(y1 + dy)}"}
             if c["lp"]:
@@ -198,9 +203,9 @@ def compose(dots: list[Dot], laid: list[Laid], at: list, width: float, height: f
             nd = lay.nodes[n]
             px, py = nd["pos"]
             for j in range(a.get("_stack", 0), 0, -1):
-                o = STACK * j
+                o, oy = STACK * j, sy * j
                 shadow = {k: v for k, v in a.items() if k in ("shape", "style", "fillcolor", "color", "penwidth", "fixedsize")}
-                shadow.update(label="", pos=f"{num(px + dx + o)},{num(py + dy + o)}!", width=nd["width"], height=nd["height"], fixedsize=True)
+                shadow.update(label="", pos=f"{num(px + dx + o)},{num(py + dy + oy)}!", width=nd["width"], height=nd["height"], fixedsize=True)
                 out.nodes.append((name(f"{n}_s{j}"), shadow, name(c) if c else None))
             a = {**a, "pos": f"{num(px + dx)},{num(py + dy)}!", "width": nd["width"], "height": nd["height"]}
             out.nodes.append((name(n), a, name(c) if c else None))

@@ -40,7 +40,7 @@ def base(name: str, direction: str) -> Dot:
             "rankdir": direction,
             "fontname": style.FONT,
             "nodesep": 0.16,
-            "ranksep": 0.26,
+            "ranksep": 0.3,
             "bgcolor": "transparent",
             "pad": 0,
             "margin": 0,
@@ -57,8 +57,9 @@ def box_label(d: dict, show_params: bool) -> Html:
     times = labels.times(d["count"])
     if d["kind"] == "module":
         lines.append(_font(d["title"], bold=True))
-        if times:
-            lines.append(_font(times, style.BOX_SIZE, style.COUNT, bold=True))
+        second = [_font(times, style.BOX_SIZE, style.COUNT, bold=True) if times else "", _font(d["detail"], style.DETAIL_SIZE, style.MUTED) if d["detail"] else ""]
+        if any(second):
+            lines.append(join(*second, sep="  "))
     else:
         head = [_font(d["title"])]
         if times:
@@ -122,7 +123,10 @@ def cluster_attrs(c: dict) -> dict:
         }
     sw = style.swatch("module")
     title = join(_font(c["label"], style.CLUSTER_SIZE, style.TEXT, bold=True), _font(" " + labels.times(c["count"]), style.CLUSTER_SIZE, style.COUNT, bold=True) if c["count"] > 1 else "")
-    return {"label": title, "style": "rounded,filled", "fillcolor": "#fdf8ef", "color": sw.stroke, "labeljust": "l", "margin": 8}
+    out = {"label": title, "style": "rounded,filled", "fillcolor": "#fdf8ef", "color": sw.stroke, "labeljust": "l", "margin": 8}
+    if c["count"] > 1:
+        out["_stack"] = 2 if c["count"] > 2 else 1
+    return out
 
 
 def part_dot(part: Part, index: int, direction: str, show_params: bool, show_shapes: bool) -> Dot:
@@ -153,6 +157,7 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
         # With ordering=out, LR stacks a node's successors bottom-up in the order given;
         # reversed, the spec's first branch is drawn on top.
         edges.reverse()
+    labelled: set = set()
     # Auxiliary heads hang below the main line (LR) or to its right (TB): their edges go last.
     edges.sort(key=lambda e: bool(e[2].get("aux")))
     for s, t, e in edges:
@@ -169,8 +174,9 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
             a["weight"] = 3
         elif v.nodes[t]["kind"] != "merge":
             a["weight"] = 2
-        if show_shapes and e.get("shape"):
+        if show_shapes and e.get("shape") and (s, e["shape"]) not in labelled:
             a["label"] = escape(labels.shape(e["shape"]))
+            labelled.add((s, e["shape"]))  # a fan-out carries one tensor: say it once
         dot.edges.append((s, t, a))
     return dot
 
@@ -204,7 +210,7 @@ def legend_dots(view: View) -> list[Dot]:
         entries.append((a, sw.legend))
     for mark in view.marks:
         if mark == "towers":
-            a = {"shape": "box", "style": "rounded,filled", "fillcolor": style.TOWERS_FILL, "color": style.TOWERS_STROKE, "label": _font("×N", 8, style.MUTED, bold=True), "width": 0.3, "height": 0.2, "fixedsize": True}
+            a = {"shape": "box", "style": "rounded,filled", "fillcolor": style.TOWERS_FILL, "color": style.TOWERS_STROKE, "label": _font("×N", 8, style.MUTED, bold=True), "width": 0.3, "height": 0.2, "fixedsize": True, "_stack": 2}
         else:
             a = {"shape": "box", "style": "rounded,dashed", "color": style.AUX_STROKE, "label": "", "width": 0.3, "height": 0.2, "fixedsize": True}
         entries.append((a, LEGEND_EXTRA[mark]))
