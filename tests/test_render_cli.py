@@ -204,3 +204,19 @@ def test_save_picks_format_from_suffix(tmp_path):
     assert d.save(tmp_path / "a.png").read_bytes().startswith(PNG)
     assert json.loads(d.save(tmp_path / "a.json").read_text(encoding="utf-8"))["id"] == "lenet5"
     assert d.save(tmp_path / "a.gv").read_text(encoding="utf-8").startswith("// cnnviz")
+
+
+@pytest.mark.dot
+def test_engine_dot_uses_system_graphviz_from_path(tmp_path, monkeypatch):
+    # a stand-in 'dot' on PATH that forwards to graphviz-pure (same command line)
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nexec '{engine.find(engine.PURE)}' \"$@\"\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert engine.find(engine.SYSTEM) == str(fake)
+    svg = Diagram("lenet5", engine="dot").svg()
+    assert svg == Diagram("lenet5").svg()  # same layout code, so the same picture
+    result = run("render", "lenet5", "-o", str(tmp_path / "l.pdf"))  # pdf goes to 'dot', which cannot here
+    assert result.exit_code == 1 and "dot failed" in result.output
+    assert not (tmp_path / "l.pdf").exists()

@@ -63,7 +63,7 @@ def box_label(d: dict, show_params: bool) -> Html:
     else:
         head = [_font(d["title"])]
         if times:
-            head.append(_font(" " + times, None, None, bold=True))
+            head.append(_font(" " + times, None, style.COUNT, bold=True))
         lines.append(join(*head))
         if d["detail"]:
             lines.append(_font(d["detail"], style.DETAIL_SIZE, style.MUTED))
@@ -90,8 +90,8 @@ def node_attrs(d: dict, show_params: bool) -> dict:
         a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.46, margin="0.08,0.04")
     if d.get("aux"):
         a["style"] = a["style"] + ",dashed"
-    if kind == "module" and d["count"] > 1:
-        a["_stack"] = 2 if d["count"] > 2 else 1  # drawn as a small stack of cards
+    if d.get("count", 1) > 1:
+        a["_stack"] = _cards(d["count"])  # a folded run is drawn as a small stack of cards
     tip = _tooltip(d)
     if tip:
         a["tooltip"] = tip
@@ -119,14 +119,19 @@ def cluster_attrs(c: dict) -> dict:
             "labeljust": "r",
             "labelloc": "b",
             "margin": 8,
-            "_stack": 2,
+            "_stack": _cards(c["count"]),
         }
     sw = style.swatch("module")
     title = join(_font(c["label"], style.CLUSTER_SIZE, style.TEXT, bold=True), _font(" " + labels.times(c["count"]), style.CLUSTER_SIZE, style.COUNT, bold=True) if c["count"] > 1 else "")
     out = {"label": title, "style": "rounded,filled", "fillcolor": "#fdf8ef", "color": sw.stroke, "labeljust": "l", "margin": 8}
     if c["count"] > 1:
-        out["_stack"] = 2 if c["count"] > 2 else 1
+        out["_stack"] = _cards(c["count"])
     return out
+
+
+def _cards(n: int) -> int:
+    """Cards drawn behind something that stands for n copies: 1 for two, 2 for more."""
+    return min(n - 1, 2)
 
 
 def part_dot(part: Part, index: int, direction: str, show_params: bool, show_shapes: bool) -> Dot:
@@ -217,7 +222,7 @@ def legend_dots(view: View) -> list[Dot]:
     out = []
     for i, (a, name) in enumerate(entries):
         dot = base(f"legend{i}", "LR")
-        dot.graph["ranksep"] = 0.06
+        dot.graph["ranksep"] = 0.12
         dot.nodes.append(("swatch", a, None))
         dot.nodes.append(("name", {"shape": "plaintext", "label": _font(name, style.LEGEND_SIZE, style.TEXT), "margin": "0.02,0", "height": 0.2, "width": 0}, None))
         dot.edges.append(("swatch", "name", {"style": "invis"}))

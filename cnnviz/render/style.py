@@ -40,7 +40,7 @@ AUX_STROKE = "#9aa5b1"
 # Order here is the legend's order.
 CATEGORIES: dict[str, Swatch] = {
     "input": Swatch("#ffffff", "#7b8794", "Input"),
-    "module": Swatch("#f3e6cf", "#a98c5f", "Module (its inside: see its panel)"),
+    "module": Swatch("#f3e6cf", "#a98c5f", "Module (see its panel)"),
     "conv": Swatch("#c4dcf0", "#5b8db8", "Convolution"),
     "sepconv": Swatch("#bfe5d8", "#4e9a84", "Separable convolution"),
     "pool": Swatch("#fadcb0", "#cf8a2e", "Pooling"),
