@@ -7,10 +7,12 @@
     d = cnnviz.diagram("inception_v4", detail="modules")
     d.save("inception_v4.png")
 
-The stages, each in its own module: :mod:`.collapse` and :mod:`.view` (graph
-→ collapsed view graphs, pure), :mod:`.dot` (view → DOT, all text escaped by
-:mod:`.quoting`, colours from :mod:`.style`), :mod:`.compose` (lay out parts,
-pack them), :mod:`.engine` (the layout binary; atomic writes).  torch is
+The stages, each in its own module: :mod:`.runs` (which instances fold),
+:mod:`.collapse`, :mod:`.passes` and :mod:`.view` (graph → collapsed view
+graphs, pure functions), :mod:`.labels` (what boxes say), :mod:`.dot` (view →
+DOT, all text escaped by :mod:`.quoting`, colours from :mod:`.style`),
+:mod:`.compose` (lay out parts, pack them), :mod:`.engine` (the layout binary;
+atomic writes).  torch is
 imported only for ``shapes=True`` or ``params=True``.
 """
 

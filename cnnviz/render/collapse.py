@@ -22,67 +22,14 @@ from __future__ import annotations
 import networkx as nx
 
 from . import labels, style
+from .passes import FULL_PASSES, PASSES
+from .runs import runs
 
 COMPACT, MODULES, FULL = "compact", "modules", "full"
 DETAILS = (COMPACT, MODULES, FULL)
 _EXPAND = {COMPACT: 0, MODULES: 1, FULL: 1 << 30}
 IN_PORT, OUT_PORT = "<in>", "<out>"
 _HIDE, _DROP = "hide", "drop"
-
-
-def runs(g: nx.DiGraph, aux: bool = True) -> dict[str, tuple[str, int]]:
-    """call block → (first block of its run, 1-based index in the run).
-
-    A run is a chain of call blocks of the same module with the same arguments,
-    one feeding the next and nothing else, under the same parent (repeats are
-    looked through), whether the spec wrote ``xN`` or spelled them out."""
-    blocks = g.graph["blocks"]
-    calls = [b for b, info in blocks.items() if info["kind"] == "call"]
-    by_exit: dict[str, list[str]] = {}
-    out: dict[str, tuple[str, int]] = {}
-    for b in calls:
-        info = blocks[b]
-        out[b] = (b, 1)
-        for prev in by_exit.get(info["entry"], ()):
-            if _same(blocks, prev, b) and _only_into(g, prev, b, aux):
-                first, i = out[prev]
-                out[b] = (first, i + 1)
-                break
-        by_exit.setdefault(info["exit"], []).append(b)
-    return out
-
-
-def _parent(blocks: dict, b: str):
-    p = blocks[b]["parent"]
-    while p is not None and blocks[p]["kind"] == "repeat":
-        p = blocks[p]["parent"]
-    return p
-
-
-def _sig_args(args) -> tuple:
-    return tuple(sorted((str(k), repr(v)) for k, v in (args or {}).items()))
-
-
-def _same(blocks: dict, a: str, b: str) -> bool:
-    x, y = blocks[a], blocks[b]
-    return (x["module"], x["label"], _sig_args(x["args"]), _parent(blocks, a)) == (
-        y["module"],
-        y["label"],
-        _sig_args(y["args"]),
-        _parent(blocks, b),
-    )
-
-
-def _only_into(g: nx.DiGraph, a: str, b: str, aux: bool) -> bool:
-    """Everything that reads a's output is inside b, and b reads nothing else."""
-    for s in g.successors(g.graph["blocks"][a]["exit"]):
-        if b not in g.nodes[s]["scope"] and (aux or not g.nodes[s]["aux"]):
-            return False
-    entry = g.graph["blocks"][b]["entry"]
-    for n, d in g.nodes(data=True):
-        if b in d["scope"] and any(i != entry and b not in g.nodes[i]["scope"] for i in d["inputs"]):
-            return False
-    return True
 
 
 class _Collapser:
@@ -195,10 +142,8 @@ class _Collapser:
             for s in src.get(last, ()):
                 link(s, out, last, False)
         self.clusters(v, ids)
-        if self.detail != FULL:
-            fold_layers(v)
-            v = renumber(v)
-        mark_spine(v)
+        for transform in FULL_PASSES if self.detail == FULL else PASSES:
+            v = transform(v)
         return v
 
     def attrs(self, k) -> dict:
@@ -303,71 +248,6 @@ class _Collapser:
 
 def _port(which: str) -> dict:
     return {"kind": "port", "type": which, "category": "port", "title": "", "detail": "", "count": 1, "aux": False, "members": ()}
-
-
-def _layer_sig(d: dict):
-    """What makes two layers "identical" for folding; None for what never folds.
-    Layers inside a branch are left as written: two 3×3 convs in an Inception
-    branch are the point of the figure."""
-    if d["kind"] != "layer" or d.get("branch"):
-        return None
-    return (d["type"], repr(sorted((k, repr(v)) for k, v in d["params"].items())), d["aux"], d.get("cluster"))
-
-
-def fold_layers(v: nx.DiGraph) -> None:
-    """Merge chains of identical layers (a → b, nothing else in or out) into one box ×N. In place."""
-    for u in list(v):
-        if u not in v:
-            continue
-        while v.out_degree(u) == 1:
-            (w,) = v.successors(u)
-            if v.in_degree(w) != 1 or _layer_sig(v.nodes[u]) is None or _layer_sig(v.nodes[u]) != _layer_sig(v.nodes[w]):
-                break
-            du, dw = v.nodes[u], v.nodes[w]
-            du["count"] += dw["count"]
-            du["members"] = (*du["members"], *dw["members"])
-            for x in list(v.successors(w)):
-                v.add_edge(u, x, **v.edges[w, x])
-            v.remove_node(w)
-
-
-def renumber(v: nx.DiGraph) -> nx.DiGraph:
-    """A copy with nodes n0, n1, ... again, in the same order (after folding left gaps)."""
-    new = {n: f"n{i}" for i, n in enumerate(v)}
-    out = nx.DiGraph(**v.graph)
-    for n, d in v.nodes(data=True):
-        out.add_node(new[n], **d)
-    for s, t, e in v.edges(data=True):
-        out.add_edge(new[s], new[t], **e)
-    return out
-
-
-def mark_spine(v: nx.DiGraph) -> None:
-    """Mark the longest path of non-aux nodes and its edges: the line drawn straight."""
-    best: dict[str, tuple[int, str | None]] = {}
-    for n in v:  # nodes were added in execution order: a topological order
-        if v.nodes[n].get("aux"):
-            continue
-        preds = [(best[p][0], p) for p in v.predecessors(n) if p in best]
-        length, prev = max(preds, key=lambda t: t[0]) if preds else (0, None)
-        best[n] = (length + 1, prev)
-    for n in v:
-        v.nodes[n]["spine"] = False
-    for e in v.edges:
-        v.edges[e]["spine"] = False
-    if not best:
-        return
-    end = max(best, key=lambda n: (best[n][0], -_index(n)))
-    while end is not None:
-        v.nodes[end]["spine"] = True
-        prev = best[end][1]
-        if prev is not None:
-            v.edges[prev, end]["spine"] = True
-        end = prev
-
-
-def _index(n: str) -> int:
-    return int(n[1:])
 
 
 def collapse(g: nx.DiGraph, root: str | None = None, detail: str = COMPACT, aux: bool = True) -> nx.DiGraph:

@@ -1,0 +1,93 @@
+"""Transforms of a view graph, each a pure function returning a new graph.
+
+The default lists are data (:data:`PASSES` for the compact and modules
+views, :data:`FULL_PASSES` for the full one), applied in order by
+:func:`cnnviz.render.collapse.collapse`.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+
+def copy(v: nx.DiGraph) -> nx.DiGraph:
+    """A copy whose node and edge attribute dicts are fresh (values shared)."""
+    out = nx.DiGraph(**v.graph)
+    for n, d in v.nodes(data=True):
+        out.add_node(n, **d)
+    for s, t, e in v.edges(data=True):
+        out.add_edge(s, t, **e)
+    return out
+
+
+def _layer_sig(d: dict):
+    """What makes two layers "identical" for folding; None for what never folds.
+    Layers inside a branch are left as written: two 3×3 convs in an Inception
+    branch are the point of the figure."""
+    if d["kind"] != "layer" or d.get("branch"):
+        return None
+    return (d["type"], repr(sorted((k, repr(v)) for k, v in d["params"].items())), d["aux"], d.get("cluster"))
+
+
+def fold_layers(v: nx.DiGraph) -> nx.DiGraph:
+    """Chains of identical layers (a → b, nothing else in or out) merged into one box ×N."""
+    v = copy(v)
+    for u in list(v):
+        if u not in v:
+            continue
+        while v.out_degree(u) == 1:
+            (w,) = v.successors(u)
+            if v.in_degree(w) != 1 or _layer_sig(v.nodes[u]) is None or _layer_sig(v.nodes[u]) != _layer_sig(v.nodes[w]):
+                break
+            du, dw = v.nodes[u], v.nodes[w]
+            du["count"] += dw["count"]
+            du["members"] = (*du["members"], *dw["members"])
+            for x in list(v.successors(w)):
+                v.add_edge(u, x, **v.edges[w, x])
+            v.remove_node(w)
+    return v
+
+
+def renumber(v: nx.DiGraph) -> nx.DiGraph:
+    """A copy with nodes n0, n1, ... again, in the same order (after folding left gaps)."""
+    new = {n: f"n{i}" for i, n in enumerate(v)}  # relabelling keeps the order: ids stay execution order
+    out = nx.DiGraph(**v.graph)
+    for n, d in v.nodes(data=True):
+        out.add_node(new[n], **d)
+    for s, t, e in v.edges(data=True):
+        out.add_edge(new[s], new[t], **e)
+    return out
+
+
+def mark_spine(v: nx.DiGraph) -> nx.DiGraph:
+    """The longest path of non-aux nodes and its edges marked ``spine``: the line drawn straight."""
+    v = copy(v)
+    best: dict[str, tuple[int, str | None]] = {}
+    for n in v:  # nodes were added in execution order: a topological order
+        if v.nodes[n].get("aux"):
+            continue
+        preds = [(best[p][0], p) for p in v.predecessors(n) if p in best]
+        length, prev = max(preds, key=lambda t: t[0]) if preds else (0, None)
+        best[n] = (length + 1, prev)
+    for n in v:
+        v.nodes[n]["spine"] = False
+    for e in v.edges:
+        v.edges[e]["spine"] = False
+    if not best:
+        return v
+    end = max(best, key=lambda n: (best[n][0], -_index(n)))
+    while end is not None:
+        v.nodes[end]["spine"] = True
+        prev = best[end][1]
+        if prev is not None:
+            v.edges[prev, end]["spine"] = True
+        end = prev
+    return v
+
+
+def _index(n: str) -> int:
+    return int(n[1:])
+
+
+PASSES = (fold_layers, renumber, mark_spine)
+FULL_PASSES = (mark_spine,)
