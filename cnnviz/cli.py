@@ -139,9 +139,22 @@ def schema():
 @cli.command("diff")
 @click.argument("arch_a", metavar="A")
 @click.argument("arch_b", metavar="B")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="text for the terminal, json for tools (schema in docs/diff.md).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "svg", "png"]),
+    default="text",
+    show_default=True,
+    help="text for the terminal, json for tools (schema in docs/diff.md), svg or png: both diagrams coloured by change.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of standard output.")
-@click.option("--detail", type=click.Choice(["compact", "modules", "full"]), default="modules", show_default=True, help="Text: top-level lines only, changes inside modules too, or every part.")
+@click.option(
+    "--detail",
+    type=click.Choice(["compact", "modules", "full"]),
+    default="modules",
+    show_default=True,
+    help="Top-level changes only; also the changes inside modules (pictures: changed modules before and after); or every part (pictures: every layer).",
+)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the networks differ, 0 when they do not (and 2 on a spec error), like 'git diff --exit-code'.")
 def diff_cmd(arch_a, arch_b, fmt, output, detail, exit_code):
     """What changed from A to B (catalogue ids or spec files).
@@ -157,20 +170,33 @@ def diff_cmd(arch_a, arch_b, fmt, output, detail, exit_code):
         if exit_code:  # 1 means "they differ" here, so a broken spec exits 2 (git diff exits 128)
             exc.exit_code = 2
         raise
-    if fmt == "json":
-        from .diff.jsonout import as_json
+    if fmt in ("svg", "png"):
+        from .diff.picture import Picture
+        from .render.engine import write_atomic
 
-        text = as_json(d)
+        if output is None and fmt == "png" and sys.stdout.isatty():
+            raise click.UsageError("refusing to write PNG bytes to a terminal; redirect the output or use -o FILE")
+        data = Picture(d, detail).render(fmt)
+        if output:
+            write_atomic(output, data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
     else:
-        from .diff.text import as_text
+        if fmt == "json":
+            from .diff.jsonout import as_json
 
-        text = as_text(d, detail) + "\n"
-    if output:
-        from pathlib import Path
+            text = as_json(d)
+        else:
+            from .diff.text import as_text
 
-        Path(output).write_text(click.unstyle(text), encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
+            text = as_text(d, detail) + "\n"
+        if output:
+            from pathlib import Path
+
+            Path(output).write_text(click.unstyle(text), encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
     if exit_code and not d.identical:
         sys.exit(1)
 
