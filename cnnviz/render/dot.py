@@ -24,6 +24,7 @@ class Dot:
     nodes: list = field(default_factory=list)  # (id, attrs, cluster id or None)
     edges: list = field(default_factory=list)  # (tail, head, attrs)
     clusters: dict = field(default_factory=dict)  # id -> (attrs, parent id or None)
+    ranks: list = field(default_factory=list)  # (cluster id or None, [node ids]) drawn in one rank
 
 
 def _font(text, size: int | None = None, color: str | None = None, bold: bool = False) -> Html:
@@ -157,6 +158,12 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
         dot.clusters[cid] = (cluster_attrs(c), c["parent"] or frame)
     for n, d in v.nodes(data=True):
         dot.nodes.append((n, node_attrs(d, show_params), d.get("cluster") or frame))
+    dot.ranks = _branch_starts(v, frame)
+    for _, group in dot.ranks:
+        # An invisible edge inside a rank orders its ends: in LR the head goes above the
+        # tail, in TB to its right.  So the spec's first branch is on top, or on the left.
+        chain = group[::-1] if direction == "LR" else group
+        dot.edges += [(a, b, {"style": "invis"}) for a, b in zip(chain, chain[1:])]
     edges = list(v.edges(data=True))
     if direction == "LR":
         # With ordering=out, LR stacks a node's successors bottom-up in the order given;
@@ -184,6 +191,23 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
             labelled.add((s, e["shape"]))  # a fan-out carries one tensor: say it once
         dot.edges.append((s, t, a))
     return dot
+
+
+def _branch_starts(v, frame) -> list:
+    """The first layers of a split's branches share a rank, so every branch starts next
+    to the split and the long edges are the ones into the merge (as the article draws
+    them).  Only layers (one input each) and only within one cluster."""
+    out = []
+    for n in v:
+        if v.out_degree(n) < 2:
+            continue
+        groups: dict = {}
+        for t in v.successors(n):
+            d = v.nodes[t]
+            if d["kind"] in ("layer", "module") and not d.get("aux") and v.in_degree(t) == 1:
+                groups.setdefault(d.get("cluster") or frame, []).append(t)
+        out += [(c, g) for c, g in groups.items() if len(g) > 1]
+    return out
 
 
 def title_dot(view: View) -> Dot:
@@ -260,6 +284,9 @@ def text(dot: Dot) -> str:
             out.append(f"{pad}}}")
         for n, a in members.get(cid, []):
             out.append(f"{pad}{ident(n)}{attrs(public(a))};")
+        for where, group in dot.ranks:
+            if where == cid:
+                out.append(f"{pad}{{rank=same; {'; '.join(ident(n) for n in group)};}}")
 
     emit(None, 1)
     for s, t, a in dot.edges:
