@@ -220,3 +220,16 @@ def test_engine_dot_uses_system_graphviz_from_path(tmp_path, monkeypatch):
     result = run("render", "lenet5", "-o", str(tmp_path / "l.pdf"))  # pdf goes to 'dot', which cannot here
     assert result.exit_code == 1 and "dot failed" in result.output
     assert not (tmp_path / "l.pdf").exists()
+
+
+@pytest.mark.dot
+def test_a_very_long_main_line_wraps_into_rows():
+    d = Diagram("resnet152", detail="full")
+    composed = d._composed("graphviz-pure")
+    width = float(composed.graph["bb"].split(",")[2])
+    height = float(composed.graph["bb"].split(",")[3])
+    ports = [n for n, _, _ in composed.nodes if n.endswith("_w_out")]
+    assert len(ports) >= 5
+    assert width < 3000 and height > width / 3  # a page, not a twenty-metre strip
+    assert Diagram("resnet50").dot() == Diagram("resnet50").dot()  # compact lines do not wrap
+    assert "_w_out" not in Diagram("resnet50").dot()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -248,3 +249,32 @@ def test_compact_render_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_wrap_candidates_split_no_cluster_and_cross_nothing_else():
+    from cnnviz.render import wrap
+
+    v = build(build_graph("resnet50"), detail="full").main.graph
+    cands = wrap.candidates(v)
+    assert cands  # between blocks, after each block's last ReLU
+    clusters = v.graph["clusters"]
+    for c in cands:
+        i = int(c[1:])
+        assert all(s == c for s, t in v.edges if int(s[1:]) <= i < int(t[1:]))
+    rows = wrap.split(v, cands[:2])
+    assert len(rows) == 3
+    assert sum(len(r) for r in rows) == len(v) + 4  # two ports per cut
+    assert {c for r in rows for c in r.graph["clusters"]} == set(clusters)
+    for r in rows:
+        for s, t in r.edges:
+            assert s in r and t in r
+
+
+def test_wrap_choose_only_when_too_long():
+    from cnnviz.render import wrap
+
+    v = build(build_graph("resnet50"), detail="full").main.graph
+    along = {n: 100.0 * i for i, n in enumerate(v)}
+    assert wrap.choose(v, along, 1000.0) == []
+    cuts = wrap.choose(v, along, 100.0 * len(v))
+    assert len(cuts) == math.ceil(100.0 * len(v) / wrap.LIMIT) - 1

@@ -26,9 +26,10 @@ from pathlib import Path
 
 from . import compose as _compose
 from . import dot as _dot
+from . import wrap as _wrap
 from .collapse import COMPACT, DETAILS, FULL, MODULES
 from .engine import ENGINES, PURE, SYSTEM, EngineError, check_format, run, write_atomic
-from .view import View, as_json, build
+from .view import Part, View, as_json, build
 
 FORMATS = ("svg", "png", "pdf", "dot", "json")
 DIRECTIONS = ("LR", "TB")
@@ -123,11 +124,29 @@ class Diagram:
     def _composed(self, engine: str) -> _dot.Dot:
         if self._laid is None or self._laid[0] != engine:
             parts = self.parts()
+            laid = _compose.layout([d for _, d in parts], engine)
+            rows = self._wrapped(parts, laid)
+            if rows:  # the main line was too long: lay out its rows and use them instead
+                m = [r for r, _ in parts].index("main")
+                o = self.options
+                row_dots = [_dot.part_dot(Part("main", "", r), 0, o["direction"], o["params"], o["shapes"]) for r in rows]
+                parts = parts[:m] + [("main", d) for d in row_dots] + parts[m + 1 :]
+                laid = laid[:m] + _compose.layout(row_dots, engine) + laid[m + 1 :]
             dots = [d for _, d in parts]
-            laid = _compose.layout(dots, engine)
             at, w, h = _compose.pack([r for r, _ in parts], laid, self.options["direction"])
             self._laid = (engine, _compose.compose(dots, laid, at, w, h, self.options["direction"]))
         return self._laid[1]
+
+    def _wrapped(self, parts, laid) -> list:
+        """The main line's rows when it is too long for one, else []."""
+        m = [r for r, _ in parts].index("main")
+        lay, v = laid[m], self.view.main.graph
+        if self.options["direction"] == "LR":
+            along, length = {n: p["pos"][0] for n, p in lay.nodes.items()}, lay.w
+        else:
+            along, length = {n: lay.h - p["pos"][1] for n, p in lay.nodes.items()}, lay.h
+        cuts = _wrap.choose(v, along, length)
+        return _wrap.split(v, cuts) if cuts else []
 
     def dot(self) -> str:
         """The packed DOT, every position fixed: what the engine draws."""

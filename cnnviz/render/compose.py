@@ -93,18 +93,22 @@ def pack(roles: list[str], laid: list[Laid], direction: str) -> tuple[list[tuple
     for i in idx["title"]:
         at[i] = (0.0, y)
         y += laid[i].h + TITLE_GAP
-    (m,) = idx["main"]
+    mains = idx["main"]  # one, or several rows (columns in TB) of a wrapped main line
     panels = idx["panel"]
     if direction == "LR":
-        at[m] = (0.0, y)
-        y += laid[m].h + (GAP if panels else 0)
-        width = _row_width(panels, laid, max([laid[i].w for i in idx["title"] + [m] + panels] or [0]), y)
+        for k, m in enumerate(mains):
+            at[m] = (0.0, y)
+            y += laid[m].h + (ROW_GAP if k + 1 < len(mains) else GAP if panels else 0)
+        width = _row_width(panels, laid, max([laid[i].w for i in idx["title"] + mains + panels] or [0]), y)
         y = _flow(panels, laid, at, 0.0, y, width, GAP, ROW_GAP)
     else:
         top = y
-        at[m] = (0.0, top)
-        height = max([laid[m].h] + [laid[i].h for i in panels])
-        x, yc, colw = laid[m].w + GAP * 1.5, top, 0.0
+        x = 0.0
+        for m in mains:
+            at[m] = (x, top)
+            x += laid[m].w + GAP
+        height = max([laid[m].h for m in mains] + [laid[i].h for i in panels])
+        x, yc, colw = x - GAP + GAP * 1.5, top, 0.0
         for i in panels:
             if yc > top and yc + laid[i].h > top + height:
                 x, yc, colw = x + colw + GAP, top, 0.0
