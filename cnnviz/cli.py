@@ -201,5 +201,21 @@ def diff_cmd(arch_a, arch_b, fmt, output, detail, exit_code):
         sys.exit(1)
 
 
+@cli.command("gallery")
+@click.option("--out", type=click.Path(file_okay=False), help="The folder to write or check.  [default: gallery/ beside arch_specs/ in a checkout, else ./gallery]")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing every stale, missing or extra file (for CI).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Processes to draw with.  [default: one per CPU]")
+def gallery_cmd(out, check, jobs):
+    """Draw every catalogue architecture into gallery/: one SVG each, README.md and index.html.
+
+    The same tree gives the same bytes on any machine (the layout engine is
+    always the pinned graphviz-pure), so the gallery is committed and CI runs
+    'cnnviz gallery --check' to catch a spec or renderer change that was not
+    followed by regenerating it."""
+    from .gallery.cli import run
+
+    run(out, check, jobs)
+
+
 def main(argv=None):
     cli.main(args=argv, prog_name="cnnviz")

@@ -1,0 +1,122 @@
+"""One card per architecture: its figures, its note and its diagram, drawn in worker processes.
+
+:func:`draw` is the unit of work (a catalogue id → a :class:`Card`); it needs no
+torch: the parameter count is the spec's declared ``expect.params``, which the
+test-suite checks against the torch shape pass.  :func:`draw_all` spreads the
+ids over processes and gives the cards back in the article's order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+
+# Imported here, not in draw(): forked workers then inherit them instead of importing each.
+from ..graph import build_graph, leaf_count
+from ..render import Diagram
+
+# The gallery is always laid out by the pinned pure engine, whatever the user's
+# default: system Graphviz differs between machines, graphviz-pure does not.
+from ..render.engine import PURE
+from ..spec import load_spec
+
+DETAIL = "compact"
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    name: str
+    year: int | None
+    params: int | None
+    params_aux: int
+    article_params: str | None
+    depth: int
+    input: tuple[int, ...]
+    novel: str
+    paper_title: str
+    paper_url: str | None
+    svg: bytes
+
+
+class GalleryError(click.ClickException):
+    """One or more architectures could not be drawn."""
+
+    exit_code = 1
+
+
+def draw(ident: str) -> Card | str:
+    """A catalogue id → its card; a user error (bad spec, missing engine) → its message."""
+    try:
+        spec = load_spec(ident)
+        graph = build_graph(spec)
+        svg = Diagram(graph, detail=DETAIL, engine=PURE).render("svg")
+    except click.ClickException as exc:  # SpecError, EngineError: report them all, then stop
+        return f"{ident}: {exc.format_message()}"
+    meta = spec.meta
+    paper = meta.get("paper") or {}
+    return Card(
+        id=ident,
+        name=spec.name,
+        year=meta.get("year"),
+        params=spec.expect.get("params"),
+        params_aux=spec.expect.get("params_aux", 0) or 0,
+        article_params=meta.get("article_params"),
+        depth=leaf_count(graph),
+        input=tuple(spec.input),
+        novel=meta.get("novel", ""),
+        paper_title=str(paper.get("title", "")),
+        paper_url=paper.get("url"),
+        svg=svg,
+    )
+
+
+def _context():
+    # fork is cheap (the children inherit the imports); elsewhere spawn is the safe choice.
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def _cost(ident: str) -> int:
+    """A guess at how long an id takes to draw (its spec's size), to start the slow ones first."""
+    from ..spec.catalogue import spec_dir
+
+    try:
+        return (spec_dir() / f"{ident}.yaml").stat().st_size
+    except OSError:
+        return 0
+
+
+def draw_all(ids: list[str], jobs: int | None = None, done: Callable[[str], None] | None = None) -> list[Card]:
+    """Draw every id (in ``jobs`` processes; default: one per CPU); the cards in the order of ``ids``.
+
+    ``done(id)`` is called as each one finishes, in the order they finish.
+    Raises :class:`GalleryError` listing every id that failed."""
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids)))
+    work = sorted(ids, key=_cost, reverse=True)
+    results: dict[str, Card | str] = {}
+
+    def collect(result: Card | str, ident: str) -> None:
+        results[ident] = result
+        if done:
+            done(ident)
+
+    if jobs == 1:
+        for ident in work:
+            collect(draw(ident), ident)
+    else:
+        with _context().Pool(jobs) as pool:
+            for ident, result in pool.imap_unordered(_draw_pair, work):
+                collect(result, ident)
+    errors = [r for r in (results[i] for i in ids) if isinstance(r, str)]
+    if errors:
+        raise GalleryError("cannot draw the gallery:\n" + "\n".join(errors))
+    return [results[i] for i in ids]
+
+
+def _draw_pair(ident: str) -> tuple[str, Card | str]:
+    return ident, draw(ident)

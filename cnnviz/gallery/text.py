@@ -1,0 +1,73 @@
+"""The one place where gallery text meets HTML or Markdown, and how figures are written.
+
+User text (names, novel notes, paper titles, URLs) reaches ``index.html`` and
+``README.md`` only through :func:`html`, :func:`md` and :func:`url`.  The
+renderer's :mod:`cnnviz.render.quoting` is made for Graphviz labels (it puts a
+zero-width space after every backslash for graphviz-pure's sake), so the
+gallery keeps its own, smaller set for plain HTML and GitHub Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape as _html_escape
+from urllib.parse import quote as _quote
+from urllib.parse import urlsplit
+
+# Characters XML and HTML cannot hold (and lone surrogates, which UTF-8 cannot encode).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_SPACE = re.compile(r"\s*[\r\n]+\s*|\t")
+# Punctuation that means something inline in GitHub Markdown; CommonMark lets any of it be backslash-escaped.
+_MD = re.compile(r"([\\`*_\[\]<>|&~])")
+_URL_SAFE = "/:?#@!$&*+,;=%~-._"
+
+
+def clean(text) -> str:
+    """One line of printable text: control characters become U+FFFD, line breaks and tabs a space."""
+    return _SPACE.sub(" ", _CONTROL.sub("\ufffd", str(text))).strip()
+
+
+def html(text) -> str:
+    """Text for HTML content or a double-quoted attribute (``& < > " '`` as entities)."""
+    return _html_escape(clean(text), quote=True)
+
+
+def md(text) -> str:
+    """Text for a GitHub Markdown table cell: one line, ``|`` and inline markup escaped."""
+    return _MD.sub(r"\\\1", clean(text))
+
+
+def md_html(text) -> str:
+    """Text for raw HTML inside a Markdown table cell: :func:`html`, and ``|`` as an entity
+    (GitHub splits table cells on ``|`` before it reads any HTML)."""
+    return html(text).replace("|", "&#124;")
+
+
+def url(text) -> str | None:
+    """An http(s) URL, percent-encoded so that it cannot end a Markdown link or an
+    attribute early; None for any other scheme (``javascript:``...) or no URL."""
+    if not text:
+        return None
+    raw = clean(text)
+    if urlsplit(raw).scheme.lower() not in ("http", "https"):
+        return None
+    return _quote(raw, safe=_URL_SAFE)
+
+
+def exact(n: int | None) -> str:
+    """25557032 → '25,557,032' (the same on every locale)."""
+    return "?" if n is None else f"{n:,}"
+
+
+def rounded(n: int) -> str:
+    """A count as the article writes one: 60K, 26M."""
+    if n >= 999_500:
+        return f"{(n + 500_000) // 1_000_000}M"
+    if n >= 1_000:
+        return f"{(n + 500) // 1_000}K"
+    return str(n)
+
+
+def shape(dims) -> str:
+    """[3, 224, 224] → '3×224×224'."""
+    return "×".join(str(int(d)) for d in dims)

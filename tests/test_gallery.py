@@ -1,0 +1,304 @@
+"""The gallery: built in memory, checked against the committed folder, byte-stable, escaped."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cnnviz.cli import cli
+from cnnviz.gallery import Card, build, compare, files_of, write
+from cnnviz.gallery.page import page
+from cnnviz.gallery.readme import readme
+from cnnviz.gallery.text import html, md, rounded, url
+from cnnviz.registry import entries
+
+ROOT = Path(__file__).resolve().parent.parent
+GALLERY = ROOT / "gallery"
+IDS = [e["id"] for e in entries()]
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, bytes]:
+    return build(jobs=2)
+
+
+def gallery(*args: str):
+    return CliRunner().invoke(cli, ["gallery", *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def copy(tmp_path, files) -> Path:
+    """A fresh, up-to-date gallery folder to spoil."""
+    out = tmp_path / "gallery"
+    out.mkdir()
+    write(files, out)
+    return out
+
+
+# -- the committed gallery --------------------------------------------------
+
+
+def test_committed_gallery_is_up_to_date():
+    result = gallery("--check", "--out", str(GALLERY))
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+
+def test_built_files_are_the_committed_ones(files):
+    assert compare(files, GALLERY).clean
+    assert set(files) == {f"{i}.svg" for i in IDS} | {"README.md", "index.html", ".gitattributes"}
+
+
+# -- --check: stale, missing, extra -----------------------------------------
+
+
+def spoil_stale(out: Path) -> str:
+    path = out / "resnet50.svg"
+    path.write_bytes(path.read_bytes().replace(b"</svg>", b"<g/></svg>"))
+    return "stale    {out}/resnet50.svg"
+
+
+def spoil_missing(out: Path) -> str:
+    (out / "lenet5.svg").unlink()
+    return "missing  {out}/lenet5.svg"
+
+
+def spoil_extra(out: Path) -> str:
+    (out / "alexnet_old.svg").write_text("<svg/>", encoding="utf-8")
+    return "extra    {out}/alexnet_old.svg"
+
+
+@pytest.mark.parametrize("spoil", [spoil_stale, spoil_missing, spoil_extra], ids=["stale", "missing", "extra"])
+def test_check_fails_and_names_the_file(copy, spoil):
+    expected = spoil(copy).format(out=copy)
+    result = gallery("--check", "--out", str(copy), "--jobs", "2")
+    assert result.exit_code == 1
+    problems = [line for line in result.output.splitlines() if line.startswith(("stale", "missing", "extra"))]
+    assert problems == [expected]
+    assert "run 'cnnviz gallery'" in result.output
+
+
+def test_check_lists_every_problem_and_writes_nothing(copy):
+    lines = sorted(spoil(copy).format(out=copy) for spoil in (spoil_stale, spoil_missing, spoil_extra))
+    (copy / "README.md").write_bytes(b"edited by hand\n")
+    before = {p: p.read_bytes() for p in copy.iterdir()}
+    result = gallery("--check", "--out", str(copy), "--jobs", "1")
+    assert result.exit_code == 1
+    listed = sorted(line for line in result.output.splitlines() if line.startswith(("stale", "missing", "extra")))
+    assert listed == sorted([*lines, f"stale    {copy}/README.md"])
+    assert {p: p.read_bytes() for p in copy.iterdir()} == before
+
+
+def test_check_on_a_missing_folder_lists_every_file(tmp_path, files):
+    report = compare(files, tmp_path / "nowhere")
+    assert report.missing == sorted(files) and not report.stale and not report.extra
+
+
+def test_a_spec_change_makes_the_committed_gallery_stale(tmp_path, monkeypatch):
+    specs = tmp_path / "arch_specs"
+    shutil.copytree(ROOT / "arch_specs", specs)
+    lenet = specs / "lenet5.yaml"
+    lenet.write_text(lenet.read_text(encoding="utf-8").replace("conv 16 5x5 @C3", "conv 16 3x3 @C3"), encoding="utf-8")
+    monkeypatch.setattr("cnnviz.spec.catalogue.spec_dir", lambda: specs)
+    report = compare(build(jobs=1), GALLERY)
+    assert report.stale == ["index.html", "lenet5.svg"]
+    assert not report.missing and not report.extra
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def test_regenerating_repairs_the_folder(copy, files):
+    spoil_stale(copy), spoil_missing(copy), spoil_extra(copy)
+    (copy / "notes.txt").write_text("mine", encoding="utf-8")
+    result = gallery("--out", str(copy), "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    assert "2 written, 1 removed" in result.output  # the stale and the missing file; the orphan SVG
+    assert f"warning: {copy}/notes.txt is not part of the gallery" in result.output
+    report = compare(files, copy)
+    assert report.clean is False and report.extra == ["notes.txt"] and not report.stale and not report.missing
+
+
+def test_extra_files_survive_in_a_folder_the_gallery_did_not_write(tmp_path, files):
+    (tmp_path / "keep.svg").write_text("<svg/>", encoding="utf-8")
+    write(files, tmp_path)
+    assert (tmp_path / "keep.svg").exists()  # no README.md marker before the write: not ours to delete
+
+
+def test_two_runs_give_the_same_bytes(tmp_path, files):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert gallery("--out", str(a), "--jobs", "1").exit_code == 0
+    assert gallery("--out", str(b), "--jobs", "2").exit_code == 0
+    for rel, data in files.items():
+        assert (a / rel).read_bytes() == data == (b / rel).read_bytes(), rel
+
+
+def test_no_machine_or_run_in_the_bytes(files):
+    for rel, data in files.items():
+        text = data.decode("utf-8")
+        assert str(ROOT) not in text and "/tmp/" not in text and "\r" not in text, rel
+        assert not re.search(r"20\d\d-\d\d-\d\d[T ]\d\d:\d\d", text), rel  # no timestamps
+
+
+# -- the files' content ------------------------------------------------------
+
+
+def test_every_svg_is_well_formed_xml(files):
+    for rel, data in files.items():
+        if rel.endswith(".svg"):
+            assert ET.fromstring(data).tag == "{http://www.w3.org/2000/svg}svg", rel
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.ids: list[str] = []
+        self.title_links: list[str] = []  # the href of every card title
+        self.anchors: list[str] = []
+        self.resources: list[tuple[str, str]] = []
+        self.svgs: list[str] = []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "h2":
+            self._in_h2 = True
+        if tag == "a" and self._in_h2:
+            self.title_links.append(a["href"])
+        if tag == "a" and a.get("href", "").startswith("#"):
+            self.anchors.append(a["href"][1:])
+        if tag in ("img", "script", "iframe", "link", "source", "video", "audio", "object", "embed"):
+            self.resources.append((tag, a.get("src") or a.get("href") or ""))
+        if tag == "svg":
+            self.svgs.append(a.get("aria-label", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_h2 = False
+
+
+def test_page_links_and_inlines_every_svg(files):
+    p = Page()
+    p.feed(files["index.html"].decode("utf-8"))
+    p.close()
+    assert p.title_links == [f"{i}.svg" for i in IDS]
+    assert len(p.svgs) == len(IDS)
+    assert len(p.ids) == len(set(p.ids)), "an id is used twice on the page"
+    assert set(IDS) <= set(p.ids) and set(p.anchors) <= set(p.ids)
+    assert p.resources == [("link", "data:,")]  # self-contained: no script, no fetched resource
+    assert "http" not in "".join(src for _, src in p.resources)
+
+
+def test_readme_table_in_the_articles_order(files):
+    text = files["README.md"].decode("utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| <a href=")]
+    assert [re.search(r'href="([^"]+)\.svg"', r)[1] for r in rows] == IDS
+    header = next(line for line in text.splitlines() if line.startswith("| Diagram"))
+    assert all(cells(r) == cells(header) for r in rows)
+    resnet = next(r for r in rows if "[ResNet-50](resnet50.svg)" in r)
+    assert "| 25,557,032 | 26M | 50 | 3×224×224 |" in resnet
+    vgg19 = next(r for r in rows if "[VGG-19]" in r)
+    assert "| ≈144M |" in vgg19  # the article gives no figure for VGG-19
+
+
+def cells(row: str) -> int:
+    """Table cells as GitHub splits them: on every '|' without a backslash before it."""
+    return len(re.split(r"(?<!\\)\|", row))
+
+
+# -- escaping: user text reaches HTML and Markdown only through text.py -------
+
+HOSTILE = Card(
+    id="evil",
+    name='Net|Work <script>alert("x")</script> & co',
+    year=2020,
+    params=1234,
+    params_aux=0,
+    article_params="1K | <b>",
+    depth=3,
+    input=(3, 8, 8),
+    novel="first line\nsecond | line with [a link](javascript:alert(1)) and *stars*",
+    paper_title="<img src=x onerror=alert(1)>",
+    paper_url="javascript:alert(1)",
+    svg=b'<svg width="10pt" height="10pt" viewBox="0 0 10 10" xmlns="http://www.w3.org/2000/svg"><g id="graph0"><title>cnnviz</title></g></svg>',
+)
+
+
+def test_hostile_text_stays_text_in_the_readme():
+    text = readme([HOSTILE, replace(HOSTILE, id="evil2")], "graphviz-pure 0")
+    row = next(line for line in text.splitlines() if line.startswith("| <a href=\"evil.svg\""))
+    header = next(line for line in text.splitlines() if line.startswith("| Diagram"))
+    assert cells(row) == cells(header)
+    assert "<script>" not in text and "\nsecond" not in text
+    assert not re.search(r"(?<!\\)\]\(javascript", text)  # the brackets are escaped: no link
+
+
+def test_hostile_text_stays_text_in_the_page():
+    text = page([HOSTILE], "graphviz-pure 0")
+    assert "<script" not in text and "<img" not in text and 'href="javascript' not in text and "<b>" not in text
+    assert "Net|Work &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain", "plain"),
+        ("a|b", r"a\|b"),
+        ("two\nlines", "two lines"),
+        ("<b>*x*</b>", r"\<b\>\*x\*\</b\>"),
+        ("[t](u)", r"\[t\](u)"),
+        ("back\\slash", r"back\\slash"),
+        ("bell\x07", "bell\ufffd"),
+    ],
+)
+def test_md(text, expected):
+    assert md(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a < b & c > d", "a &lt; b &amp; c &gt; d"),
+        ('say "hi" \'there\'', "say &quot;hi&quot; &#x27;there&#x27;"),
+        ("line\r\nbreak", "line break"),
+    ],
+)
+def test_html(text, expected):
+    assert html(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://arxiv.org/abs/1512.03385", "https://arxiv.org/abs/1512.03385"),
+        ("http://x.org/a b(c)", "http://x.org/a%20b%28c%29"),
+        ('https://x.org/"><script>', "https://x.org/%22%3E%3Cscript%3E"),
+        ("javascript:alert(1)", None),
+        ("data:text/html,hi", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_url(text, expected):
+    assert url(text) == expected
+
+
+@pytest.mark.parametrize(("n", "expected"), [(61706, "62K"), (999_499, "999K"), (999_500, "1M"), (143_667_240, "144M"), (44_549_160, "45M"), (7_595_176, "8M"), (12, "12")])
+def test_rounded(n, expected):
+    assert rounded(n) == expected
+
+
+def test_files_of_is_sorted_and_pure():
+    a = files_of([HOSTILE], "e")
+    assert list(a) == sorted(a) and a == files_of([HOSTILE], "e")
