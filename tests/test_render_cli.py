@@ -75,7 +75,7 @@ def test_pdf_without_system_graphviz_says_how_to_get_it(tmp_path):
 
 
 def test_missing_engine_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(engine.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(engine, "_script_dirs", lambda: ["/nonexistent"])
     monkeypatch.setenv("PATH", "")
     with pytest.raises(engine.EngineError, match="graphviz-pure"):
         engine.find(engine.PURE)

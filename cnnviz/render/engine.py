@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -32,14 +33,16 @@ class EngineError(click.ClickException):
 
 
 def find(engine: str = PURE) -> str:
-    """The path of the engine's binary: graphviz-pure next to this Python first, then on PATH."""
+    """The path of the engine's binary: graphviz-pure next to this Python or in its scripts
+    folder first, then on PATH; dot on PATH."""
     if engine not in ENGINES:
         raise EngineError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
     if engine == PURE:
         exe = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
-        here = Path(sys.executable).parent / exe
-        if here.is_file() and os.access(here, os.X_OK):
-            return str(here)
+        for folder in _script_dirs():
+            here = Path(folder) / exe
+            if here.is_file() and os.access(here, os.X_OK):
+                return str(here)
         found = shutil.which("graphviz-pure")
         if found:
             return found
@@ -48,6 +51,20 @@ def find(engine: str = PURE) -> str:
     if found:
         return found
     raise EngineError("system Graphviz ('dot') was not found on PATH; install it (e.g. 'apt-get install graphviz' or 'brew install graphviz')")
+
+
+def _script_dirs() -> list[str]:
+    """Where pip puts the binary: beside this Python (a venv), then this interpreter's
+    scripts folders (a system or --user install), in that order."""
+    out = [str(Path(sys.executable).parent)]
+    for scheme in (None, f"{os.name}_user"):
+        try:
+            path = sysconfig.get_path("scripts", scheme) if scheme else sysconfig.get_path("scripts")
+        except KeyError:
+            continue
+        if path and path not in out:
+            out.append(path)
+    return out
 
 
 def check_format(engine: str, fmt: str) -> None:
