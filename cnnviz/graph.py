@@ -2,7 +2,8 @@
 
 Nodes are the leaf layers, the merge points (``concat``/``add``) and ``input``.
 Node ids are dotted paths built from item names (``conv3_1.add1.b1.conv2``), so
-they are stable and deterministic.  Nodes are added in execution order, so
+they are stable and deterministic; ``named`` tells a name written in the spec
+(``@conv4``) from a made-up one (``conv3``).  Nodes are added in execution order, so
 ``list(g)`` is a topological order.
 
 ``g.graph["blocks"]`` describes every enclosing structure by the same kind of
@@ -59,6 +60,7 @@ class _Builder:
         self.blocks[path] = {
             "kind": kind,
             "name": item.name,
+            "named": item.named,
             "parent": scope[-1] if scope else None,
             "loc": item.loc,
             "entry": src,
@@ -113,7 +115,7 @@ class _Builder:
     def layer(self, item: Layer, path: str, src: str, scope: tuple, aux: bool) -> str:
         p = item.params
         common = {"kind": "layer", "scope": scope, "aux": aux, "loc": item.loc}
-        out = self.node(path, [src], type=item.type, params=p, name=item.name, **common)
+        out = self.node(path, [src], type=item.type, params=p, name=item.name, named=item.named, **common)
         if p.get("bn"):
             out = self.node(f"{path}_bn", [out], type="bn", params={"eps": p["eps"]}, name=f"{item.name}_bn", folded_into=path, **common)
         act = p.get("act", "none")

@@ -78,6 +78,7 @@ class Part:
     params: int = 0
     output: tuple | None = None
     weighted: int = 0  # conv/sepconv/dense layers inside, all copies
+    named: bool = False  # the spec gave this part its name (@conv4)
     cached_key: object = field(default=None, repr=False)
 
     def key(self):
@@ -152,6 +153,7 @@ class _Tree:
     def annotate(self, part: Part, ident: str, exit_node: str) -> Part:
         part.params = self.params.get(ident, 0)
         part.weighted = self.weighted.get(ident, 0)
+        part.named = (self.blocks[ident] if ident in self.blocks else self.g.nodes[ident]).get("named", False)
         if self.shapes is not None:
             part.output = self.shapes.shapes.get(exit_node)
         return part

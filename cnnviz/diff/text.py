@@ -51,9 +51,9 @@ def given_name(u: Unit | None) -> str:
     automatic (``conv3``, ``concat1``) or just repeats the label (``stem`` for Stem)."""
     if u is None or len(u.members) != 1:
         return ""
-    name = u.rep.path.rsplit(".", 1)[-1] if u.count == 1 else u.members[0].path
-    auto = re.fullmatch(re.escape(u.rep.type) + r"\d+", name)
-    return "" if auto or _norm(name) == _norm(u.label) else name
+    part = u.rep if u.count == 1 else u.members[0]
+    name = part.path.rsplit(".", 1)[-1]
+    return "" if not part.named or _norm(name) == _norm(u.label) else name
 
 
 def unit_text(u: Unit) -> str:

@@ -94,7 +94,7 @@ class Expander:
                     if f"{kind}{n}" not in used:
                         break
                 counters[kind] = n
-                item.name = f"{kind}{n}"
+                item.name, item.named = f"{kind}{n}", False
             used.add(item.name)
             out.append(item)
         return out

@@ -20,6 +20,7 @@ class Layer:
     name: str
     loc: Loc
     repeat: int = 1
+    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Branches:
     name: str
     loc: Loc
     repeat: int = 1
+    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Towers:
     name: str
     loc: Loc
     repeat: int = 1
+    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Call:
     name: str
     loc: Loc
     repeat: int = 1
+    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 @dataclass
@@ -69,6 +73,7 @@ class Aux:
     name: str
     loc: Loc
     repeat: int = 1
+    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 Item = Union[Layer, Branches, Towers, Call, Aux]
