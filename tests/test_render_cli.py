@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -233,3 +234,10 @@ def test_a_very_long_main_line_wraps_into_rows():
     assert width < 3000 and height > width / 3  # a page, not a twenty-metre strip
     assert Diagram("resnet50").dot() == Diagram("resnet50").dot()  # compact lines do not wrap
     assert "_w_out" not in Diagram("resnet50").dot()
+
+
+def test_shapes_without_torch_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cnnviz.shapes", None)  # import fails as if torch were missing
+    result = run("render", "lenet5", "--shapes", "-o", "-")
+    assert result.exit_code == 1
+    assert "pip install torch" in result.output

@@ -24,6 +24,8 @@ import sys
 import types
 from pathlib import Path
 
+import click
+
 from . import compose as _compose
 from . import dot as _dot
 from . import wrap as _wrap
@@ -89,8 +91,10 @@ class Diagram:
         self.graph = _graph(arch)
         measured = None
         if shapes or params:
-            from ..shapes import infer  # the only torch import, and only when asked
-
+            try:
+                from ..shapes import infer  # the only torch import, and only when asked
+            except ImportError as exc:
+                raise click.ClickException(f"shapes and parameter counts need torch ({exc}); install it with 'pip install torch'") from None
             measured = infer(self.graph, check=False)
         self.view: View = build(self.graph, detail, aux, measured)
         self.options = {"direction": direction, "shapes": shapes, "params": params, "legend": legend, "title": title}
