@@ -183,8 +183,15 @@ def _show(shape) -> str:
     return "x".join(map(str, shape))
 
 
-def _construct(g: nx.DiGraph, coll: Collector):
-    """Build every node's module on the meta device; find every node's shape."""
+def _construct(g: nx.DiGraph, coll: Collector, verify: bool = False):
+    """Build every node's module on the meta device (no memory) for its parameter
+    count, and find every node's output shape.
+
+    Shapes come from torch's own output-size formulas (:func:`out_shape`): a
+    forward pass on the meta device gives the same answer but costs seconds
+    (its first convolution imports sympy, its first linear layer torch._dynamo).
+    ``verify=True`` runs that forward pass too and checks the two agree; the
+    test-suite does so for every catalogue spec."""
     shapes, params, modules = {INPUT: tuple(g.graph["input"])}, {}, {}
     blocks = g.graph["blocks"]
     for node, d in g.nodes(data=True):
@@ -226,21 +233,38 @@ def _construct(g: nx.DiGraph, coll: Collector):
             module = make_layer(d["type"], d["params"], shape, towers, split)
         modules[node] = (shape, towers, split)
         params[node] = sum(p.numel() for p in module.parameters())
-        if d["type"] in SHAPE_PRESERVING:
-            shapes[node] = shape
-        elif d["type"] == "flatten":
-            shapes[node] = (math.prod(shape),)
-        elif d["type"] == "gap":
-            shapes[node] = (shape[0],)
-        else:
-            try:
-                with torch.no_grad():
-                    out = module(torch.empty((1, *shape), device="meta"))
-                shapes[node] = tuple(out.shape[1:])
-            except RuntimeError as exc:
-                coll.add(where, f"{node}: {layer_type(d)}: {str(exc).splitlines()[0]}")
-                shapes[node] = None
+        shapes[node] = out_shape(d["type"], d["params"], shape, towers)
+        if verify and d["type"] not in SHAPE_PRESERVING:
+            with torch.no_grad():
+                ran = tuple(module(torch.empty((1, *shape), device="meta")).shape[1:])
+            if ran != shapes[node]:  # a bug in out_shape, not a user error
+                raise RuntimeError(f"{node}: shape formula gives {shapes[node]} but torch gives {ran}")
     return shapes, params, modules
+
+
+def out_shape(type_: str, p: dict, shape: tuple, towers: int = 1) -> tuple:
+    """A layer's output shape, by the formulas of torch's Conv2d, MaxPool2d and AvgPool2d docs."""
+    if type_ in SHAPE_PRESERVING:
+        return shape
+    if type_ == "flatten":
+        return (math.prod(shape),)
+    if type_ == "gap":
+        return (shape[0],)
+    if type_ == "dense":
+        return (p["units"],)
+    if type_ == "zeropad":
+        top, bottom, left, right = p["padding"]
+        return (shape[0], shape[1] + top + bottom, shape[2] + left + right)
+    dilation = p.get("dilation", (1, 1))
+    sizes = []
+    for n, k, s, pad, dil in zip(shape[1:], p["kernel"], p["stride"], _pad(p["padding"], p["kernel"], dilation), dilation):
+        span = n + 2 * pad - dil * (k - 1) - 1
+        out = (-(-span // s) if p.get("ceil") else span // s) + 1
+        if p.get("ceil") and (out - 1) * s >= n + pad:  # the last window must start inside the input
+            out -= 1
+        sizes.append(out)
+    channels = p["filters"] * towers if type_ in ("conv", "sepconv") else shape[0]
+    return (channels, *sizes)
 
 
 def _precheck(d: dict, shape) -> str | None:
@@ -254,6 +278,8 @@ def _precheck(d: dict, shape) -> str | None:
         for size, k, pd, dl, axis in zip(shape[1:], p["kernel"], pad, p.get("dilation", (1, 1)), ("height", "width")):
             if size + 2 * pd < dl * (k - 1) + 1:
                 return f"kernel {_show(p['kernel'])} is larger than its input {_show(shape[1:])} (padding {_show(pad)})"
+        if t in ("maxpool", "avgpool") and any(pd > k // 2 for pd, k in zip(pad, p["kernel"])):
+            return f"padding {_show(pad)} is more than half the window {_show(p['kernel'])}"
         if t == "conv" and shape[0] % p["groups"]:
             return f"{shape[0]} input channels are not divisible by groups={p['groups']}"
     if t == "dense" and len(shape) != 1:
@@ -284,12 +310,13 @@ def _graph(ref_or_graph) -> nx.DiGraph:
     return build_graph(load_spec(ref_or_graph))
 
 
-def infer(ref_or_graph, check: bool = True) -> Shapes:
+def infer(ref_or_graph, check: bool = True, verify: bool = False) -> Shapes:
     """Shapes and parameter counts of every node; raises SpecError listing every
-    shape problem and every broken declared expectation."""
+    shape problem and every broken declared expectation.  ``verify`` also runs
+    every shape-changing layer on the meta device and checks torch agrees."""
     g = _graph(ref_or_graph)
     coll = Collector(g.graph["path"])
-    shapes, params, _ = _construct(g, coll)
+    shapes, params, _ = _construct(g, coll, verify)
     coll.raise_if_any()
     aux = sum(n for node, n in params.items() if g.nodes[node]["aux"])
     result = Shapes(shapes, params, sum(params.values()) - aux, aux)

@@ -51,7 +51,7 @@ def test_params_and_output_match_reference(model):
     assert model in REFERENCE, f"add {model}'s reference figures to REFERENCE"
     params, aux, output = REFERENCE[model]
     g = build_graph(load_spec(model))
-    r = infer(g)  # also checks the spec's own expect: section
+    r = infer(g, verify=True)  # checks the spec's own expect: section, and torch's meta forward agrees on every shape
     assert (r.total, r.aux, r.shapes[g.graph["output"]]) == (params, aux, output)
     assert g.graph["expect"]["params"] == params
     assert g.graph["expect"].get("params_aux", 0) == aux

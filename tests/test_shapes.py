@@ -76,3 +76,25 @@ def test_every_layer_type_has_a_builder(layer_type):
         params["stride"] = params["kernel"]
     shape = (4,) if layer_type == "dense" else (4, 6, 6)
     assert isinstance(make_layer(layer_type, params, shape), nn.Module)
+
+
+@pytest.mark.parametrize(
+    "type_, params, shape, expected",
+    [
+        ("conv", {"filters": 8, "kernel": (3, 3), "stride": (2, 2), "padding": "same", "dilation": (1, 1), "groups": 1, "bias": False}, (3, 299, 299), (8, 150, 150)),
+        ("conv", {"filters": 8, "kernel": (3, 3), "stride": (2, 2), "padding": "valid", "dilation": (1, 1), "groups": 1, "bias": False}, (3, 299, 299), (8, 149, 149)),
+        ("conv", {"filters": 8, "kernel": (1, 7), "stride": (1, 1), "padding": "same", "dilation": (1, 1), "groups": 1, "bias": False}, (3, 17, 17), (8, 17, 17)),
+        ("conv", {"filters": 8, "kernel": (3, 3), "stride": (1, 1), "padding": "same", "dilation": (2, 2), "groups": 1, "bias": False}, (3, 9, 9), (8, 9, 9)),
+        ("maxpool", {"kernel": (3, 3), "stride": (2, 2), "padding": "valid", "ceil": True}, (3, 112, 112), (3, 56, 56)),
+        ("maxpool", {"kernel": (3, 3), "stride": (2, 2), "padding": "valid", "ceil": False}, (3, 112, 112), (3, 55, 55)),
+        ("maxpool", {"kernel": (3, 3), "stride": (2, 2), "padding": (1, 1), "ceil": True}, (3, 6, 6), (3, 4, 4)),
+        ("avgpool", {"kernel": (5, 5), "stride": (3, 3), "padding": "valid", "ceil": False, "count_pad": True}, (3, 14, 14), (3, 4, 4)),
+        ("zeropad", {"padding": (0, 1, 0, 1)}, (3, 4, 4), (3, 5, 5)),
+    ],
+)
+def test_shape_formulas_agree_with_torch(type_, params, shape, expected):
+    from cnnviz.shapes import make_layer, out_shape
+
+    assert out_shape(type_, params, shape) == expected
+    with torch.no_grad():
+        assert tuple(make_layer(type_, params, shape)(torch.zeros(1, *shape)).shape[1:]) == expected
