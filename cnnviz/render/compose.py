@@ -23,6 +23,7 @@ TITLE_GAP = 10.0
 LEGEND_GAP = 6.0
 LEGEND_ROW = 2.0
 STACK = 3.0  # offset of each card behind a folded run
+CARD_ROOM = 4.0  # space kept between a card and the border of the cluster around it
 WIDEN = 1.4  # panel rows may run this much wider than the main line to save a row
 
 
@@ -170,6 +171,46 @@ def _shift_spline(pos: str, dx: float, dy: float) -> str:
     return " ".join(out)
 
 
+def _cards(box: tuple, k: int, sy: float) -> tuple:
+    """A box grown to hold k cards drawn behind it, and a little room around them."""
+    x0, y0, x1, y1 = box
+    if not k:
+        return box
+    grow = STACK * k + CARD_ROOM
+    return (x0, y0 + min(0.0, sy * k) - (CARD_ROOM if sy < 0 else 0), x1 + grow, y1 + max(0.0, sy * k) + (CARD_ROOM if sy > 0 else 0))
+
+
+def _union(a: tuple, b: tuple) -> tuple:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _room_for_cards(dot: Dot, lay: Laid, sy: float) -> dict:
+    """Every cluster's box, grown where a stack of cards inside it would cross its border."""
+    kids: dict = {}
+    for cid, (_, parent) in dot.clusters.items():
+        kids.setdefault(parent, []).append(cid)
+    nodes: dict = {}
+    for n, a, c in dot.nodes:
+        nd = lay.nodes[n]
+        (px, py), w, h = nd["pos"], nd["width"] * 72 / 2, nd["height"] * 72 / 2
+        nodes.setdefault(c, []).append(_cards((px - w, py - h, px + w, py + h), a.get("_stack", 0), sy))
+    out: dict = {}
+
+    def need(cid) -> tuple:
+        box = lay.clusters[f"cluster_{cid}"]["bb"]
+        for nb in nodes.get(cid, []):
+            box = _union(box, nb)
+        for sub in kids.get(cid, []):
+            sb = _cards(need(sub), dot.clusters[sub][0].get("_stack", 0), sy)
+            box = _union(box, sb)
+        out[cid] = box
+        return box
+
+    for cid in kids.get(None, []):
+        need(cid)
+    return out
+
+
 def compose(dots: list[Dot], laid: list[Laid], at: list, width: float, height: float, direction: str = "LR", pad: float = 0.2) -> Dot:
     """One graph holding every part at its place, with every position fixed (for ``neato -n2``).
 
@@ -191,9 +232,10 @@ def compose(dots: list[Dot], laid: list[Laid], at: list, width: float, height: f
         def name(n):
             return f"p{p}_{n}"
 
+        room = _room_for_cards(dot, lay, sy)
         for cid, (a, parent) in dot.clusters.items():
             c = lay.clusters[f"cluster_{cid}"]
-            x0, y0, x1, y1 = c["bb"]
+            x0, y0, x1, y1 = room[cid]
             for j in range(a.get("_stack", 0), 0, -1):  # cards behind
                 o, oy = STACK * j, sy * j
                 shadow = {k: v for k, v in a.items() if k in ("style", "fillcolor", "color", "penwidth")}
