@@ -64,7 +64,7 @@ def build(g: nx.DiGraph, detail: str = COMPACT, aux: bool = True, shapes=None) -
     cats, marks = set(), set()
     for part in parts:
         for _, d in part.graph.nodes(data=True):
-            if d["kind"] != "port":
+            if d["kind"] not in ("port", "input"):  # the input box explains itself
                 cats.add(d["category"])
             if d.get("aux"):
                 marks.add("aux")
