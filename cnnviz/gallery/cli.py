@@ -36,8 +36,8 @@ def run(out: Path | None, check: bool, jobs: int | None) -> None:
             click.echo(line, err=True)
         n = len(report.lines())
         click.echo(
-            f"{where}/ is out of date: {n} file{'s' if n != 1 else ''} differ from what the specs and the renderer draw now "
-            f"(with {engine_label()}); run 'cnnviz gallery' and commit the result",
+            f"{where}/ is out of date ({n} file{'s' if n != 1 else ''}): it is not what the specs and the renderer "
+            f"draw now with {engine_label()}; run 'cnnviz gallery' and commit the result",
             err=True,
         )
         sys.exit(1)
