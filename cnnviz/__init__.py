@@ -42,14 +42,14 @@ def render(ref, **options):
     Options: detail ("compact", "modules", "full"), direction ("LR", "TB"),
     shapes, params, aux, engine, legend, title.  ``cnnviz.diagram`` gives an
     object that also writes PNG, PDF, DOT and JSON."""
-    from .render import render as _render  # importing the package makes cnnviz.render the (callable) package
+    from .drawing import render as _render
 
     return _render(ref, **options)
 
 
 def diagram(ref, **options):
-    """A :class:`cnnviz.render.Diagram`: ``.svg()``, ``.png()``, ``.save(path)``, ``.json()``."""
-    from .render import Diagram
+    """A :class:`cnnviz.drawing.Diagram`: ``.svg()``, ``.png()``, ``.save(path)``, ``.json()``."""
+    from .drawing import Diagram
 
     return Diagram(ref, **options)
 

@@ -123,7 +123,7 @@ def render_cmd(arch, output, fmt, detail, direction, shapes, params, no_aux, eng
       cnnviz render inception_v4 -o v4.png       # format from the suffix
       cnnviz render my_net.yaml --detail full -o -
     """
-    from .render.cli import run
+    from .drawing.cli import run
 
     run(arch, output, fmt, detail=detail, direction=direction.upper(), shapes=shapes, params=params, aux=not no_aux, engine=engine, dpi=dpi, legend=not no_legend, title=not no_title)
 
@@ -172,7 +172,7 @@ def diff_cmd(arch_a, arch_b, fmt, output, detail, exit_code):
         raise
     if fmt in ("svg", "png"):
         from .diff.picture import Picture
-        from .render.engine import write_atomic
+        from .drawing.engine import write_atomic
 
         if output is None and fmt == "png" and sys.stdout.isatty():
             raise click.UsageError("refusing to write PNG bytes to a terminal; redirect the output or use -o FILE")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cnnviz.registry import list_models
-from cnnviz.render import Diagram
+from cnnviz.drawing import Diagram
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
 
@@ -32,6 +32,6 @@ def test_source_is_deterministic_across_processes():
     import subprocess
     import sys
 
-    code = "import cnnviz.render as r, sys; sys.stdout.write(r.Diagram('inception_resnet_v2', detail='modules').source())"
+    code = "import cnnviz.drawing as r, sys; sys.stdout.write(r.Diagram('inception_resnet_v2', detail='modules').source())"
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2)}
     assert len(outs) == 1

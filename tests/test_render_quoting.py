@@ -1,4 +1,4 @@
-"""Escaping: every label goes through cnnviz.render.quoting, and user text stays plain text."""
+"""Escaping: every label goes through cnnviz.drawing.quoting, and user text stays plain text."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from cnnviz.render.quoting import Html, attr, attrs, escape, ident, join, num, quote, tag
+from cnnviz.drawing.quoting import Html, attr, attrs, escape, ident, join, num, quote, tag
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ layers:
 
 @pytest.mark.parametrize("evil", EVIL)
 def test_user_text_never_becomes_markup_in_dot(tmp_path, evil):
-    from cnnviz.render import Diagram
+    from cnnviz.drawing import Diagram
 
     src = Diagram(_spec(tmp_path, evil, evil)).source()
     assert "<script>" not in src
@@ -132,7 +132,7 @@ def test_user_text_never_becomes_markup_in_dot(tmp_path, evil):
 @pytest.mark.dot
 @pytest.mark.parametrize("evil", EVIL)
 def test_user_text_renders_as_plain_text_in_svg(tmp_path, evil):
-    from cnnviz.render import Diagram
+    from cnnviz.drawing import Diagram
 
     svg = Diagram(_spec(tmp_path, evil, evil)).svg()
     root = ET.fromstring(svg.encode("utf-8"))  # well-formed XML

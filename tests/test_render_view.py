@@ -11,9 +11,9 @@ import pytest
 
 from cnnviz import build_graph
 from cnnviz.registry import list_models
-from cnnviz.render import style
-from cnnviz.render.collapse import collapse, runs
-from cnnviz.render.view import build
+from cnnviz.drawing import style
+from cnnviz.drawing.collapse import collapse, runs
+from cnnviz.drawing.view import build
 from cnnviz.spec.layers import LAYERS
 
 
@@ -224,7 +224,7 @@ def test_every_catalogue_spec_builds(ident, detail):
                 style.swatch(d["category"])
         for s, t in v.edges:
             assert int(s[1:]) < int(t[1:]), "edges run forward in execution order"
-    json.dumps(__import__("cnnviz.render.view", fromlist=["as_json"]).as_json(view))
+    json.dumps(__import__("cnnviz.drawing.view", fromlist=["as_json"]).as_json(view))
 
 
 def test_every_layer_type_has_a_title_and_colour():
@@ -252,7 +252,7 @@ def test_compact_render_does_not_import_torch():
 
 
 def test_wrap_candidates_split_no_cluster_and_cross_nothing_else():
-    from cnnviz.render import wrap
+    from cnnviz.drawing import wrap
 
     v = build(build_graph("resnet50"), detail="full").main.graph
     cands = wrap.candidates(v)
@@ -271,7 +271,7 @@ def test_wrap_candidates_split_no_cluster_and_cross_nothing_else():
 
 
 def test_wrap_choose_only_when_too_long():
-    from cnnviz.render import wrap
+    from cnnviz.drawing import wrap
 
     v = build(build_graph("resnet50"), detail="full").main.graph
     along = {n: 100.0 * i for i, n in enumerate(v)}

@@ -1,6 +1,6 @@
 """A diff as one picture: both compact diagrams, coloured by what changed, and a legend.
 
-The two networks are drawn by the renderer (:class:`cnnviz.render.Diagram`),
+The two networks are drawn by the renderer (:class:`cnnviz.drawing.Diagram`),
 one above the other; every box is then recoloured by the status of the parts
 it stands for: added (only in B), removed (only in A), changed, renamed or
 unchanged.  With ``detail="modules"`` the insides of each changed module
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..render import Diagram
-from ..render import compose as _compose
-from ..render import dot as _dot
-from ..render import labels, style
-from ..render.engine import PURE, check_format, run
-from ..render.quoting import join, tag
+from ..drawing import Diagram
+from ..drawing import compose as _compose
+from ..drawing import dot as _dot
+from ..drawing import labels, style
+from ..drawing.engine import PURE, check_format, run
+from ..drawing.quoting import join, tag
 from . import Diff
 from .align import Change, Unit
 

@@ -129,7 +129,7 @@ def write(files: dict[str, bytes], out: str | os.PathLike) -> tuple[Report, list
     """Bring ``out`` in line with ``files``: rewrite stale and missing files atomically, remove
     extra ``.svg``/``.md``/``.html`` files (a removed spec's diagram) when ``out`` is a gallery
     this command wrote.  Returns what differed before, and the extra files left in place."""
-    from ..render.engine import write_atomic
+    from ..drawing.engine import write_atomic
 
     root = Path(out)
     was_gallery = is_gallery(root)

@@ -18,11 +18,11 @@ import click
 
 # Imported here, not in draw(): forked workers then inherit them instead of importing each.
 from ..graph import build_graph, leaf_count
-from ..render import Diagram
+from ..drawing import Diagram
 
 # The gallery is always laid out by the pinned pure engine, whatever the user's
 # default: system Graphviz differs between machines, graphviz-pure does not.
-from ..render.engine import PURE
+from ..drawing.engine import PURE
 from ..spec import load_spec
 
 DETAIL = "compact"

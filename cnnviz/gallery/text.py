@@ -2,7 +2,7 @@
 
 User text (names, novel notes, paper titles, URLs) reaches ``index.html`` and
 ``README.md`` only through :func:`html`, :func:`md` and :func:`url`.  The
-renderer's :mod:`cnnviz.render.quoting` is made for Graphviz labels (it puts a
+renderer's :mod:`cnnviz.drawing.quoting` is made for Graphviz labels (it puts a
 zero-width space after every backslash for graphviz-pure's sake), so the
 gallery keeps its own, smaller set for plain HTML and GitHub Markdown.
 """

@@ -15,7 +15,7 @@ module (the idea of xflr6/graphviz's ``quoting.py``):
   bare, and anything else as a quoted escString (``\\`` → ``\\\\``, ``"`` →
   ``\\"``, ``& < >`` → entities, so ``\\N`` or ``&lt;`` in user text stay literal).
 
-Nothing else in ``cnnviz.render`` writes quotes or angle brackets around a value.
+Nothing else in ``cnnviz.drawing`` writes quotes or angle brackets around a value.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The default lists are data (:data:`PASSES` for the compact and modules
 views, :data:`FULL_PASSES` for the full one), applied in order by
-:func:`cnnviz.render.collapse.collapse`.
+:func:`cnnviz.drawing.collapse.collapse`.
 """
 
 from __future__ import annotations

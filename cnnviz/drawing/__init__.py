@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import types
 from pathlib import Path
 
 import click
@@ -215,15 +213,5 @@ def render(arch, **options) -> SVG:
     """The SVG text of a diagram; in Jupyter it displays as the picture."""
     return Diagram(arch, **options).svg()
 
-
-class _CallableModule(types.ModuleType):
-    """``cnnviz.render`` is both this package and the :func:`render` function: importing
-    the package replaces the attribute on ``cnnviz``, so the package itself is callable."""
-
-    def __call__(self, arch, **options) -> SVG:
-        return render(arch, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["COMPACT", "DETAILS", "FORMATS", "FULL", "MODULES", "SVG", "Diagram", "EngineError", "diagram", "format_of", "render"]
