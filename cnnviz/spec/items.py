@@ -208,7 +208,7 @@ class Expander:
         if params is None or not ok:
             return None
         self.weight += 1
-        return Layer(lt.name, params, "", loc)
+        return Layer(lt.name, params, loc=loc)
 
     def named(self, args, loc: Loc, scope: dict, what: str) -> dict | None:
         """Settings or arguments written as a mapping, with ``$`` references substituted."""
@@ -258,7 +258,7 @@ class Expander:
                 out.append([])
             else:
                 out.append(self.items(branch, bloc, scope, stack))
-        return Branches(merge, out, "", loc)
+        return Branches(merge, out, loc=loc)
 
     def towers(self, body, loc: Loc, scope: dict, stack: tuple) -> Towers | None:
         if not isinstance(body, dict):
@@ -282,12 +282,12 @@ class Expander:
         if "layers" not in body:
             self.coll.add(loc, "towers: missing 'layers'")
             return None
-        return Towers(count, mode == "split", self.items(body["layers"], body.loc_of("layers"), scope, stack), "", loc)
+        return Towers(count, mode == "split", self.items(body["layers"], body.loc_of("layers"), scope, stack), loc=loc)
 
     def aux(self, body, loc: Loc, scope: dict, stack: tuple) -> Aux | None:
         if isinstance(body, dict) and "layers" in body:
             body, loc = body["layers"], body.loc_of("layers")
-        return Aux(self.items(body, loc, scope, stack), "", loc)
+        return Aux(self.items(body, loc, scope, stack), loc=loc)
 
     def call(self, module: str, args, loc: Loc, scope: dict, stack: tuple) -> Call | None:
         if module in stack:
@@ -344,7 +344,7 @@ class Expander:
             self.coll.add(mdef.loc_of("label"), str(exc))
             label = module
         body = self.items(mdef.get("layers"), mdef.loc_of("layers"), inner, (*stack, module))
-        return Call(module, label, bound, body, "", loc)
+        return Call(module, label, bound, body, loc=loc)
 
 
 class _TooBig(Exception):

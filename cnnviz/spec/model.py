@@ -13,31 +13,34 @@ from typing import Union
 from .loader import Loc
 
 
+@dataclass(kw_only=True)
+class _Item:
+    """What every item has: its name (the path segment), where it was written,
+    its repeat count, and whether the spec named it (``@conv4``) or cnnviz did (``conv3``)."""
+
+    name: str = ""
+    loc: Loc = ("", 0, 0)
+    repeat: int = 1
+    named: bool = True
+
+
 @dataclass
-class Layer:
+class Layer(_Item):
     type: str
     params: dict
-    name: str
-    loc: Loc
-    repeat: int = 1
-    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 @dataclass
-class Branches:
+class Branches(_Item):
     """Parallel branches fed the same input, merged by 'concat' or 'add'.
     An empty branch is the identity (a shortcut)."""
 
     merge: str
     branches: list[list["Item"]]
-    name: str
-    loc: Loc
-    repeat: int = 1
-    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 @dataclass
-class Towers:
+class Towers(_Item):
     """``count`` identical towers, concatenated.  ``split`` feeds each tower
     its own slice of the input channels (AlexNet's two GPUs); otherwise every
     tower sees the whole input (ResNeXt)."""
@@ -45,35 +48,23 @@ class Towers:
     count: int
     split: bool
     body: list["Item"]
-    name: str
-    loc: Loc
-    repeat: int = 1
-    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 @dataclass
-class Call:
+class Call(_Item):
     """An instance of a user-defined module."""
 
     module: str
     label: str
     args: dict
     body: list["Item"]
-    name: str
-    loc: Loc
-    repeat: int = 1
-    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 @dataclass
-class Aux:
+class Aux(_Item):
     """An auxiliary classifier hanging off the current point of the main line."""
 
     body: list["Item"]
-    name: str
-    loc: Loc
-    repeat: int = 1
-    named: bool = True  # False when the name was made up (conv3, concat1), not written with @name
 
 
 Item = Union[Layer, Branches, Towers, Call, Aux]
