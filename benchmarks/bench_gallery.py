@@ -25,30 +25,13 @@ import argparse
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from _timing import cnnviz_exe, print_table, timed
+from _timing import rows as table_rows
 
-def cnnviz_exe() -> list[str]:
-    exe = Path(sys.executable).parent / ("cnnviz.exe" if os.name == "nt" else "cnnviz")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cnnviz"]
-
-
-def timed(argv: list[str], runs: int, cwd: str, before=None) -> list[float]:
-    out = []
-    for _ in range(runs):
-        if before:
-            before()
-        start = time.perf_counter()
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
-        out.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise SystemExit(f"failed: {' '.join(argv)}\n{proc.stderr.decode(errors='replace')}")
-    return out
 
 
 def main() -> None:
@@ -76,15 +59,12 @@ def main() -> None:
         results = [(name, timed(argv, args.runs, tmp, before)) for name, argv, before in cases]
         files = sum(1 for p in out.iterdir() if p.is_file())
 
-    rows = [{"command": n, "median_s": round(statistics.median(t), 3), "min_s": round(min(t), 3), "max_s": round(max(t), 3), "runs": len(t)} for n, t in results]
+    rows = table_rows(results)
     summary = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "files": files, "rows": rows}
     if args.json:
         print(json.dumps(summary, indent=2))
         return
-    width = max(len(r["command"]) for r in rows)
-    print(f"{'command':<{width}}  median     min     max  (s, {args.runs} cold runs each, {os.cpu_count()} CPUs, {files} files)")
-    for r in rows:
-        print(f"{r['command']:<{width}}  {r['median_s']:6.3f}  {r['min_s']:6.3f}  {r['max_s']:6.3f}")
+    print_table(rows, f"s, {args.runs} cold runs each, {os.cpu_count()} CPUs, {files} files")
 
 
 if __name__ == "__main__":

@@ -19,29 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
+
+from _timing import cnnviz_exe, print_table, timed
+from _timing import rows as table_rows
 
 
-def timed(argv: list[str], runs: int, cwd: str) -> list[float]:
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
-        out.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise SystemExit(f"failed: {' '.join(argv)}\n{proc.stderr.decode(errors='replace')}")
-    return out
-
-
-def cnnviz_exe() -> list[str]:
-    exe = Path(sys.executable).parent / ("cnnviz.exe" if os.name == "nt" else "cnnviz")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cnnviz"]
 
 
 def main() -> None:
@@ -69,16 +54,13 @@ def main() -> None:
         results = [(name, timed(argv, args.runs, tmp)) for name, argv in cases]
 
     floor = statistics.median(results[1][1])
-    rows = [{"command": n, "median_s": round(statistics.median(t), 3), "min_s": round(min(t), 3), "max_s": round(max(t), 3), "runs": len(t)} for n, t in results]
+    rows = table_rows(results)
     render = rows[len(cases) - 3]["median_s"]
     summary = {"python": sys.version.split()[0], "rows": rows, "render_over_light_floor": round(render / floor, 2), "aim": 2.0}
     if args.json:
         print(json.dumps(summary, indent=2))
         return
-    width = max(len(r["command"]) for r in rows)
-    print(f"{'command':<{width}}  median     min     max  (s, {args.runs} cold runs each)")
-    for r in rows:
-        print(f"{r['command']:<{width}}  {r['median_s']:6.3f}  {r['min_s']:6.3f}  {r['max_s']:6.3f}")
+    print_table(rows, f"s, {args.runs} cold runs each")
     print(f"\ncompact render / light-import floor = {summary['render_over_light_floor']}× (aim: within about 2×)")
 
 
