@@ -110,9 +110,7 @@ class Shapes:
     params: dict = field(default_factory=dict)  # node -> int
     total: int = 0  # main line
     aux: int = 0  # auxiliary heads
-
-    def block_params(self, g: nx.DiGraph, block: str) -> int:
-        return sum(self.params.get(n, 0) for n, d in g.nodes(data=True) if block in d["scope"])
+    blocks: dict = field(default_factory=dict)  # block id -> parameters of everything inside it
 
 
 class GraphNet(nn.Module):
@@ -319,7 +317,11 @@ def infer(ref_or_graph, check: bool = True, verify: bool = False) -> Shapes:
     shapes, params, _ = _construct(g, coll, verify)
     coll.raise_if_any()
     aux = sum(n for node, n in params.items() if g.nodes[node]["aux"])
-    result = Shapes(shapes, params, sum(params.values()) - aux, aux)
+    blocks = dict.fromkeys(g.graph["blocks"], 0)
+    for node, n in params.items():
+        for b in g.nodes[node]["scope"]:
+            blocks[b] += n
+    result = Shapes(shapes, params, sum(params.values()) - aux, aux, blocks)
     if check:
         _check_expect(g, result, coll)
         coll.raise_if_any()

@@ -51,10 +51,6 @@ def rows(g: nx.DiGraph, shapes, depth: int = DEFAULT_DEPTH) -> list[tuple]:
     """(indent, path, type, output shape, params, is_block) in execution order."""
     blocks = g.graph["blocks"]
     out, opened = [], set()
-    block_params: dict[str, int] = {}
-    for node, d in g.nodes(data=True):
-        for b in d["scope"]:
-            block_params[b] = block_params.get(b, 0) + shapes.params.get(node, 0)
     for node, d in g.nodes(data=True):
         if node == INPUT:
             continue
@@ -63,7 +59,7 @@ def rows(g: nx.DiGraph, shapes, depth: int = DEFAULT_DEPTH) -> list[tuple]:
             if b not in opened and level <= depth:
                 opened.add(b)
                 exit_ = blocks[b].get("exit")
-                out.append((level, b, block_type(blocks[b]), shapes.shapes.get(exit_), block_params.get(b, 0), True))
+                out.append((level, b, block_type(blocks[b]), shapes.shapes.get(exit_), shapes.blocks[b], True))
         if len(visible) > depth or d["kind"] == "merge":
             continue
         parent = d.get("folded_into")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cnnviz.errors import SpecError
@@ -94,3 +96,18 @@ def test_positional_arguments_do_not_skip_defaults():
     # two positionals fill filters then kernel (in declaration order); out is then missing
     with pytest.raises(SpecError, match="missing argument 'out'"):
         parse(MODULE.replace("{line}", "m 8 16"))
+
+
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("$(s * 1000000000)", "arithmetic needs numbers"),
+        ("$(2 ** 1000)", "exponent too large"),
+        ("$(__import__('os'))", "only arithmetic on numbers and names"),
+        ("$(nope + 1)", "unknown name 'nope'"),
+        ("$(1 / 0)", "cannot evaluate"),
+    ],
+)
+def test_expressions_are_arithmetic_only(expr, message):
+    with pytest.raises(SpecError, match=re.escape(message)):
+        parse(f"name: t\ninput: [3, 8, 8]\nvars: {{s: abc}}\nlayers:\n  - conv {expr} 3x3\n")

@@ -197,7 +197,7 @@ def _annotate(g: nx.DiGraph, v: nx.DiGraph, shapes) -> None:
     """Parameter counts on boxes, tensor shapes on edges (in place on a fresh view)."""
     for n, d in v.nodes(data=True):
         if d["kind"] == "module":
-            d["nparams"] = sum(shapes.params.get(x, 0) for x, xd in g.nodes(data=True) if any(b in xd["scope"] for b in d["members"]))
+            d["nparams"] = sum(shapes.blocks[b] for b in d["members"])  # a folded run's members are disjoint
         elif d["kind"] == "layer":
             d["nparams"] = sum(shapes.params.get(x, 0) for x in d["members"]) + sum(
                 shapes.params.get(x, 0) for m in d["members"] for x in g.successors(m) if g.nodes[x].get("folded_into") == m

@@ -45,6 +45,8 @@ def _eval(node, scope, text):
         return scope[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         left, right = _eval(node.left, scope, text), _eval(node.right, scope, text)
+        if not (_number(left) and _number(right)):  # no string or list arithmetic: 'a' * 10**9 is a memory bomb
+            raise ExprError(f"arithmetic needs numbers in '{text}'")
         if isinstance(node.op, ast.Pow) and abs(right) > 64:
             raise ExprError(f"exponent too large in '{text}'")
         try:
@@ -63,6 +65,10 @@ def _eval(node, scope, text):
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS and not node.keywords:
         return _FUNCS[node.func.id](*(_eval(a, scope, text) for a in node.args))
     raise ExprError(f"only arithmetic on numbers and names is allowed in '{text}'")
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _known(scope: dict) -> str:
