@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,6 @@ from cnnviz.errors import SpecError
 from cnnviz.spec import Call, Layer
 from cnnviz.spec.loader import load_text
 from cnnviz.spec.parse import _build
-from pathlib import Path
 
 
 def parse(text: str):
