@@ -35,6 +35,7 @@ def build_graph(spec: Spec) -> nx.DiGraph:
         expect=spec.expect,
         expect_locs=spec.expect_locs,
         modules=spec.modules,
+        catalogue=spec.catalogue,
         blocks={},
     )
     g.add_node(INPUT, kind="input", type="input", path=INPUT, scope=(), aux=False, inputs=[], loc=spec.loc)

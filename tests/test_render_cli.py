@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -243,3 +244,16 @@ def test_shapes_without_torch_is_a_clear_error(monkeypatch):
     result = run("render", "lenet5", "--shapes", "-o", "-")
     assert result.exit_code == 1
     assert "pip install torch" in result.output
+
+
+@pytest.mark.dot
+def test_title_shows_declared_params_only_for_the_verified_catalogue(tmp_path):
+    # the catalogue's declared counts are checked by the test-suite; a user's are not,
+    # so a plain render (no shape pass) leaves them out rather than risk a wrong figure
+    assert "61.7k parameters" in cnnviz.render("lenet5")
+    own = tmp_path / "lenet5.yaml"
+    catalogue_spec = Path(__file__).resolve().parent.parent / "arch_specs" / "lenet5.yaml"
+    text = catalogue_spec.read_text(encoding="utf-8")
+    assert "params: 61706" in text
+    own.write_text(text.replace("params: 61706", "params: 12345"), encoding="utf-8")
+    assert "parameters" not in cnnviz.render(str(own))

@@ -20,6 +20,14 @@ def spec_dir() -> Path:
     raise SpecError(Problem("cnnviz", 0, 0, "the catalogue folder arch_specs/ is missing from this installation"))
 
 
+def is_catalogue(path: Path) -> bool:
+    """Whether ``path`` is one of the shipped specs."""
+    try:
+        return path.resolve().parent == spec_dir().resolve()
+    except SpecError:
+        return False
+
+
 def ids() -> list[str]:
     return sorted(p.stem for p in spec_dir().glob("*.yaml"))
 

@@ -125,6 +125,7 @@ def _build(doc: LocDict, path: Path) -> Spec:
         expect=expect,
         expect_locs=expect_locs,
         modules={k: {"label": v.get("label", k), "doc": v.get("doc", ""), "loc": v.loc} for k, v in modules.items()},
+        catalogue=catalogue.is_catalogue(path),
         loc=doc.loc,
     )
 
