@@ -24,7 +24,7 @@ with warnings.catch_warnings():  # torch warns when NumPy is absent; we never ne
     import torch
     from torch import nn
 
-from .errors import Collector, SpecError
+from .errors import Collector
 from .graph import INPUT
 from .summary import layer_type
 
@@ -273,7 +273,7 @@ def _precheck(d: dict, shape) -> str | None:
             return f"needs a [channels, height, width] input, got the flat vector [{_show(shape)}]"
     if t in CONV_LIKE:
         pad = _pad(p["padding"], p["kernel"], p.get("dilation", (1, 1)))
-        for size, k, pd, dl, axis in zip(shape[1:], p["kernel"], pad, p.get("dilation", (1, 1)), ("height", "width")):
+        for size, k, pd, dl in zip(shape[1:], p["kernel"], pad, p.get("dilation", (1, 1))):
             if size + 2 * pd < dl * (k - 1) + 1:
                 return f"kernel {_show(p['kernel'])} is larger than its input {_show(shape[1:])} (padding {_show(pad)})"
         if t in ("maxpool", "avgpool") and any(pd > k // 2 for pd, k in zip(pad, p["kernel"])):

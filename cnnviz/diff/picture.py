@@ -115,13 +115,6 @@ def _paint(dot: _dot.Dot, view_graph: nx.DiGraph, painter: Painter) -> set[str]:
     return used
 
 
-def _text_dot(name: str, text, size: int, bold: bool = False, color: str = style.TEXT) -> _dot.Dot:
-    d = _dot.base(name, "LR")
-    body = tag("b", text) if bold else text
-    d.nodes.append(("text", {"shape": "plaintext", "label": tag("font", body, point_size=size, color=color), "margin": 0, "height": 0.3}, None))
-    return d
-
-
 def _legend(used: set[str]) -> list[_dot.Dot]:
     out = []
     for i, status in enumerate(s for s in PALETTE if s in used):
