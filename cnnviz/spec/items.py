@@ -42,13 +42,14 @@ def suggest(word: str, choices) -> str:
 
 
 def scalar(token: str):
-    """A short-form value: int, float, true/false, none, or the word itself."""
+    """A short-form value: int, float, true/false, null, or the word itself
+    (``none`` stays a word, as in YAML: it is how a setting or a layer is switched off)."""
     low = token.lower()
     if low in ("true", "yes", "on"):
         return True
     if low in ("false", "no", "off"):
         return False
-    if low in ("none", "null"):
+    if low == "null":
         return None
     for cast in (int, float):
         try:
