@@ -18,8 +18,11 @@ the full view shows them and the compact view folds them back.
 
 from __future__ import annotations
 
+import os
+
 import networkx as nx
 
+from .spec import load_spec
 from .spec.model import Aux, Branches, Call, Item, Layer, Spec, Towers
 
 INPUT = "input"
@@ -41,6 +44,17 @@ def build_graph(spec: Spec) -> nx.DiGraph:
     g.add_node(INPUT, kind="input", type="input", path=INPUT, scope=(), aux=False, inputs=[], loc=spec.loc)
     g.graph["output"] = _Builder(g).seq(spec.body, "", INPUT, (), False)
     return g
+
+
+def as_graph(arch) -> nx.DiGraph:
+    """A catalogue id, a spec path, a Spec or an already built graph → the graph."""
+    if isinstance(arch, nx.DiGraph):
+        return arch
+    if isinstance(arch, Spec):
+        return build_graph(arch)
+    if isinstance(arch, (str, os.PathLike)):
+        return build_graph(load_spec(os.fspath(arch)))
+    raise TypeError(f"expected a catalogue id, a spec path, a Spec or a graph, not {type(arch).__name__}")
 
 
 def _join(prefix: str, name: str) -> str:

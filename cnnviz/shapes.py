@@ -25,7 +25,7 @@ with warnings.catch_warnings():  # torch warns when NumPy is absent; we never ne
     from torch import nn
 
 from .errors import Collector
-from .graph import INPUT
+from .graph import INPUT, as_graph
 from .summary import layer_type
 
 SHAPE_PRESERVING = {"bn", "relu", "tanh", "sigmoid", "softmax", "dropout", "identity", "scale", "lrn"}
@@ -299,20 +299,11 @@ def _merge_shape(d: dict, ins: list, coll: Collector, where):
     return (sum(s[0] for s in ins), *ins[0][1:])
 
 
-def _graph(ref_or_graph) -> nx.DiGraph:
-    if isinstance(ref_or_graph, nx.DiGraph):
-        return ref_or_graph
-    from .graph import build_graph
-    from .spec import load_spec
-
-    return build_graph(load_spec(ref_or_graph))
-
-
 def infer(ref_or_graph, check: bool = True, verify: bool = False) -> Shapes:
     """Shapes and parameter counts of every node; raises SpecError listing every
     shape problem and every broken declared expectation.  ``verify`` also runs
     every shape-changing layer on the meta device and checks torch agrees."""
-    g = _graph(ref_or_graph)
+    g = as_graph(ref_or_graph)
     coll = Collector(g.graph["path"])
     shapes, params, _ = _construct(g, coll, verify)
     coll.raise_if_any()
@@ -361,7 +352,7 @@ def build_model(ref_or_graph) -> nn.Module:
 
     In eval mode ``model(x)`` returns the main output; in training mode a
     network with auxiliary heads returns ``(output, [aux outputs])``."""
-    g = _graph(ref_or_graph)
+    g = as_graph(ref_or_graph)
     coll = Collector(g.graph["path"])
     _, _, inputs = _construct(g, coll)
     coll.raise_if_any()

@@ -25,18 +25,14 @@ def titles(v):
     return [d["title"] for _, d in v.nodes(data=True) if d["kind"] != "port"]
 
 
+# ResNet-50's stage modules as the article draws them: (label, ×N)
+RESNET50_STAGES = [("conv block", 1), ("identity block", 2), ("conv block", 1), ("identity block", 3),
+                   ("conv block", 1), ("identity block", 5), ("conv block", 1), ("identity block", 2)]
+
+
 def test_resnet50_compact_one_box_per_stage_module():
     view = build(build_graph("resnet50"))
-    assert boxes(view.main.graph) == [
-        ("conv block", 1),
-        ("identity block", 2),
-        ("conv block", 1),
-        ("identity block", 3),
-        ("conv block", 1),
-        ("identity block", 5),
-        ("conv block", 1),
-        ("identity block", 2),
-    ]
+    assert boxes(view.main.graph) == RESNET50_STAGES
     assert titles(view.main.graph) == ["Input", "Conv", "Max pool"] + [t for t, _ in boxes(view.main.graph)] + ["Avg pool", "FC", "Softmax"]
     # the main line is one straight chain
     v = view.main.graph
@@ -175,16 +171,7 @@ def test_aux_heads_dashed_or_left_out():
 def test_modules_detail_expands_one_level_and_folds_runs():
     view = build(build_graph("resnet50"), detail="modules")
     clusters = list(view.main.graph.graph["clusters"].values())
-    assert [(c["label"], c["count"]) for c in clusters] == [
-        ("conv block", 1),
-        ("identity block", 2),
-        ("conv block", 1),
-        ("identity block", 3),
-        ("conv block", 1),
-        ("identity block", 5),
-        ("conv block", 1),
-        ("identity block", 2),
-    ]
+    assert [(c["label"], c["count"]) for c in clusters] == RESNET50_STAGES
     assert not view.panels  # nothing nested deeper in ResNet
     x = build(build_graph("xception"), detail="modules")
     assert [p.title for p in x.panels] == ["entry block", "middle block"]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import click
 
+from ..graph import as_graph
 from . import compose as _compose
 from . import dot as _dot
 from . import wrap as _wrap
@@ -44,22 +45,6 @@ class SVG(str):
 
     def _repr_svg_(self) -> str:
         return str(self)
-
-
-def _graph(arch):
-    """A catalogue id, spec path, Spec or graph → the network graph."""
-    import networkx as nx
-
-    from ..graph import build_graph
-    from ..spec import Spec, load_spec
-
-    if isinstance(arch, nx.DiGraph):
-        return arch
-    if isinstance(arch, Spec):
-        return build_graph(arch)
-    if isinstance(arch, (str, os.PathLike)):
-        return build_graph(load_spec(os.fspath(arch)))
-    raise TypeError(f"expected a catalogue id, a spec path, a Spec or a graph, not {type(arch).__name__}")
 
 
 class Diagram:
@@ -86,7 +71,7 @@ class Diagram:
             raise ValueError(f"direction must be LR or TB, not {direction!r}")
         if engine is not None and engine not in ENGINES:
             raise EngineError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
-        self.graph = _graph(arch)
+        self.graph = as_graph(arch)
         measured = None
         if shapes or params:
             try:
