@@ -15,25 +15,42 @@ def load_spec(ref):
     return _load(ref)
 
 
-def build_graph(ref):
-    """The hierarchical networkx graph of a catalogue id or spec path (no torch)."""
-    from .graph import build_graph as _build
+def build_network(ref):
+    """The typed :class:`~cnnviz.model.Network` of a catalogue id or spec path (no torch)."""
+    from .graph import as_network
 
-    return _build(load_spec(ref))
+    return as_network(ref)
+
+
+def build_graph(ref):
+    """A networkx view of the network (nodes are paths; attribute ``node`` is the typed node)."""
+    return build_network(ref).graph
+
+
+def shape_stage():
+    """The shape stage's module (:mod:`cnnviz.shapes`), which needs torch.
+
+    Raises :class:`~cnnviz.errors.MissingDependency` with the command that installs it."""
+    try:
+        from . import shapes
+    except ImportError as exc:
+        from .errors import MissingDependency
+
+        raise MissingDependency(
+            f"shapes and parameter counts need torch ({exc.name or exc} is not installed): "
+            "pip install torch==2.13.0 (pin it, or pip takes a CUDA build of several GB)"
+        ) from None
+    return shapes
 
 
 def infer(ref):
     """Shapes and parameter counts (imports torch)."""
-    from .shapes import infer as _infer
-
-    return _infer(ref)
+    return shape_stage().infer(ref)
 
 
 def build_model(ref):
     """A trainable ``torch.nn.Module`` built from a spec (imports torch)."""
-    from .shapes import build_model as _build_model
-
-    return _build_model(ref)
+    return shape_stage().build_model(ref)
 
 
 def render(ref, **options):
@@ -54,4 +71,4 @@ def diagram(ref, **options):
     return Diagram(ref, **options)
 
 
-__all__ = ["__version__", "build_graph", "build_model", "diagram", "infer", "load_spec", "render"]
+__all__ = ["__version__", "build_graph", "build_model", "build_network", "diagram", "infer", "load_spec", "render", "shape_stage"]

@@ -8,12 +8,41 @@ import sys
 import click
 
 from . import __version__
-from .errors import SpecError
+from .errors import CnnvizError
 
 ARCH = click.argument("arch", metavar="ARCH|FILE")
+ERROR_EXIT = "cnnviz.error_exit"  # ctx.meta key: the exit code of a user error (diff --exit-code sets 2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Failed(click.ClickException):
+    """A :class:`CnnvizError` on its way out: its lines on stderr, no 'Error:' prefix, no traceback."""
+
+    def __init__(self, exc: CnnvizError, exit_code: int = 1):
+        super().__init__(str(exc))
+        self.lines = exc.lines()
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        for line in self.lines:
+            click.echo(line, file=file, err=file is None)
+
+
+class Cli(click.Group):
+    """The command group; the one place where library errors become messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CnnvizError as exc:
+            raise Failed(exc, ctx.meta.get(ERROR_EXIT, 1)) from None
+
+
+def report(exc: CnnvizError) -> None:
+    """Show an error and carry on (validate goes on to the next spec)."""
+    Failed(exc).show()
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="cnnviz")
 def cli():
     """Compact diagrams of convolutional networks from YAML specs.
@@ -60,8 +89,8 @@ def validate(archs):
         try:
             g = build_graph(load_spec(ref))
             r = infer(g)
-        except SpecError as exc:
-            exc.show()
+        except CnnvizError as exc:
+            report(exc)
             failed = True
             continue
         aux = f" (+{r.aux:,} aux)" if r.aux else ""

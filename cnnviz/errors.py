@@ -1,16 +1,24 @@
 """One exception family for everything a user can get wrong.
 
-A :class:`Problem` is one located message (``path:line:col: message``).
-:class:`SpecError` carries one or more problems; the CLI prints each on its own
-line and exits non-zero, without a traceback.  Library callers can catch
-:class:`SpecError` and read ``.problems``.
+:class:`CnnvizError` is the root; library code raises its subclasses and never
+prints.  The command line alone turns them into output and exit codes
+(:mod:`cnnviz.cli`).
+
+* :class:`SpecError`: one or more located :class:`Problem` lines
+  (``path:line:col: message``) about a spec: syntax, names, settings;
+  :class:`ShapeError` when the shapes do not fit or a declared fact is wrong.
+* :class:`EngineError`: the layout binary is missing, cannot make a format, or failed.
+* :class:`OutputError`: a result cannot be written where the user asked.
+* :class:`GalleryError`: one or more architectures of the gallery could not be drawn.
+* :class:`MissingDependency`: an optional package (torch) is needed and absent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-import click
+Loc = tuple[str, int, int]
 
 
 @dataclass(frozen=True, order=True)
@@ -26,32 +34,55 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
-class SpecError(click.ClickException):
-    """A user error: a bad spec, a missing file, an impossible shape."""
+class CnnvizError(Exception):
+    """The root of every error a user can cause; ``lines()`` is what to show them."""
 
-    exit_code = 1
+    def lines(self) -> list[str]:
+        return str(self).splitlines() or [type(self).__name__]
 
-    def __init__(self, problems: list[Problem] | Problem | str):
+
+class SpecError(CnnvizError):
+    """A bad spec: every problem found, each located."""
+
+    def __init__(self, problems: Iterable[Problem] | Problem | str):
         if isinstance(problems, (Problem, str)):
             problems = [problems]
         self.problems = [p if isinstance(p, Problem) else Problem("cnnviz", 0, 0, p) for p in problems]
         super().__init__("\n".join(str(p) for p in self.problems))
 
-    def format_message(self) -> str:
-        return self.message
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
 
-    def show(self, file=None) -> None:  # no "Error:" prefix: the lines are already located
-        click.echo(self.format_message(), file=file, err=file is None)
+
+class ShapeError(SpecError):
+    """Shapes that do not fit, or declared facts (``expect:``) the network does not have."""
+
+
+class EngineError(CnnvizError):
+    """The layout binary is missing, cannot make a format, or failed."""
+
+
+class OutputError(CnnvizError):
+    """A result cannot be written where the user asked."""
+
+
+class GalleryError(CnnvizError):
+    """One or more architectures could not be drawn into the gallery."""
+
+
+class MissingDependency(CnnvizError):
+    """An optional package is needed for this and is not installed."""
 
 
 class Collector:
     """Gathers problems so that every error in a spec is reported at once."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, error: type[SpecError] = SpecError):
         self.path = path
+        self.error = error
         self.problems: list[Problem] = []
 
-    def add(self, loc: tuple[str, int, int] | None, message: str) -> None:
+    def add(self, loc: Loc | None, message: str) -> None:
         """Record a problem at ``loc`` = (file, line, col); ``None`` means the whole file."""
         path, line, col = loc or (self.path, 0, 0)
         self.problems.append(Problem(path or self.path, line, col, message))
@@ -59,4 +90,4 @@ class Collector:
     def raise_if_any(self) -> None:
         if self.problems:
             # Order by position; keep each distinct message once.
-            raise SpecError(sorted(set(self.problems)))
+            raise self.error(sorted(set(self.problems)))

@@ -1,153 +1,124 @@
-"""Spec → a networkx graph that keeps the hierarchy.
+"""Spec → :class:`~cnnviz.model.Network`: every item of the spec gets a typed path.
 
-Nodes are the leaf layers, the merge points (``concat``/``add``) and ``input``.
-Node ids are dotted paths built from item names (``conv3_1.add1.b1.conv2``), so
-they are stable and deterministic; ``named`` tells a name written in the spec
-(``@conv4``) from a made-up one (``conv3``).  Nodes are added in execution order, so
-``list(g)`` is a topological order.
-
-``g.graph["blocks"]`` describes every enclosing structure by the same kind of
-path: module calls, repeats, branches, towers and auxiliary heads, each with
-its parent, entry and exit node.  Every node's ``scope`` lists the blocks it is
-inside, outermost first, so a later stage can collapse any block to one box.
-
-A conv (or dense) written with ``bn``/``act`` becomes the layer node plus a
-``<path>_bn`` and ``<path>_<act>`` node marked ``folded_into`` the layer, so that
-the full view shows them and the compact view folds them back.
+Layers become nodes; a conv (or dense) written with ``bn``/``act`` becomes the
+layer node plus a node per folded part (``Path.fold``), marked ``folded_into``
+the layer, so that the full view shows them and the compact view folds them
+back.  Module calls, repeats, branches (and each branch), towers and auxiliary
+heads become blocks with their parent, entry, exit and children, so a later
+stage can collapse any block to one box.  Nodes are added in execution order.
 """
 
 from __future__ import annotations
 
 import os
 
-import networkx as nx
-
+from .model import INPUT, ROOT, Block, Network, NetworkBuilder, Node, Path, frozen
 from .spec import load_spec
 from .spec.model import Aux, Branches, Call, Item, Layer, Spec, Towers
 
-INPUT = "input"
 
-
-def build_graph(spec: Spec) -> nx.DiGraph:
-    g = nx.DiGraph(
+def build_network(spec: Spec) -> Network:
+    b = _Builder()
+    b.net.add_node(Node(INPUT, "input", "input", (), (), loc=spec.loc))
+    top: list[Path] = []
+    output = b.seq(spec.body, ROOT, INPUT, (), False, top)
+    return b.net.network(
+        output=output,
+        top=tuple(top),
         id=spec.id,
         name=spec.name,
-        path=spec.path,
-        input=spec.input,
-        meta=spec.meta,
-        expect=spec.expect,
-        expect_locs=spec.expect_locs,
-        modules=spec.modules,
+        source=spec.path,
+        input=tuple(spec.input),
+        meta=frozen(spec.meta),
+        expect=frozen(spec.expect),
+        expect_locs=frozen(spec.expect_locs),
+        modules=frozen(spec.modules),
         catalogue=spec.catalogue,
-        blocks={},
+        loc=spec.loc,
     )
-    g.add_node(INPUT, kind="input", type="input", path=INPUT, scope=(), aux=False, inputs=[], loc=spec.loc)
-    g.graph["output"] = _Builder(g).seq(spec.body, "", INPUT, (), False)
-    return g
 
 
-def as_graph(arch) -> nx.DiGraph:
-    """A catalogue id, a spec path, a Spec or an already built graph → the graph."""
-    if isinstance(arch, nx.DiGraph):
+def as_network(arch: object) -> Network:
+    """A catalogue id, a spec path, a Spec or an already built network → the network."""
+    if isinstance(arch, Network):
         return arch
     if isinstance(arch, Spec):
-        return build_graph(arch)
+        return build_network(arch)
     if isinstance(arch, (str, os.PathLike)):
-        return build_graph(load_spec(os.fspath(arch)))
-    raise TypeError(f"expected a catalogue id, a spec path, a Spec or a graph, not {type(arch).__name__}")
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
+        return build_network(load_spec(os.fspath(arch)))
+    raise TypeError(f"expected a catalogue id, a spec path, a Spec or a Network, not {type(arch).__name__}")
 
 
 class _Builder:
-    def __init__(self, g: nx.DiGraph):
-        self.g = g
-        self.blocks = g.graph["blocks"]
+    def __init__(self) -> None:
+        self.net = NetworkBuilder()
 
-    def seq(self, items: list[Item], prefix: str, src: str, scope: tuple, aux: bool) -> str:
+    def seq(self, items: list[Item], at: Path, src: Path, scope: tuple[Path, ...], aux: bool, kids: list[Path]) -> Path:
+        """Build a layer list under ``at``; returns the node that carries its output."""
         for item in items:
-            src = self.item(item, _join(prefix, item.name), src, scope, aux)
+            path = at.child(item.name)
+            kids.append(path)
+            src = self.item(item, path, src, scope, aux)
         return src
 
-    def block(self, path: str, kind: str, item: Item, src: str, scope: tuple, **info) -> tuple:
-        self.blocks[path] = {
-            "kind": kind,
-            "name": item.name,
-            "named": item.named,
-            "parent": scope[-1] if scope else None,
-            "loc": item.loc,
-            "entry": src,
-            **info,
-        }
-        return (*scope, path)
+    def item(self, item: Item, path: Path, src: Path, scope: tuple[Path, ...], aux: bool) -> Path:
+        if item.repeat <= 1:
+            return self.one(item, path, src, scope, aux)
+        self.net.open(path)
+        entry, inner, copies = src, (*scope, path), []
+        for i in range(1, item.repeat + 1):
+            copies.append(path.copy(i))
+            src = self.one(item, path.copy(i), src, inner, aux, index=i)
+        self.close(path, "repeat", item, scope, entry, src, copies, count=item.repeat)
+        return src
 
-    def item(self, item: Item, path: str, src: str, scope: tuple, aux: bool) -> str:
-        if item.repeat > 1:
-            inner = self.block(path, "repeat", item, src, scope, count=item.repeat)
-            for i in range(1, item.repeat + 1):
-                src = self.one(item, f"{path}.{i}", src, inner, aux, index=i)
-            self.blocks[path]["exit"] = src
-            return src
-        return self.one(item, path, src, scope, aux)
+    def close(self, path: Path, kind, item: Item, scope: tuple[Path, ...], entry: Path, exit_: Path, kids: list[Path], **info) -> None:
+        parent = scope[-1] if scope else None
+        self.net.close(Block(path, kind, parent, entry, exit_, tuple(kids), loc=item.loc, named=item.named, **info))
 
-    def one(self, item: Item, path: str, src: str, scope: tuple, aux: bool, index: int = 0) -> str:
+    def one(self, item: Item, path: Path, src: Path, scope: tuple[Path, ...], aux: bool, index: int = 0) -> Path:
         if isinstance(item, Layer):
             return self.layer(item, path, src, scope, aux)
+        self.net.open(path)
+        inner = (*scope, path)
+        kids: list[Path] = []
         if isinstance(item, Call):
-            inner = self.block(path, "call", item, src, scope, module=item.module, label=item.label, args=item.args, index=index)
-            out = self.seq(item.body, path, src, inner, aux)
+            out = self.seq(item.body, path, src, inner, aux, kids)
+            self.close(path, "call", item, scope, src, out, kids, module=item.module, label=item.label, args=frozen(item.args), index=index)
         elif isinstance(item, Branches):
-            inner = self.block(path, "branches", item, src, scope, merge=item.merge, count=len(item.branches), index=index)
             ends = []
             for j, branch in enumerate(item.branches, 1):
-                bpath = f"{path}.b{j}"
-                self.blocks[bpath] = {"kind": "branch", "name": f"b{j}", "parent": path, "loc": item.loc, "entry": src}
-                end = self.seq(branch, bpath, src, (*inner, bpath), aux)
-                self.blocks[bpath]["exit"] = end
+                bpath = path.branch(j)
+                kids.append(bpath)
+                self.net.open(bpath)
+                bkids: list[Path] = []
+                end = self.seq(branch, bpath, src, (*inner, bpath), aux, bkids)
+                self.net.close(Block(bpath, "branch", path, src, end, tuple(bkids), loc=item.loc))
                 ends.append(end)
-            out = self.merge(f"{path}.{item.merge}", item.merge, ends, inner, aux, item)
+            out = self.merge(path.merge(item.merge), item.merge, ends, inner, aux, item)
+            self.close(path, "branches", item, scope, src, out, kids, merge=item.merge, count=len(item.branches), index=index)
         elif isinstance(item, Towers):
-            inner = self.block(path, "towers", item, src, scope, count=item.count, split=item.split, index=index)
-            end = self.seq(item.body, path, src, inner, aux)
-            out = self.merge(f"{path}.concat", "concat", [end], inner, aux, item, towers=item.count)
+            end = self.seq(item.body, path, src, inner, aux, kids)
+            out = self.merge(path.merge("concat"), "concat", [end], inner, aux, item, towers=item.count)
+            self.close(path, "towers", item, scope, src, out, kids, count=item.count, split=item.split, index=index)
         elif isinstance(item, Aux):
-            inner = self.block(path, "aux", item, src, scope, index=index)
-            self.blocks[path]["exit"] = self.seq(item.body, path, src, inner, True)
+            end = self.seq(item.body, path, src, inner, True, kids)
+            self.close(path, "aux", item, scope, src, end, kids, index=index)
             return src  # the main line carries on from where the head branched off
         else:  # pragma: no cover - the spec stage only makes the kinds above
             raise TypeError(type(item).__name__)
-        self.blocks[path]["exit"] = out
         return out
 
-    def node(self, path: str, inputs: list[str], **attrs) -> str:
-        self.g.add_node(path, path=path, inputs=list(inputs), **attrs)
-        for src in inputs:
-            self.g.add_edge(src, path)
-        return path
-
-    def layer(self, item: Layer, path: str, src: str, scope: tuple, aux: bool) -> str:
+    def layer(self, item: Layer, path: Path, src: Path, scope: tuple[Path, ...], aux: bool) -> Path:
         p = item.params
         common = {"kind": "layer", "scope": scope, "aux": aux, "loc": item.loc}
-        out = self.node(path, [src], type=item.type, params=p, name=item.name, named=item.named, **common)
+        out = self.net.add_node(Node(path, type=item.type, inputs=(src,), params=frozen(p), named=item.named, **common))
         if p.get("bn"):
-            out = self.node(f"{path}_bn", [out], type="bn", params={"eps": p["eps"]}, name=f"{item.name}_bn", folded_into=path, **common)
+            out = self.net.add_node(Node(path.fold("bn"), type="bn", inputs=(out,), params=frozen({"eps": p["eps"]}), folded_into=path, **common))
         act = p.get("act", "none")
         if act != "none":
-            out = self.node(f"{path}_{act}", [out], type=act, params={}, name=f"{item.name}_{act}", folded_into=path, **common)
+            out = self.net.add_node(Node(path.fold(act), type=act, inputs=(out,), folded_into=path, **common))
         return out
 
-    def merge(self, path: str, op: str, inputs: list[str], scope: tuple, aux: bool, item: Item, **extra) -> str:
-        return self.node(path, inputs, kind="merge", type=op, params={}, name=op, scope=scope, aux=aux, loc=item.loc, **extra)
-
-
-def leaf_count(g: nx.DiGraph, types: tuple[str, ...] = ("conv", "sepconv", "dense")) -> int:
-    """The depth in weighted layers along the longest path of the main line (aux heads excluded)."""
-    best: dict[str, int] = {}
-    for n, d in g.nodes(data=True):
-        if d.get("aux"):
-            continue
-        here = 1 if d.get("type") in types else 0
-        best[n] = here + max((best[i] for i in d["inputs"] if i in best), default=0)
-    return best.get(g.graph["output"], 0)
+    def merge(self, path: Path, op: str, inputs: list[Path], scope: tuple[Path, ...], aux: bool, item: Item, towers: int = 0) -> Path:
+        return self.net.add_node(Node(path, "merge", op, tuple(inputs), scope, aux=aux, loc=item.loc, towers=towers))

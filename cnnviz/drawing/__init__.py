@@ -29,7 +29,9 @@ from . import compose as _compose
 from . import dot as _dot
 from . import wrap as _wrap
 from .collapse import COMPACT, DETAILS, FULL, MODULES
-from .engine import ENGINES, PURE, SYSTEM, EngineError, check_format, run, write_atomic
+from ..errors import EngineError, MissingDependency
+from ..files import write_atomic
+from .engine import ENGINES, PURE, SYSTEM, check_format, run
 from .view import Part, View, as_json, build
 
 FORMATS = ("svg", "png", "pdf", "dot", "json")
@@ -77,7 +79,7 @@ class Diagram:
             try:
                 from ..shapes import infer  # the only torch import, and only when asked
             except ImportError as exc:
-                raise click.ClickException(f"shapes and parameter counts need torch ({exc}); install it with 'pip install torch'") from None
+                raise MissingDependency(f"shapes and parameter counts need torch ({exc}); install it with 'pip install torch'") from None
             measured = infer(self.graph, check=False)
         self.view: View = build(self.graph, detail, aux, measured)
         self.options = {"direction": direction, "shapes": shapes, "params": params, "legend": legend, "title": title}

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import Diagram, format_of
-from .engine import write_atomic
+from ..files import write_atomic
 
 
 def output_path(output: str | None, ident: str, fmt: str | None) -> tuple[Path | None, str]:

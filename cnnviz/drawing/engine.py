@@ -1,4 +1,4 @@
-"""Running the layout binary, and writing files atomically.
+"""Running the layout binary.
 
 The default engine is ``graphviz-pure`` (a pure-Rust port of Graphviz shipped
 as a wheel, so ``pip install`` is enough); ``dot`` is system Graphviz, needed
@@ -13,10 +13,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 
-import click
+from ..errors import EngineError
 
 PURE, SYSTEM = "graphviz-pure", "dot"
 ENGINES = (PURE, SYSTEM)
@@ -24,12 +23,6 @@ FORMATS = {PURE: ("svg", "png", "json0"), SYSTEM: ("svg", "png", "pdf", "json0")
 TIMEOUT = 120
 # Harmless notes the layout binary prints for every non-ASCII label character (×).
 _NOISE = re.compile(r"^(Warning: )*Warning: no value for width of non-ASCII character \d+\. Falling back to width of space character$")
-
-
-class EngineError(click.ClickException):
-    """The layout binary is missing, cannot make a format, or failed."""
-
-    exit_code = 1
 
 
 def find(engine: str = PURE) -> str:
@@ -88,35 +81,3 @@ def run(engine: str, source: str, args: list[str]) -> bytes:
         detail = "\n".join(notes[:20]) or f"exit status {proc.returncode}"
         raise EngineError(f"{engine} failed: {detail}")
     return proc.stdout
-
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``:
-    readers see the old file or the new one, never a partial one, and a failure leaves
-    the old file untouched."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

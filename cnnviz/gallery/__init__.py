@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cards import PURE, Card, GalleryError, draw, draw_all
+from ..errors import GalleryError
+from .cards import PURE, Card, draw, draw_all
 from .page import page
 from .readme import MARKER, readme
 
@@ -129,7 +130,7 @@ def write(files: dict[str, bytes], out: str | os.PathLike) -> tuple[Report, list
     """Bring ``out`` in line with ``files``: rewrite stale and missing files atomically, remove
     extra ``.svg``/``.md``/``.html`` files (a removed spec's diagram) when ``out`` is a gallery
     this command wrote.  Returns what differed before, and the extra files left in place."""
-    from ..drawing.engine import write_atomic
+    from ..files import write_atomic
 
     root = Path(out)
     was_gallery = is_gallery(root)

@@ -14,8 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import click
-
+from ..errors import CnnvizError, GalleryError
 # Imported here, not in draw(): forked workers then inherit them instead of importing each.
 from ..graph import build_graph, leaf_count
 from ..drawing import Diagram
@@ -44,20 +43,14 @@ class Card:
     svg: bytes
 
 
-class GalleryError(click.ClickException):
-    """One or more architectures could not be drawn."""
-
-    exit_code = 1
-
-
 def draw(ident: str) -> Card | str:
     """A catalogue id → its card; a user error (bad spec, missing engine) → its message."""
     try:
         spec = load_spec(ident)
         graph = build_graph(spec)
         svg = Diagram(graph, detail=DETAIL, engine=PURE).render("svg")
-    except click.ClickException as exc:  # SpecError, EngineError: report them all, then stop
-        return f"{ident}: {exc.format_message()}"
+    except CnnvizError as exc:  # SpecError, EngineError: report them all, then stop
+        return "\n".join(f"{ident}: {line}" for line in exc.lines())
     meta = spec.meta
     paper = meta.get("paper") or {}
     return Card(

@@ -23,6 +23,7 @@ user sees every error of a spec at once.
 from __future__ import annotations
 
 import difflib
+import re
 
 from ..errors import Collector
 from .expr import ExprError, substitute
@@ -34,6 +35,8 @@ STRUCTURAL = ("concat", "add", "towers", "aux")
 COMMON_KEYS = ("name", "repeat")
 MAX_REPEAT = 1024
 MAX_LAYERS = 50_000  # leaf layers after unrolling every repeat
+NAME = re.compile(r"^[A-Za-z_][\w-]*$")
+INPUT_NAME = "input"  # str(cnnviz.model.INPUT)
 
 
 def suggest(word: str, choices) -> str:
@@ -77,28 +80,46 @@ class Expander:
         else:
             self.coll.add(loc, f"expected a list of layers, got {type(seq).__name__}")
             return []
-        out: list[Item] = []
-        used: set[str] = set()
-        counters: dict[str, int] = {}
+        made: list[Item] = []
         for raw, iloc in zip(seq, locs):
             item = self.item(raw, iloc, scope, stack)
-            if item is None:
+            if item is not None:
+                made.append(item)
+        self.name_items(made)
+        return made
+
+    def name_items(self, made: list[Item]) -> None:
+        """Check the names written in one list, then make up names for the rest that
+        collide with none of them (nor with the batch norm or activation folded into a layer)."""
+        owner: dict[str, Item] = {}  # written name -> its item
+        for item in made:
+            if not item.name:
                 continue
-            if item.name:
-                if item.name in used:
-                    self.coll.add(iloc, f"duplicate name '{item.name}' in this list")
+            first = owner.get(item.name)
+            if first is not None:
+                self.coll.add(item.loc, f"name '{item.name}' already names the {_what(first)} at line {first.loc[1]}")
             else:
-                kind = item.module if isinstance(item, Call) else _kind(item)
-                n = counters.get(kind, 0)
-                while True:
-                    n += 1
-                    if f"{kind}{n}" not in used:
-                        break
-                counters[kind] = n
-                item.name, item.named = f"{kind}{n}", False
-            used.add(item.name)
-            out.append(item)
-        return out
+                owner[item.name] = item
+        folded = {f: item for item in owner.values() for f in _folded_names(item, item.name)}
+        for name, item in owner.items():
+            if name in folded:
+                layer = folded[name]
+                self.coll.add(item.loc, f"name '{name}' is the path of the {name[len(layer.name) + 1 :]} written on '{layer.name}' at line {layer.loc[1]}; choose another")
+        used = set(owner) | set(folded)
+        counters: dict[str, int] = {}
+        for item in made:
+            if item.name:
+                continue
+            kind = item.module if isinstance(item, Call) else _kind(item)
+            n = counters.get(kind, 0)
+            while True:
+                n += 1
+                name = f"{kind}{n}"
+                if name not in used and not used.intersection(_folded_names(item, name)):
+                    break
+            counters[kind] = n
+            item.name, item.named = name, False
+            used.update((name, *_folded_names(item, name)))
 
     # -- one item ------------------------------------------------------------
 
@@ -154,6 +175,9 @@ class Expander:
             repeat = 1
         if name is not None and not isinstance(name, str):
             self.coll.add(loc, f"name must be text, got {name!r}")
+            name = None
+        elif name is not None and (problem := name_problem(name)):
+            self.coll.add(loc, problem)
             name = None
 
         if kind in LAYERS:
@@ -358,6 +382,30 @@ def _kind(item: Item) -> str:
     if isinstance(item, Branches):
         return item.merge
     return "towers" if isinstance(item, Towers) else "aux"
+
+
+def _what(item: Item) -> str:
+    return f"call of {item.module}" if isinstance(item, Call) else _kind(item)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a name written in a spec cannot be used, or None."""
+    if "." in name:
+        return f"name '{name}' contains '.', which separates the steps of a path; use '_' instead"
+    if name == INPUT_NAME:
+        return f"name '{name}' is reserved: it is the path of the network's input"
+    if not NAME.match(name):
+        return f"name '{name}' is not a valid name (a letter or '_' first, then letters, digits, '_' or '-')"
+    return None
+
+
+def _folded_names(item: Item, name: str) -> tuple[str, ...]:
+    """The serialised paths of the parts a layer folds in (``x_bn``, ``x_relu``)."""
+    if not isinstance(item, Layer):
+        return ()
+    out = [f"{name}_bn"] if item.params.get("bn") else []
+    act = item.params.get("act", "none")
+    return (*out, f"{name}_{act}") if act != "none" else tuple(out)
 
 
 def _weight(item: Item) -> int:

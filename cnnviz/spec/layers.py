@@ -250,4 +250,4 @@ LAYERS: dict[str, LayerType] = {
 # Short-form tokens that are not field values.
 STRIDE_TOKEN = re.compile(r"^/(\d+)$")
 REPEAT_TOKEN = re.compile(r"^[x×*](\d+)$")
-NAME_TOKEN = re.compile(r"^@([A-Za-z_][\w.-]*)$")
+NAME_TOKEN = re.compile(r"^@(\S+)$")  # checked by items.name_problem

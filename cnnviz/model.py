@@ -1,0 +1,361 @@
+"""The typed network model that every stage after the spec walks (no torch, no networkx).
+
+A :class:`Network` owns two tables keyed by :class:`Path`:
+
+* :class:`Node`: the input, every leaf layer (and the batch norm and activation
+  written on a conv, as *folded* nodes of their own), and every merge point;
+  in execution order, so iterating ``network.nodes`` is a topological order.
+* :class:`Block`: every enclosing structure (module calls, repeats, branches
+  blocks and their branches, towers, auxiliary heads) with its parent, entry,
+  exit and children, in the order the spec opens them.
+
+A path is a tuple of typed segments, never a string built or split by
+convention: a name the spec wrote (``conv4``), the i-th copy of a repeat, the
+j-th branch of a ``concat``/``add``, the merge node of a block, a batch norm or
+activation folded into a layer, the input.  Segments of different kinds never
+compare equal, so a layer named ``x_bn`` can never be mistaken for the batch
+norm of ``x``.  ``str(path)`` is the documented serialisation
+(``docs/spec-format.md``, "Paths")::
+
+    conv2_1.add1.b1.conv1_relu      name . name . branch 1 . name + folded relu
+    layer3.2.conv1                  the 2nd copy of a repeated item
+    mixed_5b.concat1.concat         the merge node of a concat block
+
+The spec stage refuses names that would make two paths serialise alike (a
+``.`` in a name, ``input``, ``x_bn`` beside a conv ``x`` with batch norm), so
+the text is unique too and :meth:`Network.find` can look a path up by it.
+
+:class:`Shapes` is what the shape pass measures, keyed by path, so that the
+drawing, summary and diff stages can type it without importing torch.
+:attr:`Network.graph` is a networkx view derived from the tables, for graph
+algorithms; it is not the contract between stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+Loc = tuple[str, int, int]  # (file, line, col), 1-based; line 0 when unknown
+Shape = tuple[int, ...]  # a tensor shape without the batch dimension
+
+SegKind = Literal["name", "copy", "branch", "merge", "fold", "input"]
+
+
+class Seg(NamedTuple):
+    """One step of a path: its kind and its value (a name, a number or an operation)."""
+
+    kind: SegKind
+    value: str | int
+
+    def text(self) -> str:
+        if self.kind == "branch":
+            return f"b{self.value}"
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class Path:
+    """Where a node or block sits in the network: a tuple of typed segments."""
+
+    segs: tuple[Seg, ...] = ()
+
+    # -- making paths ---------------------------------------------------------
+
+    def _plus(self, seg: Seg) -> Path:
+        return Path((*self.segs, seg))
+
+    def child(self, name: str) -> Path:
+        """An item of a layer list, by its name (written or made up)."""
+        return self._plus(Seg("name", name))
+
+    def copy(self, i: int) -> Path:
+        """The i-th copy (from 1) of a repeated item."""
+        return self._plus(Seg("copy", i))
+
+    def branch(self, j: int) -> Path:
+        """The j-th branch (from 1) of a concat/add block."""
+        return self._plus(Seg("branch", j))
+
+    def merge(self, op: str) -> Path:
+        """The node where a block's branches (or towers) meet."""
+        return self._plus(Seg("merge", op))
+
+    def fold(self, op: str) -> Path:
+        """A batch norm or activation written on this layer (``conv 64 3x3 bn relu``)."""
+        return self._plus(Seg("fold", op))
+
+    # -- reading paths --------------------------------------------------------
+
+    @property
+    def parent(self) -> Path | None:
+        return Path(self.segs[:-1]) if self.segs else None
+
+    @property
+    def last(self) -> Seg | None:
+        return self.segs[-1] if self.segs else None
+
+    @property
+    def is_fold(self) -> bool:
+        return bool(self.segs) and self.segs[-1].kind == "fold"
+
+    def within(self, other: Path) -> bool:
+        """Whether ``other`` is this path or one of its ancestors."""
+        n = len(other.segs)
+        return self.segs[:n] == other.segs
+
+    def relative_to(self, other: Path) -> Path:
+        if not self.within(other):
+            raise ValueError(f"{self} is not inside {other}")
+        return Path(self.segs[len(other.segs) :])
+
+    def rebase(self, old: Path, new: Path) -> Path:
+        """This path with the ancestor ``old`` replaced by ``new``."""
+        return Path((*new.segs, *self.relative_to(old).segs))
+
+    def names(self) -> tuple[str, ...]:
+        """The serialised steps: a folded part joins the name before it (``conv1_relu``)."""
+        out: list[str] = []
+        for seg in self.segs:
+            if seg.kind == "fold" and out:
+                out[-1] = f"{out[-1]}_{seg.value}"
+            else:
+                out.append(seg.text())
+        return tuple(out)
+
+    @property
+    def name(self) -> str:
+        """The last serialised step (``conv1_relu``, ``b2``, ``3``), or '' for the root."""
+        names = self.names()
+        return names[-1] if names else ""
+
+    def __str__(self) -> str:
+        return ".".join(self.names())
+
+    def __repr__(self) -> str:
+        return f"Path({str(self)!r})"
+
+    def __len__(self) -> int:
+        return len(self.segs)
+
+
+ROOT = Path()
+INPUT = Path((Seg("input", "input"),))
+
+NodeKind = Literal["input", "layer", "merge"]
+BlockKind = Literal["call", "repeat", "branches", "branch", "towers", "aux"]
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only copy of ``mapping`` (the model's settings cannot be changed by a later stage)."""
+    return MappingProxyType(dict(mapping)) if mapping else _EMPTY
+
+
+@dataclass(frozen=True)
+class Node:
+    """The input, a leaf layer (or a part folded into one), or a merge point."""
+
+    path: Path
+    kind: NodeKind
+    type: str  # the layer type, the merge op ("add", "concat") or "input"
+    inputs: tuple[Path, ...]
+    scope: tuple[Path, ...]  # the blocks it is inside, outermost first
+    aux: bool = False  # inside an auxiliary head
+    loc: Loc = ("", 0, 0)
+    params: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    named: bool = False  # the spec wrote its name (@conv4); False for made-up names
+    folded_into: Path | None = None  # a batch norm or activation written on this layer
+    towers: int = 0  # the concat of N identical towers
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structure around nodes: a module call, a repeat, branches and each branch, towers, an aux head."""
+
+    path: Path
+    kind: BlockKind
+    parent: Path | None  # the enclosing block, None at the top level
+    entry: Path  # the node whose output it reads
+    exit: Path  # the node whose output is its output (for an aux head: its own last node)
+    children: tuple[Path, ...]  # its items in order: blocks and layer nodes (not merges, not folded parts)
+    loc: Loc = ("", 0, 0)
+    named: bool = False
+    count: int = 1  # copies (repeat), branches (branches), towers (towers)
+    index: int = 0  # which copy of a repeat this is, from 1; 0 outside repeats
+    module: str = ""  # call: the module's name
+    label: str = ""  # call: the label its pictures show
+    args: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # call: bound arguments, in declared order
+    merge: str = ""  # branches: "concat" or "add"
+    split: bool = False  # towers: each tower reads its own slice of the input
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+class DuplicatePath(ValueError):
+    """Two nodes or blocks given one path: a bug in the stage that built the network."""
+
+
+@dataclass(frozen=True)
+class Network:
+    """A whole network: metadata, nodes and blocks by path, and the output node."""
+
+    id: str
+    name: str
+    source: str  # the spec file as shown in messages
+    input: Shape
+    nodes: Mapping[Path, Node]
+    blocks: Mapping[Path, Block]
+    output: Path
+    top: tuple[Path, ...]  # the top-level items in order
+    meta: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # year, paper, reference, novel, aliases...
+    expect: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # params, params_aux, output, shapes
+    expect_locs: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    modules: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # module name -> {"label", "doc", "loc"}
+    catalogue: bool = False  # shipped in arch_specs/ (its declared facts are checked by the tests)
+    loc: Loc = ("", 0, 0)
+
+    def node(self, path: Path) -> Node:
+        return self.nodes[path]
+
+    def block(self, path: Path) -> Block:
+        return self.blocks[path]
+
+    def layers(self) -> Iterator[Node]:
+        """Every layer node (folded parts included), in execution order."""
+        return (n for n in self.nodes.values() if n.kind == "layer")
+
+    @cached_property
+    def consumers(self) -> Mapping[Path, tuple[Path, ...]]:
+        """Node → the nodes that read its output, in execution order."""
+        out: dict[Path, list[Path]] = {p: [] for p in self.nodes}
+        for node in self.nodes.values():
+            for i in node.inputs:
+                out[i].append(node.path)
+        return MappingProxyType({p: tuple(v) for p, v in out.items()})
+
+    @cached_property
+    def folds(self) -> Mapping[Path, tuple[Path, ...]]:
+        """Layer → the batch norm and activation nodes folded into it, in order."""
+        out: dict[Path, list[Path]] = {}
+        for node in self.nodes.values():
+            if node.folded_into is not None:
+                out.setdefault(node.folded_into, []).append(node.path)
+        return MappingProxyType({p: tuple(v) for p, v in out.items()})
+
+    def layer_exit(self, path: Path) -> Path:
+        """The node whose output is a layer's: its last folded part, or itself."""
+        return (self.folds.get(path) or (path,))[-1]
+
+    def item_exit(self, path: Path) -> Path:
+        """The output node of an item: a block's exit, a layer's last folded part."""
+        return self.blocks[path].exit if path in self.blocks else self.layer_exit(path)
+
+    def children(self, path: Path | None) -> tuple[Path, ...]:
+        """The items directly inside a block (``None``: the top level)."""
+        return self.top if path is None else self.blocks[path].children
+
+    @cached_property
+    def _by_text(self) -> Mapping[str, Path]:
+        out: dict[str, Path] = {}
+        for p in (*self.blocks, *self.nodes):
+            out.setdefault(str(p), p)
+        return MappingProxyType(out)
+
+    def find(self, text: str) -> Path | None:
+        """The block or node whose serialised path is ``text`` (``conv3_1``, ``mixed_6e``)."""
+        return self._by_text.get(text)
+
+    @cached_property
+    def depth(self) -> int:
+        """Weighted layers (conv, sepconv, dense) on the longest path of the main line."""
+        best: dict[Path, int] = {}
+        for p, n in self.nodes.items():
+            if n.aux:
+                continue
+            here = 1 if n.type in WEIGHTED else 0
+            best[p] = here + max((best[i] for i in n.inputs if i in best), default=0)
+        return best.get(self.output, 0)
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """A networkx view (nodes are paths, attribute ``node`` the :class:`Node`) for graph algorithms."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for p, n in self.nodes.items():
+            g.add_node(p, node=n)
+            for i in n.inputs:
+                g.add_edge(i, p)
+        return g
+
+
+WEIGHTED = ("conv", "sepconv", "dense")
+
+
+class NetworkBuilder:
+    """Collects nodes and blocks, refusing a path given twice, then freezes them into a :class:`Network`."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[Path, Node] = {}
+        self._order: list[Path] = []  # blocks in the order they open
+        self._blocks: dict[Path, Block] = {}
+
+    def add_node(self, node: Node) -> Path:
+        if node.path in self.nodes or node.path in self._blocks:
+            raise DuplicatePath(f"two nodes at {node.path}")
+        for i in node.inputs:
+            if i not in self.nodes:
+                raise ValueError(f"{node.path} reads {i}, which is not built yet")
+        self.nodes[node.path] = node
+        return node.path
+
+    def open(self, path: Path) -> None:
+        """Reserve a block's place in the order (its record comes when it closes)."""
+        if path in self._order or path in self.nodes:
+            raise DuplicatePath(f"two blocks at {path}")
+        self._order.append(path)
+
+    def close(self, block: Block) -> None:
+        if block.path not in self._order or block.path in self._blocks:
+            raise ValueError(f"block {block.path} closed without being opened, or twice")
+        self._blocks[block.path] = block
+
+    def network(self, *, output: Path, top: tuple[Path, ...], **info: Any) -> Network:
+        missing = [p for p in self._order if p not in self._blocks]
+        if missing:
+            raise ValueError(f"blocks never closed: {', '.join(map(str, missing))}")
+        blocks = {p: self._blocks[p] for p in self._order}
+        return Network(nodes=MappingProxyType(dict(self.nodes)), blocks=MappingProxyType(blocks), output=output, top=top, **info)
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """What the shape pass measured: each node's output shape and own parameter count."""
+
+    shapes: Mapping[Path, Shape | None]  # None where an upstream error left it unknown
+    params: Mapping[Path, int]  # layers with weights only
+    total: int  # the main line
+    aux: int  # auxiliary heads (not in ``total``)
+    blocks: Mapping[Path, int]  # block → parameters of everything inside it
+
+    def output_of(self, network: Network) -> Shape | None:
+        return self.shapes.get(network.output)
+
+    def item_params(self, network: Network, path: Path) -> int:
+        """A block's parameters, or a layer's with its folded batch norm (what a box stands for)."""
+        if path in self.blocks:
+            return self.blocks[path]
+        return sum(self.params.get(p, 0) for p in (path, *network.folds.get(path, ())))
