@@ -111,13 +111,12 @@ class _Builder:
 
     def layer(self, item: Layer, path: Path, src: Path, scope: tuple[Path, ...], aux: bool) -> Path:
         p = item.params
-        common = {"kind": "layer", "scope": scope, "aux": aux, "loc": item.loc}
-        out = self.net.add_node(Node(path, type=item.type, inputs=(src,), params=frozen(p), named=item.named, **common))
+        out = self.net.add_node(Node(path, "layer", item.type, (src,), scope, aux, item.loc, frozen(p), named=item.named))
         if p.get("bn"):
-            out = self.net.add_node(Node(path.fold("bn"), type="bn", inputs=(out,), params=frozen({"eps": p["eps"]}), folded_into=path, **common))
+            out = self.net.add_node(Node(path.fold("bn"), "layer", "bn", (out,), scope, aux, item.loc, frozen({"eps": p["eps"]}), folded_into=path))
         act = p.get("act", "none")
         if act != "none":
-            out = self.net.add_node(Node(path.fold(act), type=act, inputs=(out,), folded_into=path, **common))
+            out = self.net.add_node(Node(path.fold(act), "layer", act, (out,), scope, aux, item.loc, folded_into=path))
         return out
 
     def merge(self, path: Path, op: str, inputs: list[Path], scope: tuple[Path, ...], aux: bool, item: Item, towers: int = 0) -> Path:

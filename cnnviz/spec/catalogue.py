@@ -35,7 +35,7 @@ def ids() -> list[str]:
 @lru_cache(maxsize=1)
 def aliases() -> dict[str, str]:
     """alias -> id, read from each catalogue spec's ``aliases:``."""
-    out = {}
+    out: dict[str, str] = {}
     for ident in ids():
         path = spec_dir() / f"{ident}.yaml"
         try:
@@ -52,7 +52,7 @@ def looks_like_path(ref: str) -> bool:
     return os.sep in ref or "/" in ref or ref.endswith((".yaml", ".yml")) or Path(ref).exists()
 
 
-def resolve(ref: str | os.PathLike, relative_to: Path | None = None) -> Path:
+def resolve(ref: str | os.PathLike[str], relative_to: Path | None = None) -> Path:
     """A catalogue id, an alias or a file path → the spec file's path."""
     text = os.fspath(ref)
     if looks_like_path(text):

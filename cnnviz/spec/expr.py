@@ -10,9 +10,13 @@ from __future__ import annotations
 import ast
 import operator
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
 _REF = re.compile(r"\$(?:\(((?:[^()]|\([^()]*\))*)\)|([A-Za-z_]\w*))")
-_BINOPS = {
+Scope = Mapping[str, Any]  # name -> value: the spec's vars and a module's arguments
+
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -21,14 +25,14 @@ _BINOPS = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
-_FUNCS = {"min": min, "max": max, "int": int, "round": round}
+_FUNCS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "int": int, "round": round}
 
 
 class ExprError(ValueError):
     pass
 
 
-def evaluate(text: str, scope: dict):
+def evaluate(text: str, scope: Scope) -> Any:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
@@ -36,7 +40,7 @@ def evaluate(text: str, scope: dict):
     return _eval(tree.body, scope, text)
 
 
-def _eval(node, scope, text):
+def _eval(node: ast.expr, scope: Scope, text: str) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return node.value
     if isinstance(node, ast.Name):
@@ -67,15 +71,15 @@ def _eval(node, scope, text):
     raise ExprError(f"only arithmetic on numbers and names is allowed in '{text}'")
 
 
-def _number(v) -> bool:
+def _number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _known(scope: dict) -> str:
+def _known(scope: Scope) -> str:
     return f" (known: {', '.join(sorted(scope))})" if scope else " (no arguments or vars are defined here)"
 
 
-def substitute(value, scope: dict):
+def substitute(value: Any, scope: Scope) -> Any:
     """Replace references in a string.  A string that is exactly one reference
     becomes the referenced value itself (so ``$(4*width)`` stays a number)."""
     if not isinstance(value, str) or "$" not in value:
@@ -86,7 +90,7 @@ def substitute(value, scope: dict):
     return _REF.sub(lambda m: _show(_lookup(m, scope)), value)
 
 
-def _lookup(m: re.Match, scope: dict):
+def _lookup(m: re.Match[str], scope: Scope) -> Any:
     expr, name = m.group(1), m.group(2)
     if name is not None:
         if name not in scope:
@@ -95,7 +99,7 @@ def _lookup(m: re.Match, scope: dict):
     return evaluate(expr, scope)
 
 
-def _show(v) -> str:
+def _show(v: object) -> str:
     if v is None:
         return "none"
     if isinstance(v, float) and v.is_integer():

@@ -22,109 +22,58 @@ user sees every error of a spec at once.
 
 from __future__ import annotations
 
-import difflib
-import re
+from typing import Any
 
 from ..errors import Collector
-from .expr import ExprError, substitute
+from .expr import ExprError, Scope, substitute
 from .layers import LAYERS, NAME_TOKEN, REPEAT_TOKEN, REQUIRED, STRIDE_TOKEN, BadValue, LayerType
-from .loader import Loc, LocDict, LocList
+from .loader import Loc, LocDict, LocList, Value
 from .model import Aux, Branches, Call, Item, Layer, Towers
+from .names import name_items, name_problem
+from .words import scalar, suggest
 
 STRUCTURAL = ("concat", "add", "towers", "aux")
 COMMON_KEYS = ("name", "repeat")
 MAX_REPEAT = 1024
 MAX_LAYERS = 50_000  # leaf layers after unrolling every repeat
-NAME = re.compile(r"^[A-Za-z_][\w-]*$")
-INPUT_NAME = "input"  # str(cnnviz.model.INPUT)
-
-
-def suggest(word: str, choices) -> str:
-    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
-def scalar(token: str):
-    """A short-form value: int, float, true/false, null, or the word itself
-    (``none`` stays a word, as in YAML: it is how a setting or a layer is switched off)."""
-    low = token.lower()
-    if low in ("true", "yes", "on"):
-        return True
-    if low in ("false", "no", "off"):
-        return False
-    if low == "null":
-        return None
-    for cast in (int, float):
-        try:
-            return cast(token)
-        except ValueError:
-            pass
-    return token
 
 
 class Expander:
-    def __init__(self, coll: Collector, modules: LocDict, defaults: dict, variables: dict):
+    def __init__(self, coll: Collector, modules: dict[str, LocDict], defaults: dict[str, dict[str, Any]], variables: dict[str, Any]) -> None:
         self.coll = coll
-        self.modules = modules
+        self.modules = modules  # module name -> its definition (``args`` bound to a dict of name -> default)
         self.defaults = defaults  # layer type -> {field: converted value}
         self.vars = variables
         self.weight = 0
 
     # -- lists ---------------------------------------------------------------
 
-    def items(self, seq, loc: Loc, scope: dict, stack: tuple = ()) -> list[Item]:
+    def items(self, seq: Value, loc: Loc, scope: Scope, stack: tuple[str, ...] = ()) -> list[Item]:
+        entries: list[Value]
+        locs: list[Loc]
         if isinstance(seq, str):  # a single item where a list is expected
-            seq, locs = [seq], [loc]
+            entries, locs = [seq], [loc]
         elif isinstance(seq, list):
-            locs = seq.locs if isinstance(seq, LocList) else [loc] * len(seq)
+            entries, locs = seq, seq.locs if isinstance(seq, LocList) else [loc] * len(seq)
         else:
             self.coll.add(loc, f"expected a list of layers, got {type(seq).__name__}")
             return []
         made: list[Item] = []
-        for raw, iloc in zip(seq, locs):
+        for raw, iloc in zip(entries, locs):
             item = self.item(raw, iloc, scope, stack)
             if item is not None:
                 made.append(item)
-        self.name_items(made)
+        name_items(made, self.coll)
         return made
-
-    def name_items(self, made: list[Item]) -> None:
-        """Check the names written in one list, then make up names for the rest that
-        collide with none of them (nor with the batch norm or activation folded into a layer)."""
-        owner: dict[str, Item] = {}  # written name -> its item
-        for item in made:
-            if not item.name:
-                continue
-            first = owner.get(item.name)
-            if first is not None:
-                self.coll.add(item.loc, f"name '{item.name}' already names the {_what(first)} at line {first.loc[1]}")
-            else:
-                owner[item.name] = item
-        folded = {f: item for item in owner.values() for f in _folded_names(item, item.name)}
-        for name, item in owner.items():
-            if name in folded:
-                layer = folded[name]
-                self.coll.add(item.loc, f"name '{name}' is the path of the {name[len(layer.name) + 1 :]} written on '{layer.name}' at line {layer.loc[1]}; choose another")
-        used = set(owner) | set(folded)
-        counters: dict[str, int] = {}
-        for item in made:
-            if item.name:
-                continue
-            kind = item.module if isinstance(item, Call) else _kind(item)
-            n = counters.get(kind, 0)
-            while True:
-                n += 1
-                name = f"{kind}{n}"
-                if name not in used and not used.intersection(_folded_names(item, name)):
-                    break
-            counters[kind] = n
-            item.name, item.named = name, False
-            used.update((name, *_folded_names(item, name)))
 
     # -- one item ------------------------------------------------------------
 
-    def item(self, raw, loc: Loc, scope: dict, stack: tuple) -> Item | None:
-        name, repeat, body, body_loc = None, 1, None, loc
+    def item(self, raw: Value, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Item | None:
+        written: object = None  # the name as written; checked below
+        repeat: object = 1  # checked below
+        body: Value = None
+        body_loc = loc
+        args: object
         try:
             if isinstance(raw, str):
                 tokens = str(substitute(raw, scope)).split()
@@ -147,7 +96,7 @@ class Expander:
                     args = args.split()
                 elif isinstance(args, list) and kind in LAYERS and LAYERS[kind].positional:
                     args = {LAYERS[kind].positional[0]: args}  # `zeropad: [0, 1, 0, 1]`
-                name = substitute(raw.get("name"), scope)
+                written = substitute(raw.get("name"), scope)
                 repeat = substitute(raw.get("repeat", 1), scope)
             elif raw is None:
                 self.coll.add(loc, "empty layer entry")
@@ -160,11 +109,11 @@ class Expander:
             return None
 
         if isinstance(args, list) and kind not in STRUCTURAL:  # short form: pull out @name, xN
-            rest = []
+            rest: list[str] = []
             for tok in args:
                 tok = str(tok)
                 if m := NAME_TOKEN.match(tok):
-                    name = m.group(1)
+                    written = m.group(1)
                 elif m := REPEAT_TOKEN.match(tok):
                     repeat = int(m.group(1))
                 else:
@@ -173,13 +122,16 @@ class Expander:
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
             self.coll.add(loc, f"repeat must be a whole number from 1 to {MAX_REPEAT}, got {repeat!r}")
             repeat = 1
-        if name is not None and not isinstance(name, str):
-            self.coll.add(loc, f"name must be text, got {name!r}")
-            name = None
-        elif name is not None and (problem := name_problem(name)):
-            self.coll.add(loc, problem)
-            name = None
+        name: str | None = None
+        if written is not None and not isinstance(written, str):
+            self.coll.add(loc, f"name must be text, got {written!r}")
+        elif isinstance(written, str):
+            if problem := name_problem(written):
+                self.coll.add(loc, problem)
+            else:
+                name = written
 
+        made: Item | None
         if kind in LAYERS:
             made = self.layer(LAYERS[kind], args, body_loc, scope)
         elif kind in ("concat", "add"):
@@ -203,8 +155,8 @@ class Expander:
             raise _TooBig
         return made
 
-    def layer(self, lt: LayerType, args, loc: Loc, scope: dict) -> Layer | None:
-        given: dict = {}
+    def layer(self, lt: LayerType, args: object, loc: Loc, scope: Scope) -> Layer | None:
+        given: dict[str, Any] = {}
         ok = True
         if isinstance(args, list):
             positional = list(lt.positional)
@@ -226,16 +178,17 @@ class Expander:
                     self.coll.add(loc, f"{lt.name}: unexpected '{tok}'{hint}")
                     ok = False
         elif args is not None:
-            given = self.named(args, loc, scope, f"{lt.name}: expected its settings")
-            if given is None:
+            settings = self.named(args, loc, scope, f"{lt.name}: expected its settings")
+            if settings is None:
                 return None
+            given = settings
         params = self.fill(lt, given, loc, args if isinstance(args, LocDict) else None)
         if params is None or not ok:
             return None
         self.weight += 1
         return Layer(lt.name, params, loc=loc)
 
-    def named(self, args, loc: Loc, scope: dict, what: str) -> dict | None:
+    def named(self, args: object, loc: Loc, scope: Scope, what: str) -> dict[str, Any] | None:
         """Settings or arguments written as a mapping, with ``$`` references substituted."""
         if not isinstance(args, dict):
             self.coll.add(loc, f"{what} as text or a mapping, got {args!r}")
@@ -246,9 +199,10 @@ class Expander:
             self.coll.add(loc, str(exc))
             return None
 
-    def fill(self, lt: LayerType, given: dict, loc: Loc, where: LocDict | None = None) -> dict | None:
+    def fill(self, lt: LayerType, given: dict[str, Any], loc: Loc, where: LocDict | None = None) -> dict[str, Any] | None:
         """Check ``given`` against the layer type; apply spec defaults and field defaults."""
-        params, ok = {}, True
+        params: dict[str, Any] = {}
+        ok = True
         merged = {**self.defaults.get(lt.name, {}), **given}
         for key in merged:
             if lt.field(key) is None:
@@ -272,11 +226,11 @@ class Expander:
             params["stride"] = params["kernel"]
         return params if ok else None
 
-    def branches(self, merge: str, body, loc: Loc, scope: dict, stack: tuple) -> Branches | None:
+    def branches(self, merge: str, body: Value, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Branches | None:
         if not isinstance(body, list) or len(body) < 2:
             self.coll.add(loc, f"{merge}: expected a list of at least two branches")
             return None
-        out = []
+        out: list[list[Item]] = []
         for i, branch in enumerate(body):
             bloc = body.loc_of(i) if isinstance(body, LocList) else loc
             if branch is None or branch == [] or branch == "identity":
@@ -285,7 +239,7 @@ class Expander:
                 out.append(self.items(branch, bloc, scope, stack))
         return Branches(merge, out, loc=loc)
 
-    def towers(self, body, loc: Loc, scope: dict, stack: tuple) -> Towers | None:
+    def towers(self, body: Value, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Towers | None:
         if not isinstance(body, dict):
             self.coll.add(loc, "towers: expected a mapping with count, layers and optionally input: split")
             return None
@@ -309,12 +263,13 @@ class Expander:
             return None
         return Towers(count, mode == "split", self.items(body["layers"], body.loc_of("layers"), scope, stack), loc=loc)
 
-    def aux(self, body, loc: Loc, scope: dict, stack: tuple) -> Aux | None:
+    def aux(self, body: Value, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Aux | None:
         if isinstance(body, dict) and "layers" in body:
-            body, loc = body["layers"], body.loc_of("layers")
+            loc = body.loc_of("layers")
+            body = body["layers"]
         return Aux(self.items(body, loc, scope, stack), loc=loc)
 
-    def call(self, module: str, args, loc: Loc, scope: dict, stack: tuple) -> Call | None:
+    def call(self, module: str, args: object, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Call | None:
         if module in stack:
             chain = " → ".join([*stack[stack.index(module):], module])
             self.coll.add(loc, f"module '{module}' uses itself ({chain})")
@@ -322,7 +277,7 @@ class Expander:
         mdef = self.modules[module]
         declared = mdef.get("args") or {}
         names = list(declared)
-        given: dict = {}
+        given: dict[str, Any] = {}
         if isinstance(args, list):
             for tok in args:
                 if "=" in tok:
@@ -337,10 +292,12 @@ class Expander:
                     self.coll.add(loc, f"{module}: too many arguments (it takes: {', '.join(names) or 'none'}){hint}")
                     return None
         elif args is not None:
-            given = self.named(args, loc, scope, f"{module}: expected arguments")
-            if given is None:
+            named = self.named(args, loc, scope, f"{module}: expected arguments")
+            if named is None:
                 return None
-        bound, ok = {}, True
+            given = named
+        bound: dict[str, Any] = {}
+        ok = True
         for key in given:
             if key not in declared:
                 self.coll.add(loc, f"{module}: unknown argument '{key}'{suggest(key, names)} (it takes: {', '.join(names) or 'none'})")
@@ -374,38 +331,6 @@ class Expander:
 
 class _TooBig(Exception):
     """Raised to stop expanding once the size limit is passed."""
-
-
-def _kind(item: Item) -> str:
-    if isinstance(item, Layer):
-        return item.type
-    if isinstance(item, Branches):
-        return item.merge
-    return "towers" if isinstance(item, Towers) else "aux"
-
-
-def _what(item: Item) -> str:
-    return f"call of {item.module}" if isinstance(item, Call) else _kind(item)
-
-
-def name_problem(name: str) -> str | None:
-    """Why a name written in a spec cannot be used, or None."""
-    if "." in name:
-        return f"name '{name}' contains '.', which separates the steps of a path; use '_' instead"
-    if name == INPUT_NAME:
-        return f"name '{name}' is reserved: it is the path of the network's input"
-    if not NAME.match(name):
-        return f"name '{name}' is not a valid name (a letter or '_' first, then letters, digits, '_' or '-')"
-    return None
-
-
-def _folded_names(item: Item, name: str) -> tuple[str, ...]:
-    """The serialised paths of the parts a layer folds in (``x_bn``, ``x_relu``)."""
-    if not isinstance(item, Layer):
-        return ()
-    out = [f"{name}_bn"] if item.params.get("bn") else []
-    act = item.params.get("act", "none")
-    return (*out, f"{name}_{act}") if act != "none" else tuple(out)
 
 
 def _weight(item: Item) -> int:

@@ -9,8 +9,9 @@ Adding a layer type means adding one entry here and one builder in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Protocol, TypeVar, cast
 
 REQUIRED = object()
 MAX_CHANNELS = 1 << 16
@@ -22,20 +23,47 @@ class BadValue(ValueError):
     """A field value that does not fit; the message is shown to the user."""
 
 
-def _int(lo: int, hi: int) -> Callable[[Any], int]:
-    def conv(v):
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+Schema = dict[str, Any]  # a JSON Schema fragment
+
+
+class Converter(Protocol[T_co]):
+    """Checks and normalises a value written in a spec (raising :class:`BadValue`),
+    and carries the JSON Schema of what it accepts (``cnnviz schema``)."""
+
+    schema: Schema
+
+    def __call__(self, v: Any, /) -> T_co: ...
+
+
+def _with_schema(schema: Schema) -> Callable[[Callable[[Any], T]], Converter[T]]:
+    """Decorator: attach ``schema`` to a converter function."""
+
+    def attach(func: Callable[[Any], T]) -> Converter[T]:
+        # A function object takes attributes, but mypy rejects ``func.schema = ...`` on a
+        # Callable; setattr adds it and the cast states what the function now is.
+        setattr(func, "schema", schema)  # noqa: B010
+        return cast("Converter[T]", func)
+
+    return attach
+
+
+def _int(lo: int, hi: int) -> Converter[int]:
+    @_with_schema({"type": "integer", "minimum": lo, "maximum": hi})
+    def conv(v: Any) -> int:
         if isinstance(v, bool) or not isinstance(v, int):
             raise BadValue(f"expected a whole number, got {v!r}")
         if not lo <= v <= hi:
             raise BadValue(f"{v} is out of range ({lo} to {hi})")
         return v
 
-    conv.schema = {"type": "integer", "minimum": lo, "maximum": hi}
     return conv
 
 
-def _float(lo: float, hi: float) -> Callable[[Any], float]:
-    def conv(v):
+def _float(lo: float, hi: float) -> Converter[float]:
+    @_with_schema({"type": "number", "minimum": lo, "maximum": hi})
+    def conv(v: Any) -> float:
         if isinstance(v, str):  # YAML 1.1 reads 1e-4 (no dot) as text
             try:
                 v = float(v)
@@ -47,26 +75,33 @@ def _float(lo: float, hi: float) -> Callable[[Any], float]:
             raise BadValue(f"{v} is out of range ({lo} to {hi})")
         return float(v)
 
-    conv.schema = {"type": "number", "minimum": lo, "maximum": hi}
     return conv
 
 
-def _bool(v):
+@_with_schema({"type": "boolean"})
+def _bool(v: Any) -> bool:
     if not isinstance(v, bool):
         raise BadValue(f"expected true or false, got {v!r}")
     return v
 
 
-_bool.schema = {"type": "boolean"}
-
 _PAIR = re.compile(r"^(\d+)[x×](\d+)$")
 
 
-def _pair(lo: int, hi: int) -> Callable[[Any], tuple[int, int]]:
+def _pair(lo: int, hi: int) -> Converter[tuple[int, int]]:
     """A size written 3, '3x3', '1x7' or [1, 7]; kept as (height, width)."""
     one = _int(lo, hi)
 
-    def conv(v):
+    @_with_schema(
+        {
+            "oneOf": [
+                {"type": "integer", "minimum": lo},
+                {"type": "string", "pattern": r"^\d+[x×]\d+$"},
+                {"type": "array", "items": {"type": "integer", "minimum": lo}, "minItems": 2, "maxItems": 2},
+            ]
+        }
+    )
+    def conv(v: Any) -> tuple[int, int]:
         if isinstance(v, str):
             m = _PAIR.match(v.strip())
             if not m:
@@ -79,27 +114,19 @@ def _pair(lo: int, hi: int) -> Callable[[Any], tuple[int, int]]:
         n = one(v)
         return (n, n)
 
-    conv.schema = {
-        "oneOf": [
-            {"type": "integer", "minimum": lo},
-            {"type": "string", "pattern": r"^\d+[x×]\d+$"},
-            {"type": "array", "items": {"type": "integer", "minimum": lo}, "minItems": 2, "maxItems": 2},
-        ]
-    }
     return conv
 
 
-def _padding(v):
+@_with_schema({"oneOf": [{"enum": ["same", "valid"]}, _pair(0, MAX_KERNEL).schema]})
+def _padding(v: Any) -> str | tuple[int, int]:
     """'same' (half the kernel on each side, any stride), 'valid' (none), n or [h, w]."""
-    if v in ("same", "valid"):
+    if isinstance(v, str) and v in ("same", "valid"):  # (only text equals these words)
         return v
     return _pair(0, MAX_KERNEL)(v)
 
 
-_padding.schema = {"oneOf": [{"enum": ["same", "valid"]}, _pair(0, MAX_KERNEL).schema]}
-
-
-def _zeropad(v):
+@_with_schema({"oneOf": [_pair(0, MAX_KERNEL).schema, {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4}]})
+def _zeropad(v: Any) -> tuple[int, ...]:
     """n, [h, w] or [top, bottom, left, right]; kept as (top, bottom, left, right)."""
     if isinstance(v, list) and len(v) == 4:
         one = _int(0, MAX_KERNEL)
@@ -108,26 +135,19 @@ def _zeropad(v):
     return (h, h, w, w)
 
 
-_zeropad.schema = {
-    "oneOf": [_pair(0, MAX_KERNEL).schema, {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4}]
-}
-
-
-def _act(v):
+@_with_schema({"enum": ["none", *ACTIVATIONS]})
+def _act(v: Any) -> str:
     if v is None or v == "none":
         return "none"
-    if v not in ACTIVATIONS:
-        raise BadValue(f"unknown activation {v!r} (choose from none, {', '.join(ACTIVATIONS)})")
-    return v
-
-
-_act.schema = {"enum": ["none", *ACTIVATIONS]}
+    if isinstance(v, str) and v in ACTIVATIONS:  # (only text equals these words)
+        return v
+    raise BadValue(f"unknown activation {v!r} (choose from none, {', '.join(ACTIVATIONS)})")
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    convert: Callable[[Any], Any]
+    convert: Converter[Any]
     default: Any = REQUIRED
     doc: str = ""
 
@@ -138,7 +158,7 @@ class LayerType:
     doc: str
     fields: tuple[Field, ...] = ()
     positional: tuple[str, ...] = ()  # field names filled by bare values in the short form, in order
-    flags: dict = field(default_factory=dict)  # bare word -> (field, value)
+    flags: dict[str, tuple[str, Any]] = field(default_factory=dict)  # bare word -> (field, value)
     category: str = ""  # colour family in the pictures
 
     def field(self, name: str) -> Field | None:

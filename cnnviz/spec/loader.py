@@ -10,12 +10,13 @@ a hostile file fails fast instead of hanging.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 import yaml
 
 from ..errors import Problem, SpecError
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # same marks, several times faster
+_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # same marks, several times faster
 MAX_BYTES = 1 << 20  # a spec is a page of text; a megabyte is already absurd
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # after alias expansion
@@ -23,26 +24,30 @@ MAX_NODES = 200_000  # after alias expansion
 Loc = tuple[str, int, int]  # (file, line, col), 1-based
 
 
-class LocDict(dict):
+class LocDict(dict[str, Any]):
     loc: Loc = ("", 0, 0)
-    locs: dict
-    keylocs: dict
+    locs: dict[str, Loc]
+    keylocs: dict[str, Loc]
 
-    def loc_of(self, key) -> Loc:
+    def loc_of(self, key: str) -> Loc:
         """Where the value of ``key`` was written."""
         return self.locs.get(key, self.loc)
 
-    def key_loc(self, key) -> Loc:
+    def key_loc(self, key: str) -> Loc:
         """Where ``key`` itself was written."""
         return self.keylocs.get(key, self.loc)
 
 
-class LocList(list):
+class LocList(list[Any]):
     loc: Loc = ("", 0, 0)
-    locs: list
+    locs: list[Loc]
 
     def loc_of(self, index: int) -> Loc:
         return self.locs[index] if 0 <= index < len(self.locs) else self.loc
+
+
+Scalar = str | int | float | bool | None  # what the core YAML scalar tags construct
+Value = LocDict | LocList | Scalar  # a loaded document or any part of it
 
 
 def _mark(node: yaml.Node, path: str) -> Loc:
@@ -52,16 +57,16 @@ def _mark(node: yaml.Node, path: str) -> Loc:
 class _Builder:
     """Turns a composed node tree into LocDict/LocList/scalars."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         self.count = 0
         self.scalars = yaml.SafeLoader("")  # only for its scalar resolvers/constructors
 
-    def fail(self, node: yaml.Node, message: str):
+    def fail(self, node: yaml.Node, message: str) -> NoReturn:
         _, line, col = _mark(node, self.path)
         raise SpecError(Problem(self.path, line, col, message))
 
-    def build(self, node: yaml.Node, depth: int = 0):
+    def build(self, node: yaml.Node, depth: int = 0) -> Value:
         self.count += 1
         if self.count > MAX_NODES:
             self.fail(node, f"the document expands to more than {MAX_NODES} values (an alias bomb?)")
@@ -70,8 +75,8 @@ class _Builder:
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTIONS:
             self.fail(node, f"tag '{node.tag}' is not allowed in a spec")
         if isinstance(node, yaml.MappingNode):
-            out = LocDict()
-            out.loc, out.locs, out.keylocs = _mark(node, self.path), {}, {}
+            mapping = LocDict()
+            mapping.loc, mapping.locs, mapping.keylocs = _mark(node, self.path), {}, {}
             for knode, vnode in node.value:
                 if knode.tag == "tag:yaml.org,2002:merge":
                     self.fail(knode, "YAML merge keys ('<<') are not supported; use 'extends' or a module")
@@ -81,22 +86,23 @@ class _Builder:
                 if not isinstance(key, (str, int)):
                     self.fail(knode, "mapping keys must be plain words")
                 key = str(key)
-                if key in out:
+                if key in mapping:
                     self.fail(knode, f"duplicate key '{key}'")
-                out[key] = self.build(vnode, depth + 1)
-                out.locs[key] = _mark(vnode, self.path)
-                out.keylocs[key] = _mark(knode, self.path)
-            return out
+                mapping[key] = self.build(vnode, depth + 1)
+                mapping.locs[key] = _mark(vnode, self.path)
+                mapping.keylocs[key] = _mark(knode, self.path)
+            return mapping
         if isinstance(node, yaml.SequenceNode):
-            out = LocList()
-            out.loc, out.locs = _mark(node, self.path), []
+            seq = LocList()
+            seq.loc, seq.locs = _mark(node, self.path), []
             for item in node.value:
-                out.append(self.build(item, depth + 1))
-                out.locs.append(_mark(item, self.path))
-            return out
+                seq.append(self.build(item, depth + 1))
+                seq.locs.append(_mark(item, self.path))
+            return seq
         if node.tag.startswith("tag:yaml.org,2002:") and node.tag.split(":")[-1] in _SCALARS:
             try:
-                return self.scalars.construct_object(node, deep=True)
+                value: Scalar = self.scalars.construct_object(node, deep=True)
+                return value
             except (yaml.YAMLError, ValueError) as exc:
                 self.fail(node, f"bad value: {exc}")
         self.fail(node, f"tag '{node.tag}' is not allowed in a spec")
@@ -106,7 +112,7 @@ _SCALARS = {"str", "int", "float", "bool", "null"}
 _COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def load_text(text: str, path: str):
+def load_text(text: str, path: str) -> Value:
     """Parse YAML text; returns LocDict/LocList/scalar, or raises SpecError."""
     try:
         node = yaml.compose(text, Loader=_LOADER)

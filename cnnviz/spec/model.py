@@ -8,9 +8,9 @@ unrolled) so that later stages can show "×N".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, TypedDict
 
-from .loader import Loc
+from .loader import Loc, Value
 
 
 @dataclass(kw_only=True)
@@ -27,7 +27,7 @@ class _Item:
 @dataclass
 class Layer(_Item):
     type: str
-    params: dict
+    params: dict[str, Any]  # field name -> converted value
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Branches(_Item):
     An empty branch is the identity (a shortcut)."""
 
     merge: str
-    branches: list[list["Item"]]
+    branches: list[list[Item]]
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Towers(_Item):
 
     count: int
     split: bool
-    body: list["Item"]
+    body: list[Item]
 
 
 @dataclass
@@ -56,18 +56,26 @@ class Call(_Item):
 
     module: str
     label: str
-    args: dict
-    body: list["Item"]
+    args: dict[str, Any]  # argument name -> bound value, in declared order
+    body: list[Item]
 
 
 @dataclass
 class Aux(_Item):
     """An auxiliary classifier hanging off the current point of the main line."""
 
-    body: list["Item"]
+    body: list[Item]
 
 
-Item = Union[Layer, Branches, Towers, Call, Aux]
+Item = Layer | Branches | Towers | Call | Aux
+
+
+class ModuleInfo(TypedDict):
+    """What a spec keeps about each module it defines (``Spec.modules``)."""
+
+    label: Value  # as written (the module's name when the spec wrote none), before ``$`` substitution
+    doc: Value  # as written, '' when the spec wrote none
+    loc: Loc  # where the module's definition starts
 
 
 @dataclass
@@ -77,9 +85,9 @@ class Spec:
     name: str
     input: tuple[int, ...]
     body: list[Item]
-    meta: dict = field(default_factory=dict)  # year, paper, reference, article_params, novel, aliases
-    expect: dict = field(default_factory=dict)  # params, params_aux, output, shapes: {name: shape}
-    expect_locs: dict = field(default_factory=dict)  # same keys -> Loc, to point errors at the promise
-    modules: dict = field(default_factory=dict)  # module name -> {"label", "doc", "loc"}
+    meta: dict[str, Any] = field(default_factory=dict)  # year, paper, reference, article_params, novel, aliases
+    expect: dict[str, Any] = field(default_factory=dict)  # params, params_aux, output, shapes: {name: shape}
+    expect_locs: dict[str, Any] = field(default_factory=dict)  # same keys -> Loc ({name: Loc} for shapes), to point errors at the promise
+    modules: dict[str, ModuleInfo] = field(default_factory=dict)  # module name -> {"label", "doc", "loc"}
     catalogue: bool = False  # shipped in arch_specs/, so its declared expectations are verified by the test-suite
     loc: Loc = ("", 0, 0)

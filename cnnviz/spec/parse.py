@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import Collector, Problem, SpecError
 from . import catalogue
-from .expr import ExprError, substitute
-from .items import STRUCTURAL, Expander, _TooBig, suggest
+from .expr import ExprError, Scope, substitute
+from .items import STRUCTURAL, Expander, _TooBig
 from .layers import LAYERS, BadValue
-from .loader import LocDict, LocList, load_text, read_text
-from .model import Spec
+from .loader import Loc, LocDict, LocList, Value, load_text, read_text
+from .model import Item, Spec
+from .words import suggest
 
 TOP_KEYS = {
     "name": "display name, as the paper writes it",
@@ -39,7 +41,7 @@ IDENT = re.compile(r"^[A-Za-z_]\w*$")
 MAX_DIM = 1 << 14
 
 
-def load_spec(ref: str | os.PathLike) -> Spec:
+def load_spec(ref: str | os.PathLike[str]) -> Spec:
     """Load a catalogue id (``resnet50``) or a path to a YAML spec."""
     path = catalogue.resolve(ref)
     doc = _load_doc(path, ())
@@ -54,7 +56,7 @@ def show_path(path: Path) -> str:
         return str(path)
 
 
-def _load_doc(path: Path, chain: tuple) -> LocDict:
+def _load_doc(path: Path, chain: tuple[Path, ...]) -> LocDict:
     shown = show_path(path)
     doc = load_text(read_text(path), shown)
     if not isinstance(doc, LocDict):
@@ -108,13 +110,14 @@ def _build(doc: LocDict, path: Path) -> Spec:
     expect, expect_locs = _expect(doc, coll)
 
     expander = Expander(coll, modules, defaults, variables)
-    body = []
+    body: list[Item] = []
     if "layers" in doc:
         try:
             body = expander.items(doc["layers"], doc.loc_of("layers"), variables)
         except _TooBig:
             pass
     coll.raise_if_any()
+    assert shape is not None  # a missing or bad input was reported, so raise_if_any() raised
     return Spec(
         id=path.stem,
         path=coll.path,
@@ -130,8 +133,8 @@ def _build(doc: LocDict, path: Path) -> Spec:
     )
 
 
-def _meta(doc: LocDict, coll: Collector) -> dict:
-    meta = {}
+def _meta(doc: LocDict, coll: Collector) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
     for key, kind in (("name", str), ("reference", str), ("novel", str), ("notes", str), ("year", int)):
         if key in doc:
             if isinstance(doc[key], kind) and not isinstance(doc[key], bool):
@@ -160,7 +163,7 @@ def _meta(doc: LocDict, coll: Collector) -> dict:
     return meta
 
 
-def _shape(value, loc, coll: Collector, what: str):
+def _shape(value: Value, loc: Loc, coll: Collector, what: str) -> tuple[int, ...] | None:
     if (
         not isinstance(value, list)
         or len(value) not in (1, 3)
@@ -172,8 +175,8 @@ def _shape(value, loc, coll: Collector, what: str):
     return tuple(value)
 
 
-def _vars(doc: LocDict, coll: Collector) -> dict:
-    raw = doc.get("vars", {})
+def _vars(doc: LocDict, coll: Collector) -> dict[str, Any]:
+    raw: Value = doc.get("vars", LocDict())
     if not isinstance(raw, dict):
         coll.add(doc.loc_of("vars"), "vars: expected a mapping of names to values")
         return {}
@@ -183,12 +186,12 @@ def _vars(doc: LocDict, coll: Collector) -> dict:
     return {k: v for k, v in raw.items() if IDENT.match(k)}
 
 
-def _defaults(doc: LocDict, coll: Collector, variables: dict) -> dict:
-    raw = doc.get("defaults", {})
+def _defaults(doc: LocDict, coll: Collector, variables: Scope) -> dict[str, dict[str, Any]]:
+    raw: Value = doc.get("defaults", LocDict())
     if not isinstance(raw, dict):
         coll.add(doc.loc_of("defaults"), "defaults: expected a mapping of layer type to settings")
         return {}
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for type_name, settings in raw.items():
         lt = LAYERS.get(type_name)
         if lt is None:
@@ -211,14 +214,14 @@ def _defaults(doc: LocDict, coll: Collector, variables: dict) -> dict:
     return out
 
 
-def _modules(doc: LocDict, coll: Collector) -> dict:
+def _modules(doc: LocDict, coll: Collector) -> dict[str, LocDict]:
     if "modules" not in doc:
         return {}
     raw = doc["modules"]
     if not isinstance(raw, LocDict):
         coll.add(doc.loc_of("modules"), "modules: expected a mapping of module name to definition")
         return {}
-    out = {}
+    out: dict[str, LocDict] = {}
     for name, mdef in raw.items():
         loc = raw.key_loc(name)
         if not IDENT.match(name):
@@ -255,14 +258,15 @@ def _modules(doc: LocDict, coll: Collector) -> dict:
     return out
 
 
-def _expect(doc: LocDict, coll: Collector) -> tuple[dict, dict]:
+def _expect(doc: LocDict, coll: Collector) -> tuple[dict[str, Any], dict[str, Any]]:
     if "expect" not in doc:
         return {}, {}
     raw = doc["expect"]
     if not isinstance(raw, LocDict):
         coll.add(doc.loc_of("expect"), "expect: expected a mapping (params, params_aux, output, shapes)")
         return {}, {}
-    out, locs = {}, {}
+    out: dict[str, Any] = {}
+    locs: dict[str, Any] = {}
     for key, value in raw.items():
         loc = raw.loc_of(key)
         if key not in EXPECT_KEYS:

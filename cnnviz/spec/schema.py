@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .layers import LAYERS
+from .layers import LAYERS, LayerType, Schema
 from .parse import PAPER_KEYS, TOP_KEYS
 
 SHIPPED = Path(__file__).with_name("cnnviz.schema.json")
 
 
-def _layer_settings(lt) -> dict:
-    props = {}
+def _layer_settings(lt: LayerType) -> Schema:
+    props: dict[str, Schema] = {}
     for f in lt.fields:
-        prop = dict(getattr(f.convert, "schema", {}))
+        prop: Schema = dict(getattr(f.convert, "schema", {}))
         if f.doc:
             prop["description"] = f.doc
         # any value may also be a $reference to a var or module argument
@@ -28,7 +28,7 @@ def _layer_settings(lt) -> dict:
     return {"type": "object", "properties": props, "additionalProperties": False}
 
 
-def _kind_item(kind: str, value: dict, description: str) -> dict:
+def _kind_item(kind: str, value: Schema, description: str) -> Schema:
     return {
         "type": "object",
         "description": description,
@@ -38,8 +38,8 @@ def _kind_item(kind: str, value: dict, description: str) -> dict:
     }
 
 
-def build_schema() -> dict:
-    items = [{"type": "string", "description": "one short line: 'conv 64 3x3 /2 @name', 'module args xN'"}]
+def build_schema() -> Schema:
+    items: list[Schema] = [{"type": "string", "description": "one short line: 'conv 64 3x3 /2 @name', 'module args xN'"}]
     for name, lt in LAYERS.items():
         items.append(_kind_item(name, {"anyOf": [{"type": "string"}, {"type": "null"}, _layer_settings(lt)]}, lt.doc))
     branches = {"type": "array", "minItems": 2, "items": {"anyOf": [{"$ref": "#/$defs/layers"}, {"type": "string"}, {"type": "null"}]}}
@@ -69,8 +69,8 @@ def build_schema() -> dict:
             "not": {"anyOf": [{"required": [k]} for k in [*LAYERS, "concat", "add", "towers", "aux"]]},
         },
     ]
-    shape = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 3}
-    props = {k: {"description": v} for k, v in TOP_KEYS.items()}
+    shape: Schema = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 3}
+    props: dict[str, Schema] = {k: {"description": v} for k, v in TOP_KEYS.items()}
     props["name"]["type"] = "string"
     props["year"]["type"] = "integer"
     props["input"].update(shape)
