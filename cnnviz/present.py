@@ -1,9 +1,11 @@
 """How figures are written, in one place: shapes, sizes, parameter counts, a layer as a line.
 
-Used by the summary table, the box labels, the diff's text and the gallery, so
-that a shape or a count reads the same everywhere.  Plain text only: escaping
-for DOT, HTML or Markdown happens later, in the module that writes those.
-The measuring stage (:mod:`cnnviz.shapes`) never imports this.
+Used by the summary table, the box labels, the diff's text, the gallery and
+the shape stage's error messages, so that a shape or a count reads the same
+everywhere.  Plain text only: escaping for DOT, HTML or Markdown happens later,
+in the module that writes those.  Measuring and formatting stay apart: this
+module knows nothing of networks, and the shape stage imports nothing that
+formats results (:mod:`cnnviz.summary`, :mod:`cnnviz.drawing`).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def layer_line(type_: str, p: Mapping[str, Any], value: Callable[[Any], str] = s
         bits.append(value(p["kernel"]))
     stride = p.get("stride")
     if stride and stride != (1, 1) and stride != p.get("kernel"):
-        square = isinstance(stride, tuple) and type(stride) is tuple and stride[0] == stride[1]
+        square = type(stride) is tuple and stride[0] == stride[1]  # not an Alt of the diff's variants
         bits.append("/" + (str(stride[0]) if square else value(stride)))
     if p.get("groups", 1) != 1:
         bits.append(f"groups={value(p['groups'])}")

@@ -1,32 +1,40 @@
-"""The only module that imports torch: graph → real ``nn.Module`` → shapes and parameter counts.
+"""The only module that imports torch: network → real ``nn.Module`` → shapes and parameter counts.
 
 * :func:`build_model` makes a trainable ``torch.nn.Module`` from a spec.
-* :func:`infer` builds the same module on the meta device (no memory for
-  weights or activations), runs each shape-changing layer on a meta tensor,
-  counts parameters the way torch does (BatchNorm running statistics are
-  buffers, not parameters) and checks the spec's declared expectations.
+* :func:`infer` builds each layer's module on the meta device (no memory for
+  weights or activations), counts parameters the way torch does (BatchNorm
+  running statistics are buffers, not parameters), finds each node's output
+  shape by torch's output-size formulas and checks the spec's declared
+  expectations.  It returns a :class:`~cnnviz.model.Shapes` keyed by
+  :class:`~cnnviz.model.Path`; problems raise :class:`~cnnviz.errors.ShapeError`.
 
-Shape-preserving layers (batch norm, activations, dropout, scaling) are not
-run: their output shape is their input shape, and running them on the meta
-device would cost time and tell nothing.
+With ``verify=True`` every shape-changing layer also runs on a meta tensor and
+must agree with the formula.  Shape-preserving layers (batch norm, activations,
+dropout, scaling) are never run: their output shape is their input shape.
+
+The figures in error messages are written by :mod:`cnnviz.present`, like
+everywhere else; the measurements themselves are plain numbers.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
-
-import networkx as nx
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
 
 with warnings.catch_warnings():  # torch warns when NumPy is absent; we never need NumPy
     warnings.simplefilter("ignore")
     import torch
     from torch import nn
 
-from .errors import Collector
-from .graph import INPUT, as_graph
-from .summary import layer_type
+from . import present
+from .errors import Collector, ShapeError
+from .graph import as_network
+from .model import INPUT, Network, Node, Path, Shape, Shapes
+
+__all__ = ["SHAPE_PRESERVING", "GraphNet", "Scale", "Shapes", "build_model", "infer", "make_layer", "out_shape"]
 
 SHAPE_PRESERVING = {"bn", "relu", "tanh", "sigmoid", "softmax", "dropout", "identity", "scale", "lrn"}
 
@@ -38,22 +46,28 @@ class Scale(nn.Module):
         super().__init__()
         self.factor = factor
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.factor
 
     def extra_repr(self) -> str:
         return f"factor={self.factor}"
 
 
-def _pad(padding, kernel, dilation=(1, 1)):
+def _pad(padding: str | tuple[int, int], kernel: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, int]:
+    """The (height, width) zero padding each side that a padding setting means."""
     if padding == "same":
-        return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+        return (dilation[0] * (kernel[0] - 1) // 2, dilation[1] * (kernel[1] - 1) // 2)
     if padding == "valid":
         return (0, 0)
-    return tuple(padding)
+    if not isinstance(padding, tuple):  # the spec stage allows no other word
+        raise TypeError(f"padding must be 'same', 'valid' or (height, width), not {padding!r}")
+    return (padding[0], padding[1])
 
 
-def make_layer(type_: str, p: dict, shape: tuple, towers: int = 1, split: bool = False) -> nn.Module | None:
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, split: bool = False) -> nn.Module:
     """One node's module, for an input of ``shape`` (no batch dimension).
 
     Inside ``towers`` identical towers the layer is built once for all of them:
@@ -74,8 +88,8 @@ def make_layer(type_: str, p: dict, shape: tuple, towers: int = 1, split: bool =
         )
     if type_ == "bn":
         return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=p["eps"])
-    if type_ in ("relu", "tanh", "sigmoid"):
-        return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[type_]()
+    if type_ in ACTIVATIONS:
+        return ACTIVATIONS[type_]()
     if type_ == "softmax":
         return nn.Softmax(dim=1)
     if type_ == "maxpool":
@@ -102,38 +116,25 @@ def make_layer(type_: str, p: dict, shape: tuple, towers: int = 1, split: bool =
     raise ValueError(f"no builder for layer type '{type_}'")  # every LAYERS entry has one; a test checks
 
 
-@dataclass
-class Shapes:
-    """What the shape pass found: per node output shape and own parameter count."""
-
-    shapes: dict = field(default_factory=dict)  # node -> tuple (no batch dim)
-    params: dict = field(default_factory=dict)  # node -> int
-    total: int = 0  # main line
-    aux: int = 0  # auxiliary heads
-    blocks: dict = field(default_factory=dict)  # block id -> parameters of everything inside it
-
-
 class GraphNet(nn.Module):
-    """A network run node by node in the graph's execution order."""
+    """A network run node by node in its execution order (``Network.nodes``)."""
 
-    def __init__(self, g: nx.DiGraph, modules: dict[str, nn.Module]):
+    def __init__(self, net: Network, modules: Mapping[Path, nn.Module]):
         super().__init__()
-        self._plan = []  # (node, module attribute path or None, merge op or None, input nodes)
-        self._output = g.graph["output"]
-        self._aux_outputs = [b["exit"] for b in g.graph["blocks"].values() if b["kind"] == "aux"]
-        for node, d in g.nodes(data=True):
-            if node == INPUT:
+        # (node, its module's attribute path or "", its merge op or "", its input nodes, inside an aux head)
+        self._plan: list[tuple[Path, str, str, tuple[Path, ...], bool]] = []
+        self._output = net.output
+        self._aux_outputs = [b.exit for b in net.blocks.values() if b.kind == "aux"]
+        for path, node in net.nodes.items():
+            if path == INPUT:
                 continue
-            name = None
-            if node in modules:
-                name = _attach(self, node, modules[node])
-            self._plan.append((node, name, d["type"] if d["kind"] == "merge" else None, tuple(d["inputs"]), d["aux"]))
-        self._lookup = {}
+            name = _attach(self, path, modules[path]) if path in modules else ""
+            self._plan.append((path, name, node.type if node.kind == "merge" else "", node.inputs, node.aux))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         """The main output; in training mode with auxiliary heads, ``(output, [aux outputs])``."""
         values = {INPUT: x}
-        for node, name, merge, inputs, aux in self._plan:
+        for path, name, merge, inputs, aux in self._plan:
             if aux and not self.training:
                 continue
             if merge == "add":
@@ -144,22 +145,22 @@ class GraphNet(nn.Module):
                 out = values[inputs[0]] if len(inputs) == 1 else torch.cat([values[i] for i in inputs], dim=1)
             else:
                 out = self.get_submodule(name)(values[inputs[0]])
-            values[node] = out
+            values[path] = out
         if self.training and self._aux_outputs:
-            return values[self._output], [values[n] for n in self._aux_outputs]
+            return values[self._output], [values[p] for p in self._aux_outputs]
         return values[self._output]
 
 
-def _attach(root: nn.Module, path: str, module: nn.Module) -> str:
-    """Register ``module`` under a nested name mirroring the node path."""
-    parts = path.split(".")
+def _attach(root: nn.Module, path: Path, module: nn.Module) -> str:
+    """Register ``module`` under a nested name mirroring the node's path; returns that name."""
+    parts = path.names()
     here = root
     for part in parts[:-1]:
-        if not hasattr(here, part) or part not in here._modules:
+        if part not in here._modules:
             here.add_module(part, nn.Module())
-        here = here._modules[part]
+        here = here.get_submodule(part)
     here.add_module(parts[-1], module)
-    return path
+    return str(path)  # the serialised path is the name named_modules() and get_submodule() use
 
 
 # Layers that act on each channel (or each group of channels) alone, so that N towers
@@ -169,19 +170,24 @@ TOWER_SAFE = {"conv", "bn", "relu", "tanh", "sigmoid", "maxpool", "avgpool", "dr
 CONV_LIKE = {"conv", "sepconv", "maxpool", "avgpool"}
 
 
-def _towers_of(g: nx.DiGraph, d: dict):
-    """The innermost towers block around a node, or None."""
-    for b in reversed(d["scope"]):
-        if g.graph["blocks"][b]["kind"] == "towers":
-            return b
-    return None
+def _towers(net: Network, node: Node, shape: Shape) -> tuple[int, bool, str | None]:
+    """(towers, split, problem) for a layer: how many identical towers it runs in (1 outside
+    towers), whether each reads its own slice of the input, and why it cannot (or None)."""
+    tb = next((b for b in reversed(node.scope) if net.blocks[b].kind == "towers"), None)  # the innermost
+    if tb is None:
+        return 1, False, None
+    towers = net.blocks[tb].count
+    split = net.blocks[tb].split or tb in net.nodes[node.inputs[0]].scope
+    if node.type not in TOWER_SAFE:
+        return towers, split, f"{node.type} is not supported inside towers (use it after the towers merge)"
+    if node.type == "conv" and node.params["groups"] != 1:
+        return towers, split, "a grouped conv inside towers is not supported: the towers are the groups"
+    if split and shape[0] % towers:
+        return towers, split, f"{shape[0]} input channels cannot be split evenly across {towers} towers"
+    return towers, split, None
 
 
-def _show(shape) -> str:
-    return "x".join(map(str, shape))
-
-
-def _construct(g: nx.DiGraph, coll: Collector, verify: bool = False):
+def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dict[Path, Shape | None], dict[Path, int], dict[Path, tuple[Shape, int, bool]]]:
     """Build every node's module on the meta device (no memory) for its parameter
     count, and find every node's output shape.
 
@@ -190,57 +196,42 @@ def _construct(g: nx.DiGraph, coll: Collector, verify: bool = False):
     (its first convolution imports sympy, its first linear layer torch._dynamo).
     ``verify=True`` runs that forward pass too and checks the two agree; the
     test-suite does so for every catalogue spec."""
-    shapes, params, modules = {INPUT: tuple(g.graph["input"])}, {}, {}
-    blocks = g.graph["blocks"]
-    for node, d in g.nodes(data=True):
-        if node == INPUT:
+    shapes: dict[Path, Shape | None] = {INPUT: tuple(net.input)}
+    params: dict[Path, int] = {}
+    modules: dict[Path, tuple[Shape, int, bool]] = {}  # node -> make_layer's (input shape, towers, split)
+    for path, node in net.nodes.items():
+        if path == INPUT:
             continue
-        ins = [shapes.get(i) for i in d["inputs"]]
-        if any(s is None for s in ins):
-            shapes[node] = None  # an upstream error was already reported
+        ins = [s for s in (shapes.get(i) for i in node.inputs) if s is not None]
+        if len(ins) != len(node.inputs):
+            shapes[path] = None  # an upstream error was already reported
             continue
-        where = d["loc"]
-        if d["kind"] == "merge":
-            shapes[node] = _merge_shape(d, ins, coll, where)
+        where = node.loc
+        if node.kind == "merge":
+            shapes[path] = _merge_shape(node, ins, coll)
             continue
         shape = ins[0]
-        towers, split = 1, False
-        tb = _towers_of(g, d)
-        if tb is not None:
-            towers = blocks[tb]["count"]
-            inside = tb in g.nodes[d["inputs"][0]]["scope"]
-            split = blocks[tb]["split"] or inside
-            if d["type"] not in TOWER_SAFE:
-                coll.add(where, f"{d['type']} is not supported inside towers (use it after the towers merge)")
-                shapes[node] = None
-                continue
-            if d["type"] == "conv" and d["params"]["groups"] != 1:
-                coll.add(where, "a grouped conv inside towers is not supported: the towers are the groups")
-                shapes[node] = None
-                continue
-            if split and shape[0] % towers:
-                coll.add(where, f"{shape[0]} input channels cannot be split evenly across {towers} towers")
-                shapes[node] = None
-                continue
-        problem = _precheck(d, shape)
+        towers, split, problem = _towers(net, node, shape)
+        if problem is None and (problem := _precheck(node, shape)):
+            problem = f"{path}: {present.layer_line(node.type, node.params)}: {problem}"
         if problem:
-            coll.add(where, f"{node}: {layer_type(d)}: {problem}")
-            shapes[node] = None
+            coll.add(where, problem)
+            shapes[path] = None
             continue
         with torch.device("meta"):
-            module = make_layer(d["type"], d["params"], shape, towers, split)
-        modules[node] = (shape, towers, split)
-        params[node] = sum(p.numel() for p in module.parameters())
-        shapes[node] = out_shape(d["type"], d["params"], shape, towers)
-        if verify and d["type"] not in SHAPE_PRESERVING:
+            module = make_layer(node.type, node.params, shape, towers, split)
+        modules[path] = (shape, towers, split)
+        params[path] = sum(p.numel() for p in module.parameters())
+        shapes[path] = out_shape(node.type, node.params, shape, towers)
+        if verify and node.type not in SHAPE_PRESERVING:
             with torch.no_grad():
                 ran = tuple(module(torch.empty((1, *shape), device="meta")).shape[1:])
-            if ran != shapes[node]:  # a bug in out_shape, not a user error
-                raise RuntimeError(f"{node}: shape formula gives {shapes[node]} but torch gives {ran}")
+            if ran != shapes[path]:  # a bug in out_shape, not a user error
+                raise RuntimeError(f"{path}: shape formula gives {shapes[path]} but torch gives {ran}")
     return shapes, params, modules
 
 
-def out_shape(type_: str, p: dict, shape: tuple, towers: int = 1) -> tuple:
+def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -> Shape:
     """A layer's output shape, by the formulas of torch's Conv2d, MaxPool2d and AvgPool2d docs."""
     if type_ in SHAPE_PRESERVING:
         return shape
@@ -265,96 +256,94 @@ def out_shape(type_: str, p: dict, shape: tuple, towers: int = 1) -> tuple:
     return (channels, *sizes)
 
 
-def _precheck(d: dict, shape) -> str | None:
+def _precheck(node: Node, shape: Shape) -> str | None:
     """Catch the usual mistakes with a clearer message than torch's."""
-    t, p = d["type"], d["params"]
-    if t in CONV_LIKE or t in ("lrn", "zeropad", "gap") or (t == "bn" and len(shape) == 3):
-        if len(shape) != 3:
-            return f"needs a [channels, height, width] input, got the flat vector [{_show(shape)}]"
+    t, p = node.type, node.params
+    needs_image = t in CONV_LIKE or t in ("lrn", "zeropad", "gap")
+    if needs_image and len(shape) != 3:
+        return f"needs a [channels, height, width] input, got the flat vector [{present.shape(shape)}]"
     if t in CONV_LIKE:
         pad = _pad(p["padding"], p["kernel"], p.get("dilation", (1, 1)))
-        for size, k, pd, dl in zip(shape[1:], p["kernel"], pad, p.get("dilation", (1, 1))):
-            if size + 2 * pd < dl * (k - 1) + 1:
-                return f"kernel {_show(p['kernel'])} is larger than its input {_show(shape[1:])} (padding {_show(pad)})"
+        for n, k, pd, dl in zip(shape[1:], p["kernel"], pad, p.get("dilation", (1, 1))):
+            if n + 2 * pd < dl * (k - 1) + 1:
+                return f"kernel {present.size(p['kernel'])} is larger than its input {present.size(shape[1:])} (padding {present.size(pad)})"
         if t in ("maxpool", "avgpool") and any(pd > k // 2 for pd, k in zip(pad, p["kernel"])):
-            return f"padding {_show(pad)} is more than half the window {_show(p['kernel'])}"
+            return f"padding {present.size(pad)} is more than half the window {present.size(p['kernel'])}"
         if t == "conv" and shape[0] % p["groups"]:
             return f"{shape[0]} input channels are not divisible by groups={p['groups']}"
     if t == "dense" and len(shape) != 1:
-        return f"needs a flat input, got [{_show(shape)}]; put flatten or gap before it"
+        return f"needs a flat input, got [{present.shape(shape)}]; put flatten or gap before it"
     return None
 
 
-def _merge_shape(d: dict, ins: list, coll: Collector, where):
-    if d.get("towers"):
+def _merge_shape(node: Node, ins: list[Shape], coll: Collector) -> Shape | None:
+    if node.towers:
         return ins[0]
-    if d["type"] == "add":
+    listed = ", ".join(present.shape(s) for s in ins)
+    if node.type == "add":
         if len(set(ins)) != 1:
-            coll.add(where, f"add: the branches give different shapes ({', '.join(_show(s) for s in ins)})")
+            coll.add(node.loc, f"add: the branches give different shapes ({listed})")
             return None
         return ins[0]
     if len({s[1:] for s in ins}) != 1 or len({len(s) for s in ins}) != 1:
-        coll.add(where, f"concat: the branches differ in size ({', '.join(_show(s) for s in ins)}); only channels may differ")
+        coll.add(node.loc, f"concat: the branches differ in size ({listed}); only channels may differ")
         return None
     return (sum(s[0] for s in ins), *ins[0][1:])
 
 
-def infer(ref_or_graph, check: bool = True, verify: bool = False) -> Shapes:
-    """Shapes and parameter counts of every node; raises SpecError listing every
-    shape problem and every broken declared expectation.  ``verify`` also runs
-    every shape-changing layer on the meta device and checks torch agrees."""
-    g = as_graph(ref_or_graph)
-    coll = Collector(g.graph["path"])
-    shapes, params, _ = _construct(g, coll, verify)
+def infer(arch: object, check: bool = True, verify: bool = False) -> Shapes:
+    """Shapes and parameter counts of every node of ``arch`` (a catalogue id, a spec path,
+    a Spec or a Network).  Raises :class:`~cnnviz.errors.ShapeError` listing every shape
+    problem and (with ``check``) every broken declared expectation.  ``verify`` also
+    runs every shape-changing layer on the meta device and checks torch agrees."""
+    net = as_network(arch)
+    coll = Collector(net.source, ShapeError)
+    shapes, params, _ = _construct(net, coll, verify)
     coll.raise_if_any()
-    aux = sum(n for node, n in params.items() if g.nodes[node]["aux"])
-    blocks = dict.fromkeys(g.graph["blocks"], 0)
-    for node, n in params.items():
-        for b in g.nodes[node]["scope"]:
+    aux = sum(n for path, n in params.items() if net.nodes[path].aux)
+    blocks = dict.fromkeys(net.blocks, 0)
+    for path, n in params.items():
+        for b in net.nodes[path].scope:
             blocks[b] += n
-    result = Shapes(shapes, params, sum(params.values()) - aux, aux, blocks)
+    result = Shapes(
+        shapes=MappingProxyType(shapes),
+        params=MappingProxyType(params),
+        total=sum(params.values()) - aux,
+        aux=aux,
+        blocks=MappingProxyType(blocks),
+    )
     if check:
-        _check_expect(g, result, coll)
+        _check_expect(net, result, coll)
         coll.raise_if_any()
     return result
 
 
-def _check_expect(g: nx.DiGraph, r: Shapes, coll: Collector) -> None:
-    expect, locs = g.graph["expect"], g.graph["expect_locs"]
+def _check_expect(net: Network, r: Shapes, coll: Collector) -> None:
+    expect, locs = net.expect, net.expect_locs
     for key, have in (("params", r.total), ("params_aux", r.aux)):
         if key in expect and expect[key] != have:
-            coll.add(locs[key], f"expect: {key} is {expect[key]:,} but the network has {have:,} ({have - expect[key]:+,})")
-    out = r.shapes[g.graph["output"]]
+            coll.add(locs[key], f"expect: {key} is {present.exact(expect[key])} but the network has {present.exact(have)} ({present.signed(have - expect[key])})")
+    out = r.output_of(net)
     if "output" in expect and tuple(expect["output"]) != out:
-        coll.add(locs["output"], f"expect: output is {_show(expect['output'])} but the network gives {_show(out)}")
-    blocks = g.graph["blocks"]
+        coll.add(locs["output"], f"expect: output is {present.shape(expect['output'])} but the network gives {present.shape(out)}")
     for name, want in expect.get("shapes", {}).items():
-        node = blocks[name]["exit"] if name in blocks else _layer_exit(g, name)
-        if node is None:
+        path = net.find(name)
+        if path is None:
             coll.add(locs["shapes"][name], f"expect: shapes: no layer or block named '{name}'")
-        elif r.shapes[node] != tuple(want):
-            coll.add(locs["shapes"][name], f"expect: shapes: {name} is {_show(want)} but the network gives {_show(r.shapes[node])}")
+            continue
+        got = r.shapes[net.item_exit(path)]
+        if got != tuple(want):
+            coll.add(locs["shapes"][name], f"expect: shapes: {name} is {present.shape(want)} but the network gives {present.shape(got)}")
 
 
-def _layer_exit(g: nx.DiGraph, name: str):
-    """A layer's last node (after any bn/activation folded into it)."""
-    if name not in g:
-        return None
-    last = name
-    for n, d in g.nodes(data=True):
-        if d.get("folded_into") == name:
-            last = n
-    return last
-
-
-def build_model(ref_or_graph) -> nn.Module:
-    """A trainable ``torch.nn.Module`` for a catalogue id, a spec path or a graph.
+def build_model(arch: object) -> nn.Module:
+    """A trainable ``torch.nn.Module`` for a catalogue id, a spec path, a Spec or a Network.
 
     In eval mode ``model(x)`` returns the main output; in training mode a
     network with auxiliary heads returns ``(output, [aux outputs])``."""
-    g = as_graph(ref_or_graph)
-    coll = Collector(g.graph["path"])
-    _, _, inputs = _construct(g, coll)
+    net = as_network(arch)
+    coll = Collector(net.source, ShapeError)
+    _, _, inputs = _construct(net, coll)
     coll.raise_if_any()
-    modules = {node: make_layer(g.nodes[node]["type"], g.nodes[node]["params"], *args) for node, args in inputs.items()}
-    return GraphNet(g, modules)
+    modules = {path: make_layer(net.nodes[path].type, net.nodes[path].params, *args) for path, args in inputs.items()}
+    return GraphNet(net, modules)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.graph import build_graph
+from cnnviz.graph import build_network
 from cnnviz.registry import entries, list_models
 from cnnviz.shapes import infer
 from cnnviz.spec import load_spec
@@ -50,22 +50,23 @@ def test_catalogue_is_complete():
 def test_params_and_output_match_reference(model):
     assert model in REFERENCE, f"add {model}'s reference figures to REFERENCE"
     params, aux, output = REFERENCE[model]
-    g = build_graph(load_spec(model))
-    r = infer(g, verify=True)  # checks the spec's own expect: section, and torch's meta forward agrees on every shape
-    assert (r.total, r.aux, r.shapes[g.graph["output"]]) == (params, aux, output)
-    assert g.graph["expect"]["params"] == params
-    assert g.graph["expect"].get("params_aux", 0) == aux
+    net = build_network(load_spec(model))
+    r = infer(net, verify=True)  # checks the spec's own expect: section, and torch's meta forward agrees on every shape
+    assert (r.total, r.aux, r.output_of(net)) == (params, aux, output)
+    assert net.expect["params"] == params
+    assert net.expect.get("params_aux", 0) == aux
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_stage_shapes(model):
-    g = build_graph(load_spec(model))
-    r = infer(g)
-    declared = g.graph["expect"].get("shapes", {})
+    net = build_network(load_spec(model))
+    r = infer(net)
+    declared = net.expect.get("shapes", {})
     assert declared, f"{model} declares no stage shapes"
     for name, shape in {**declared, **STAGES.get(model, {})}.items():
-        node = g.graph["blocks"][name]["exit"] if name in g.graph["blocks"] else name
-        assert r.shapes[node] == tuple(shape), name
+        path = net.find(name)
+        assert path is not None, f"{model} has no item '{name}'"
+        assert r.shapes[net.item_exit(path)] == tuple(shape), name
 
 
 @pytest.mark.parametrize("model", MODELS)

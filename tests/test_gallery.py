@@ -16,7 +16,8 @@ from cnnviz.cli import cli
 from cnnviz.gallery import Card, build, compare, files_of, write
 from cnnviz.gallery.page import page
 from cnnviz.gallery.readme import readme
-from cnnviz.gallery.text import html, md, rounded, url
+from cnnviz.gallery.text import html, md, url
+from cnnviz.present import exact, rounded, shape
 from cnnviz.registry import entries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,6 +298,28 @@ def test_url(text, expected):
 @pytest.mark.parametrize(("n", "expected"), [(61706, "62K"), (999_499, "999K"), (999_500, "1M"), (143_667_240, "144M"), (44_549_160, "45M"), (7_595_176, "8M"), (12, "12")])
 def test_rounded(n, expected):
     assert rounded(n) == expected
+
+
+def test_figures_come_from_present_alone():
+    import importlib
+
+    # (cnnviz.gallery's own page() and readme() hide the modules' names as attributes)
+    page_module, readme_module, text_module = (importlib.import_module(f"cnnviz.gallery.{m}") for m in ("page", "readme", "text"))
+
+    # one way to write a figure: the gallery keeps no copy of its own
+    assert not {"exact", "rounded", "shape"} & set(vars(text_module))
+    for module in (page_module, readme_module):
+        assert (module.exact, module.rounded, module.shape) == (exact, rounded, shape)
+    assert (exact(25_557_032), exact(None), shape((3, 224, 224))) == ("25,557,032", "?", "3×224×224")
+
+
+def test_a_card_is_the_networks():
+    from cnnviz.gallery.cards import draw
+
+    card = draw("resnext50")
+    assert not isinstance(card, str), card
+    assert (card.name, card.year, card.params, card.params_aux, card.depth, card.input) == ("ResNeXt-50", 2017, 25_028_904, 0, 50, (3, 224, 224))
+    assert card.svg.startswith(b"<?xml") and b"</svg>" in card.svg
 
 
 def test_files_of_is_sorted_and_pure():

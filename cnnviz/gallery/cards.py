@@ -14,14 +14,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import CnnvizError, GalleryError
 # Imported here, not in draw(): forked workers then inherit them instead of importing each.
-from ..graph import build_graph, leaf_count
 from ..drawing import Diagram
 
 # The gallery is always laid out by the pinned pure engine, whatever the user's
 # default: system Graphviz differs between machines, graphviz-pure does not.
 from ..drawing.engine import PURE
+from ..errors import CnnvizError, GalleryError
+from ..graph import build_network
 from ..spec import load_spec
 
 DETAIL = "compact"
@@ -46,22 +46,21 @@ class Card:
 def draw(ident: str) -> Card | str:
     """A catalogue id → its card; a user error (bad spec, missing engine) → its message."""
     try:
-        spec = load_spec(ident)
-        graph = build_graph(spec)
-        svg = Diagram(graph, detail=DETAIL, engine=PURE).render("svg")
+        net = build_network(load_spec(ident))
+        svg = Diagram(net, detail=DETAIL, engine=PURE).render("svg")
     except CnnvizError as exc:  # SpecError, EngineError: report them all, then stop
         return "\n".join(f"{ident}: {line}" for line in exc.lines())
-    meta = spec.meta
+    meta = net.meta
     paper = meta.get("paper") or {}
     return Card(
         id=ident,
-        name=spec.name,
+        name=net.name,
         year=meta.get("year"),
-        params=spec.expect.get("params"),
-        params_aux=spec.expect.get("params_aux", 0) or 0,
+        params=net.expect.get("params"),
+        params_aux=net.expect.get("params_aux", 0) or 0,
         article_params=meta.get("article_params"),
-        depth=leaf_count(graph),
-        input=tuple(spec.input),
+        depth=net.depth,
+        input=tuple(net.input),
         novel=meta.get("novel", ""),
         paper_title=str(paper.get("title", "")),
         paper_url=paper.get("url"),
@@ -105,10 +104,11 @@ def draw_all(ids: list[str], jobs: int | None = None, done: Callable[[str], None
         with _context().Pool(jobs) as pool:
             for ident, result in pool.imap_unordered(_draw_pair, work):
                 collect(result, ident)
-    errors = [r for r in (results[i] for i in ids) if isinstance(r, str)]
+    ordered = [results[i] for i in ids]
+    errors = [r for r in ordered if isinstance(r, str)]
     if errors:
         raise GalleryError("cannot draw the gallery:\n" + "\n".join(errors))
-    return [results[i] for i in ids]
+    return [r for r in ordered if isinstance(r, Card)]  # all of them, now
 
 
 def _draw_pair(ident: str) -> tuple[str, Card | str]:

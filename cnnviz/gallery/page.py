@@ -6,11 +6,12 @@ import re
 from itertools import groupby
 from urllib.parse import quote
 
+from ..present import exact, rounded, shape
 from .cards import Card
-from .text import exact, html, rounded, shape, url
+from .text import html, url
 
-_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.S)  # XML declaration, DOCTYPE, generator comment
-_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)  # XML declaration, DOCTYPE, generator comment
+_COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
 _ID = re.compile(r'(\sid=")')
 _REF = re.compile(r'((?:xlink:)?href="#|url\(#)')
 _GRAPH_TITLE = re.compile(r"<title>[^<]*</title>")

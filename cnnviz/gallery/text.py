@@ -1,7 +1,8 @@
-"""The one place where gallery text meets HTML or Markdown, and how figures are written.
+"""The one place where gallery text meets HTML or Markdown.
 
 User text (names, novel notes, paper titles, URLs) reaches ``index.html`` and
-``README.md`` only through :func:`html`, :func:`md` and :func:`url`.  The
+``README.md`` only through :func:`html`, :func:`md` and :func:`url`.  Figures
+(counts, shapes) are written by :mod:`cnnviz.present`, as everywhere else.  The
 renderer's :mod:`cnnviz.drawing.quoting` is made for Graphviz labels (it puts a
 zero-width space after every backslash for graphviz-pure's sake), so the
 gallery keeps its own, smaller set for plain HTML and GitHub Markdown.
@@ -52,22 +53,3 @@ def url(text) -> str | None:
     if urlsplit(raw).scheme.lower() not in ("http", "https"):
         return None
     return _quote(raw, safe=_URL_SAFE)
-
-
-def exact(n: int | None) -> str:
-    """25557032 → '25,557,032' (the same on every locale)."""
-    return "?" if n is None else f"{n:,}"
-
-
-def rounded(n: int) -> str:
-    """A count as the article writes one: 60K, 26M."""
-    if n >= 999_500:
-        return f"{(n + 500_000) // 1_000_000}M"
-    if n >= 1_000:
-        return f"{(n + 500) // 1_000}K"
-    return str(n)
-
-
-def shape(dims) -> str:
-    """[3, 224, 224] → '3×224×224'."""
-    return "×".join(str(int(d)) for d in dims)
