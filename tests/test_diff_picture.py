@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from click.testing import CliRunner
 from cnnviz.cli import cli
 from cnnviz.diff import diff
 from cnnviz.diff.picture import PALETTE, Painter, Picture
+from cnnviz.drawing import Paint
+from cnnviz.model import INPUT
 
 CASES = Path(__file__).parent / "cases" / "diff"
 SMALL_A, SMALL_B = str(CASES / "small_a.yaml"), str(CASES / "small_b.yaml")
@@ -37,16 +40,40 @@ def small():
         ("a", "head.dense1", "unchanged"),
     ],
 )
-def test_painter_status_of_graph_paths(small, which, path, status):
+def test_painter_status_of_paths(small, which, path, status):
     side = small.a if which == "a" else small.b
-    assert Painter(side.graph, small.changes, which).status(path) == status
+    found = side.network.find(path)
+    assert found is not None, path
+    assert Painter(side.network, small.changes, which).status(found) == status
 
 
 def test_painter_mixed_members_read_as_changed(small):
-    painter = Painter(small.b.graph, small.changes, "b")
-    assert painter.of(["stage1.1.concat1.b2.conv1", "stage1.1.concat1.b3.conv1"]) == "changed"
-    assert painter.of(["stage1.1", "stage1.2", "stage1.3"]) == "changed"
-    assert painter.of(["input"]) is None
+    net = small.b.network
+    painter = Painter(net, small.changes, "b")
+    assert painter.of([net.find("stage1.1.concat1.b2.conv1"), net.find("stage1.1.concat1.b3.conv1")]) == "changed"
+    assert painter.of([net.find(f"stage1.{i}") for i in (1, 2, 3)]) == "changed"
+    assert painter.of([INPUT]) is None
+
+
+def test_painter_as_paint_hook(small):
+    net = small.b.network
+    painter = Painter(net, small.changes, "b")
+    fill, stroke, _ = PALETTE["added"]
+    assert painter((net.find("mix.conv1"),)) == Paint(fill, stroke)  # a box: both colours
+    assert painter(net.find("mix")) == Paint(None, stroke)  # a cluster (the towers): its frame only
+    assert painter(()) is None and painter((INPUT,)) is None  # the input and merges keep their colours
+
+
+def test_picture_imports_only_public_drawing_names():
+    """The diff draws through the public drawing API: no private module or name."""
+    root = Path(__file__).resolve().parent.parent / "cnnviz" / "diff"
+    for path in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and "drawing" in node.module.split("."):
+                assert not any(part.startswith("_") for part in node.module.split(".")), (path.name, node.module)
+                for alias in node.names:
+                    assert not alias.name.startswith("_"), (path.name, alias.name)
+                    assert alias.name not in ("compose", "dot", "wrap", "passes", "collapse"), (path.name, alias.name)
 
 
 @pytest.mark.dot
@@ -77,8 +104,19 @@ def test_main_lines_colour_exactly_the_three_changed_vgg_blocks():
     fill = PALETTE["changed"][0]
     for w in ("a", "b"):
         view = p.diagrams[w].view.main.graph
-        painted = {view.nodes[n]["members"][0].split(".")[0] for n, a, _ in p.mains[w].nodes if a.get("fillcolor") == fill}
+        painted = {view.nodes[n]["members"][0].names()[0] for n, a, _ in p.mains[w].nodes if a.get("fillcolor") == fill}
         assert painted == {"block3", "block4", "block5"}
+
+
+@pytest.mark.dot
+def test_a_long_main_line_wraps_as_in_render(small):
+    p = Picture(small, "full")
+    wrapped = [n for n, _, _ in p.figure.composed().nodes if n.endswith("_w_out")]
+    assert len(wrapped) >= 2  # both main lines are cut into rows
+    width = float(p.figure.composed().graph["bb"].split(",")[2])
+    assert width < 2400 + 200
+    changed = PALETTE["changed"][0]
+    assert sum(1 for _, a, _ in p.figure.composed().nodes if a.get("fillcolor") == changed) >= 2  # the rows are painted too
 
 
 @pytest.mark.dot

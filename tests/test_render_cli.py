@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-
 import json
 import os
 import shutil
@@ -15,9 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 import cnnviz
+from cnnviz import files
 from cnnviz.cli import cli
+from cnnviz.drawing import Diagram, Figure, Paint, engine
+from cnnviz.errors import OutputError
 from cnnviz.registry import list_models
-from cnnviz.drawing import Diagram, engine
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -92,8 +93,8 @@ def test_finds_graphviz_pure_next_to_python():
 
 def test_write_atomic_replaces_and_leaves_no_temp_files(tmp_path):
     target = tmp_path / "d.svg"
-    engine.write_atomic(target, b"one")
-    engine.write_atomic(target, b"two")
+    files.write_atomic(target, b"one")
+    files.write_atomic(target, b"two")
     assert target.read_bytes() == b"two"
     assert [p.name for p in tmp_path.iterdir()] == ["d.svg"]
 
@@ -105,9 +106,9 @@ def test_failed_write_keeps_the_good_file(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(engine.os, "replace", boom)
-    with pytest.raises(OSError):
-        engine.write_atomic(target, b"new")
+    monkeypatch.setattr(files.os, "replace", boom)
+    with pytest.raises(OutputError, match="disk full"):
+        files.write_atomic(target, b"new")
     assert target.read_bytes() == b"good"
     assert [p.name for p in tmp_path.iterdir()] == ["d.svg"]
 
@@ -188,6 +189,7 @@ def test_shapes_and_params_labels():
     assert "25.6M parameters" in text
     assert "8.9M" in text  # the last "identity block ×2": both instances
     assert "2M" in text  # the FC layer
+    assert "9.5k" in text and "9.7k" not in text  # conv1: 9,408 weights + 128 of its batch norm, counted once
 
 
 @pytest.mark.dot
@@ -241,6 +243,7 @@ def test_a_very_long_main_line_wraps_into_rows():
 
 def test_shapes_without_torch_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "cnnviz.shapes", None)  # import fails as if torch were missing
+    monkeypatch.delattr(cnnviz, "shapes", raising=False)  # (once imported, the package holds it too)
     result = run("render", "lenet5", "--shapes", "-o", "-")
     assert result.exit_code == 1
     assert "pip install torch" in result.output
@@ -257,3 +260,59 @@ def test_title_shows_declared_params_only_for_the_verified_catalogue(tmp_path):
     assert "params: 61706" in text
     own.write_text(text.replace("params: 61706", "params: 12345"), encoding="utf-8")
     assert "parameters" not in cnnviz.render(str(own))
+
+
+@pytest.mark.dot
+def test_figure_puts_several_diagrams_in_rows():
+    a, b = Diagram("vgg16", legend=False), Diagram("lenet5", legend=False, paint=lambda d: Paint("#0a0b0c", "#0d0e0f") if d else None)
+    rows = [[p] for p in a.pieces()] + [b.pieces()]  # a's pieces one per row, b's side by side in one row
+    figure = Figure(rows)
+
+    def size(f):
+        _, _, w, h = (float(x) for x in f.composed().graph["bb"].split(","))
+        return w, h
+
+    stacked = Figure([[p] for p in a.pieces()] + [[p] for p in b.pieces()])
+    assert size(figure)[1] < size(stacked)[1]  # b's title and main line share a row
+    assert size(figure)[0] >= size(Figure([b.pieces()]))[0] > max(size(Figure([[p]]))[0] for p in b.pieces())
+    svg = figure.render("svg").decode()
+    root = parse_svg(svg)
+    texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "VGG-16" in texts and "LeNet-5" in texts
+    assert "#0a0b0c" in svg and figure.render("svg") == Figure(rows).render("svg")
+    assert figure.dot().startswith("// cnnviz diagram") and figure.render("png").startswith(PNG)
+
+
+@pytest.mark.dot
+def test_figure_wraps_a_long_main_line_as_render_does():
+    d = Diagram("resnet152", detail="full", legend=False, title=False)
+    own = [n for n, _, _ in d._composed("graphviz-pure").nodes if n.endswith("_w_out")]
+    (main,) = d.pieces()
+    composed = Figure([[main]]).composed()
+    rows = [n for n, _, _ in composed.nodes if n.endswith("_w_out")]
+    assert len(rows) == len(own) >= 5
+    assert float(composed.graph["bb"].split(",")[2]) < 3000
+
+
+ROOT_CASES = Path(__file__).parent / "cases" / "valid"
+
+
+@pytest.mark.parametrize(
+    "target, says",
+    [
+        ("/dev/null", "/dev/null: is not a regular file (a device, FIFO or socket); refusing to replace it"),
+        ("nodir/", "nodir/: no such folder"),
+        ("net.yaml", "net.yaml: is the input spec; refusing to overwrite it"),
+    ],
+    ids=["device", "missing-folder", "input-spec"],
+)
+def test_render_refuses_outputs_it_must_not_write(tmp_path, monkeypatch, target, says):
+    monkeypatch.chdir(tmp_path)
+    spec = ROOT_CASES / "tiny_resnet.yaml"
+    shutil.copy(spec, tmp_path / "net.yaml")
+    before = sorted(os.listdir(tmp_path))
+    result = run("render", "net.yaml", "--format", "svg", "-o", target)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [says]
+    assert sorted(os.listdir(tmp_path)) == before
+    assert (tmp_path / "net.yaml").read_bytes() == spec.read_bytes()

@@ -124,7 +124,7 @@ layers:
 def test_user_text_never_becomes_markup_in_dot(tmp_path, evil):
     from cnnviz.drawing import Diagram
 
-    src = Diagram(_spec(tmp_path, evil, evil)).source()
+    src = Diagram(_spec(tmp_path, evil, "stem")).source()
     assert "<script>" not in src
     assert "&lt;script&gt;" in src or "script" not in evil
 
@@ -134,11 +134,23 @@ def test_user_text_never_becomes_markup_in_dot(tmp_path, evil):
 def test_user_text_renders_as_plain_text_in_svg(tmp_path, evil):
     from cnnviz.drawing import Diagram
 
-    svg = Diagram(_spec(tmp_path, evil, evil)).svg()
+    svg = Diagram(_spec(tmp_path, evil, "stem")).svg()
     root = ET.fromstring(svg.encode("utf-8"))  # well-formed XML
     ns = "{http://www.w3.org/2000/svg}"
     assert not list(root.iter(f"{ns}script"))
     texts = ["".join(t.itertext()).replace("\u200b", "") for t in root.iter(f"{ns}text")]
     assert any(evil in t for t in texts), texts  # the module label, exactly as written
     titles = [a.replace("\u200b", "") for e in root.iter() for k, a in e.attrib.items() if k.endswith("title")]
-    assert any(evil in t for t in titles)  # the layer name, in a tooltip
+    assert any(evil in t for t in titles)  # the module's label, in its box's tooltip
+
+
+@pytest.mark.parametrize("evil", EVIL)
+def test_user_text_as_a_layer_name_is_refused_with_its_place(tmp_path, evil):
+    """Names end up in paths, ids and tooltips; the spec stage accepts only plain names."""
+    from cnnviz.drawing import Diagram
+    from cnnviz.errors import SpecError
+
+    with pytest.raises(SpecError) as info:
+        Diagram(_spec(tmp_path, "fine", evil))
+    (line,) = info.value.lines()
+    assert line.startswith(f"{tmp_path / 'evil.yaml'}:9:") and "not a valid name" in line

@@ -1,4 +1,4 @@
-"""The collapsed view: structure, folding, panels, clusters (no layout binary needed)."""
+"""The collapsed view: structure, folding, panels, clusters, counts (no layout binary needed)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import sys
 
 import pytest
 
-from cnnviz import build_graph
-from cnnviz.registry import list_models
+from cnnviz import build_network
 from cnnviz.drawing import style
 from cnnviz.drawing.collapse import collapse, runs
 from cnnviz.drawing.view import build
+from cnnviz.model import Path
+from cnnviz.registry import list_models
 from cnnviz.spec.layers import LAYERS
 
 
@@ -31,7 +32,7 @@ RESNET50_STAGES = [("conv block", 1), ("identity block", 2), ("conv block", 1), 
 
 
 def test_resnet50_compact_one_box_per_stage_module():
-    view = build(build_graph("resnet50"))
+    view = build(build_network("resnet50"))
     assert boxes(view.main.graph) == RESNET50_STAGES
     assert titles(view.main.graph) == ["Input", "Conv", "Max pool"] + [t for t, _ in boxes(view.main.graph)] + ["Avg pool", "FC", "Softmax"]
     # the main line is one straight chain
@@ -40,7 +41,7 @@ def test_resnet50_compact_one_box_per_stage_module():
 
 
 def test_resnet50_panels_drawn_once():
-    view = build(build_graph("resnet50"))
+    view = build(build_network("resnet50"))
     assert [p.title for p in view.panels] == ["conv block", "identity block"]
     conv, ident = (p.graph for p in view.panels)
     assert titles(conv) == ["Conv", "Conv", "Conv", "Conv", "+"]  # three on the path, one on the shortcut
@@ -54,15 +55,15 @@ def test_resnet50_panels_drawn_once():
 
 @pytest.mark.parametrize("deeper", ["resnet101", "resnet152"])
 def test_deeper_resnets_draw_as_many_nodes_as_resnet50(deeper):
-    base = build(build_graph("resnet50"))
-    other = build(build_graph(deeper))
+    base = build(build_network("resnet50"))
+    other = build(build_network(deeper))
     assert len(other.main.graph) == len(base.main.graph)
     assert [len(p.graph) for p in other.panels] == [len(p.graph) for p in base.panels]
     assert [c for _, c in boxes(other.main.graph)] != [c for _, c in boxes(base.main.graph)]
 
 
 def test_resnet152_counts():
-    counts = [c for t, c in boxes(build(build_graph("resnet152")).main.graph) if t == "identity block"]
+    counts = [c for t, c in boxes(build(build_network("resnet152")).main.graph) if t == "identity block"]
     assert counts == [2, 7, 35, 2]
 
 
@@ -98,39 +99,39 @@ layers:
 def test_consecutive_identical_instances_fold(tmp_path, layers, expected):
     path = tmp_path / "spelled.yaml"
     path.write_text(SPELLED.replace("{LAYERS}", layers), encoding="utf-8")
-    view = build(build_graph(str(path)))
+    view = build(build_network(str(path)))
     assert boxes(view.main.graph) == expected
     assert len(view.panels) == 1
 
 
 def test_neighbours_with_different_arguments_say_how():
     path_text = SPELLED.replace("{LAYERS}", "blk 16\n  - blk 32 x2")
-    g = build_graph_text(path_text)
+    g = build_network_text(path_text)
     v = build(g).main.graph
     assert [d["detail"] for _, d in v.nodes(data=True) if d["kind"] == "module"] == ["width 16", "width 32"]
 
 
-def build_graph_text(text):
+def build_network_text(text):
     import tempfile
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "spec.yaml"
         path.write_text(text, encoding="utf-8")
-        return build_graph(str(path))
+        return build_network(str(path))
 
 
 def test_identical_leaf_layers_fold_on_the_main_line_but_not_in_branches():
-    vgg = build(build_graph("vgg16")).main.graph
+    vgg = build(build_network("vgg16")).main.graph
     convs = [(d["title"], d["count"]) for _, d in vgg.nodes(data=True) if d["type"] == "conv"]
     assert convs == [("Conv", 2), ("Conv", 2), ("Conv", 3), ("Conv", 3), ("Conv", 3)]
-    (inception_a,) = [p for p in build(build_graph("inception_v4")).panels if p.title == "Inception-A"]
+    (inception_a,) = [p for p in build(build_network("inception_v4")).panels if p.title == "Inception-A"]
     assert all(d["count"] == 1 for _, d in inception_a.graph.nodes(data=True))
     assert titles(inception_a.graph).count("Conv") == 7  # both 3×3 convs of the third branch
 
 
 def test_towers_drawn_once_and_marked():
-    view = build(build_graph("resnext50"))
+    view = build(build_network("resnext50"))
     conv_block = view.panels[0].graph
     (towers,) = [c for c in conv_block.graph["clusters"].values() if c["kind"] == "towers"]
     assert towers["label"] == "×32 towers"
@@ -142,22 +143,22 @@ def test_towers_drawn_once_and_marked():
 
 
 def test_alexnet_two_towers():
-    view = build(build_graph("alexnet"))
+    view = build(build_network("alexnet"))
     labels = [c["label"] for c in view.main.graph.graph["clusters"].values()]
     assert labels and set(labels) == {"×2 towers"}
 
 
 def test_clutter_hidden_and_bn_act_folded():
-    g = build_graph("alexnet")
+    g = build_network("alexnet")
     for detail, hidden in (("compact", True), ("full", False)):
         types = {d["type"] for _, d in collapse(g, detail=detail).nodes(data=True)}
         assert ({"dropout", "flatten", "lrn", "relu"} & types == set()) is hidden
-    r50 = {d["type"] for _, d in collapse(build_graph("resnet50"), detail="full").nodes(data=True)}
+    r50 = {d["type"] for _, d in collapse(build_network("resnet50"), detail="full").nodes(data=True)}
     assert {"bn", "relu"} <= r50
 
 
 def test_aux_heads_dashed_or_left_out():
-    g = build_graph("inception_v1")
+    g = build_network("inception_v1")
     with_aux = build(g)
     aux_nodes = [d for _, d in with_aux.main.graph.nodes(data=True) if d.get("aux")]
     assert aux_nodes and "aux" in with_aux.marks
@@ -169,30 +170,34 @@ def test_aux_heads_dashed_or_left_out():
 
 
 def test_modules_detail_expands_one_level_and_folds_runs():
-    view = build(build_graph("resnet50"), detail="modules")
+    view = build(build_network("resnet50"), detail="modules")
     clusters = list(view.main.graph.graph["clusters"].values())
     assert [(c["label"], c["count"]) for c in clusters] == RESNET50_STAGES
     assert not view.panels  # nothing nested deeper in ResNet
-    x = build(build_graph("xception"), detail="modules")
+    x = build(build_network("xception"), detail="modules")
     assert [p.title for p in x.panels] == ["entry block", "middle block"]
 
 
 def test_full_detail_draws_every_layer():
-    g = build_graph("resnet50")
+    g = build_network("resnet50")
     v = build(g, detail="full")
     assert not v.panels
     convs = sum(1 for _, d in v.main.graph.nodes(data=True) if d["type"] == "conv")
-    assert convs == sum(1 for _, d in g.nodes(data=True) if d["type"] == "conv") == 53
+    assert convs == sum(1 for n in g.layers() if n.type == "conv") == 53
 
 
 def test_runs_are_computed_across_spelled_out_and_repeated_calls():
-    r = runs(build_graph("resnet50"))
-    assert r["conv2.1"] == ("conv2.1", 1) and r["conv2.2"] == ("conv2.1", 2)
-    assert r["conv2_1"] == ("conv2_1", 1)
+    net = build_network("resnet50")
+    r = runs(net)
+    conv2 = net.find("conv2")
+    assert r[conv2.copy(1)] == (conv2.copy(1), 1) and r[conv2.copy(2)] == (conv2.copy(1), 2)
+    conv2_1 = net.find("conv2_1")
+    assert r[conv2_1] == (conv2_1, 1)
+    assert all(isinstance(b, Path) and isinstance(first, Path) for b, (first, _) in r.items())
 
 
 def test_variants_of_one_module_get_tags_on_panel_and_box():
-    view = build(build_graph("nin"))
+    view = build(build_network("nin"))
     panel_titles = [p.title for p in view.panels]
     assert len(panel_titles) == len(set(panel_titles)) > 1
     details = [d["detail"] for _, d in view.main.graph.nodes(data=True) if d["kind"] == "module"]
@@ -202,20 +207,24 @@ def test_variants_of_one_module_get_tags_on_panel_and_box():
 @pytest.mark.parametrize("ident", list_models())
 @pytest.mark.parametrize("detail", ["compact", "modules", "full"])
 def test_every_catalogue_spec_builds(ident, detail):
-    view = build(build_graph(ident), detail=detail)
+    net = build_network(ident)
+    view = build(net, detail=detail)
     for part in view.parts:
         v = part.graph
         assert list(v) == [f"n{i}" for i in range(len(v))]  # deterministic ids
-        for n, d in v.nodes(data=True):
+        assert [d["order"] for _, d in v.nodes(data=True)] == list(range(len(v)))  # the order, kept as data
+        for _n, d in v.nodes(data=True):
             if d["kind"] != "port":
                 style.swatch(d["category"])
+            assert all(isinstance(m, Path) and (m in net.nodes or m in net.blocks) for m in d["members"])
         for s, t in v.edges:
-            assert int(s[1:]) < int(t[1:]), "edges run forward in execution order"
+            assert v.nodes[s]["order"] < v.nodes[t]["order"], "edges run forward in execution order"
+            assert v.edges[s, t]["via"] in net.nodes
     json.dumps(__import__("cnnviz.drawing.view", fromlist=["as_json"]).as_json(view))
 
 
 def test_every_layer_type_has_a_title_and_colour():
-    for name, lt in LAYERS.items():
+    for name, _lt in LAYERS.items():
         assert style.title(name)
         assert style.swatch(style.category(name))
 
@@ -241,13 +250,14 @@ def test_compact_render_does_not_import_torch():
 def test_wrap_candidates_split_no_cluster_and_cross_nothing_else():
     from cnnviz.drawing import wrap
 
-    v = build(build_graph("resnet50"), detail="full").main.graph
+    v = build(build_network("resnet50"), detail="full").main.graph
     cands = wrap.candidates(v)
     assert cands  # between blocks, after each block's last ReLU
     clusters = v.graph["clusters"]
+    order = v.nodes(data="order")
     for c in cands:
-        i = int(c[1:])
-        assert all(s == c for s, t in v.edges if int(s[1:]) <= i < int(t[1:]))
+        i = order[c]
+        assert all(s == c for s, t in v.edges if order[s] <= i < order[t])
     rows = wrap.split(v, cands[:2])
     assert len(rows) == 3
     assert sum(len(r) for r in rows) == len(v) + 4  # two ports per cut
@@ -260,8 +270,103 @@ def test_wrap_candidates_split_no_cluster_and_cross_nothing_else():
 def test_wrap_choose_only_when_too_long():
     from cnnviz.drawing import wrap
 
-    v = build(build_graph("resnet50"), detail="full").main.graph
+    v = build(build_network("resnet50"), detail="full").main.graph
     along = {n: 100.0 * i for i, n in enumerate(v)}
     assert wrap.choose(v, along, 1000.0) == []
     cuts = wrap.choose(v, along, 100.0 * len(v))
     assert len(cuts) == math.ceil(100.0 * len(v) / wrap.LIMIT) - 1
+
+
+# -- parameter counts: a box counts what `cnnviz summary` counts, once -------------------------
+
+
+@pytest.fixture(scope="module")
+def resnet50_measured():
+    from cnnviz import shape_stage
+
+    net = build_network("resnet50")
+    return net, shape_stage().infer(net, check=False)
+
+
+def test_conv_box_counts_its_batch_norm_once(resnet50_measured):
+    from cnnviz.summary import rows
+
+    net, shapes = resnet50_measured
+    summary = {r.path: r.params for r in rows(net, shapes, depth=99)}
+    view = build(net, shapes=shapes)
+    (conv1,) = [d for _, d in view.main.graph.nodes(data=True) if d["type"] == "conv"]
+    stem = conv1["members"][0]
+    assert net.folds[stem]  # written as 'conv 64 7x7 /2' with bn and relu
+    assert conv1["nparams"] == summary[stem] == 7 * 7 * 3 * 64 + 2 * 64 == 9536  # weights + bn scale and shift
+
+
+@pytest.mark.parametrize("detail", ["compact", "modules", "full"])
+def test_every_box_counts_what_the_summary_counts(resnet50_measured, detail):
+    from cnnviz.summary import rows
+
+    net, shapes = resnet50_measured
+    summary = {r.path: r.params for r in rows(net, shapes, depth=99)}  # a layer's row includes its folded bn
+    view = build(net, detail=detail, shapes=shapes)
+    for part in view.parts:
+        for _, d in part.graph.nodes(data=True):
+            if d["kind"] == "module":
+                assert d["nparams"] == sum(summary[b] for b in d["members"])
+            elif d["kind"] == "layer" and detail != "full":
+                assert d["nparams"] == sum(summary[m] for m in d["members"] if not m.is_fold)
+            elif d["kind"] == "layer":  # the full view draws the batch norm as a box of its own
+                assert d["nparams"] == sum(shapes.params.get(m, 0) for m in d["members"])
+    main = view.main.graph.nodes(data=True)
+    assert sum(d.get("nparams", 0) for _, d in main) == shapes.total  # the main line adds up, nothing twice
+
+
+# -- the paint hook ---------------------------------------------------------------------
+
+
+def test_paint_hook_colours_boxes_and_clusters_as_the_dot_is_built():
+    from cnnviz.drawing import Diagram, Paint
+
+    net = build_network("resnet50")
+    (fc,) = [n.path for n in net.layers() if n.type == "dense"]
+    seen = []
+
+    def paint(drawn):
+        seen.append(drawn)
+        if isinstance(drawn, Path):  # a cluster: the block drawn expanded
+            return Paint(stroke="#010203") if drawn == net.find("conv2_1") else None
+        return Paint("#0a0b0c", "#0d0e0f") if fc in drawn else None
+
+    plain = Diagram(net, detail="modules").source()
+    src = Diagram(net, detail="modules", paint=paint).source()
+    assert seen and all(isinstance(x, Path) or (isinstance(x, tuple) and all(isinstance(m, Path) for m in x)) for x in seen)
+    clusters = [str(x) for x in seen if isinstance(x, Path)]
+    assert clusters == ["conv2_1", "conv2.1", "conv3_1", "conv3.1", "conv4_1", "conv4.1", "conv5_1", "conv5.1"]  # each cluster, by its block's path
+    fc = [line for line in src.splitlines() if "#0a0b0c" in line]
+    assert len(fc) == 1 and 'color="#0d0e0f"' in fc[0] and "FC" in fc[0]
+    framed = [line for line in src.splitlines() if "#010203" in line]
+    assert len(framed) == 1 and 'fillcolor="#fdf8ef"' in framed[0]  # a stroke alone keeps the cluster's fill
+    changed = {a for a, b in zip(plain.splitlines(), src.splitlines()) if a != b}
+    assert len(changed) == 2 and len(plain.splitlines()) == len(src.splitlines())  # nothing else moved
+
+
+@pytest.mark.parametrize("ident", ["resnet50", "inception_v1", "resnext50"])
+def test_paint_returning_none_keeps_the_golden_output(ident):
+    from cnnviz.drawing import Diagram
+
+    asked = []
+    assert Diagram(ident, paint=lambda d: asked.append(d)).source() == Diagram(ident).source()
+    assert asked
+
+
+def test_panel_retitled_through_the_piece():
+    from cnnviz.drawing import Diagram
+
+    pieces = Diagram("resnet50").pieces()
+    assert [p.role for p in pieces][:4] == ["title", "main", "panel", "panel"]
+    panel = pieces[2]
+    renamed = panel.retitled("conv block · before")
+    assert renamed.part.title == "conv block · before" and panel.part.title == "conv block"
+    assert renamed.part.graph is panel.part.graph and renamed.role == "panel"
+    label = renamed.dot.clusters["panel"][0]["label"]
+    assert "conv block · before" in label and "conv block · before" not in str(panel.dot.clusters["panel"][0]["label"])
+    with pytest.raises(ValueError):
+        pieces[0].retitled("no")  # a title line has no frame to retitle

@@ -1,4 +1,4 @@
-"""Compact, article-style diagrams: graph → view → DOT → layout → SVG/PNG/PDF.
+"""Compact, article-style diagrams: network → view → DOT → layout → SVG/PNG/PDF.
 
 ::
 
@@ -8,36 +8,41 @@
     d.save("inception_v4.png")
 
 The stages, each in its own module: :mod:`.runs` (which instances fold),
-:mod:`.collapse`, :mod:`.passes` and :mod:`.view` (graph → collapsed view
+:mod:`.collapse`, :mod:`.passes` and :mod:`.view` (network → collapsed view
 graphs, pure functions), :mod:`.labels` (what boxes say), :mod:`.dot` (view →
-DOT, all text escaped by :mod:`.quoting`, colours from :mod:`.style`),
-:mod:`.compose` (lay out parts, pack them), :mod:`.engine` (the layout binary;
-atomic writes).  torch is
-imported only for ``shapes=True`` or ``params=True``.
+DOT, all text escaped by :mod:`.quoting`, colours from :mod:`.style`, a
+``paint`` hook applied as it is built), :mod:`.figure` and :mod:`.compose` (lay
+out pieces, wrap long lines, pack them), :mod:`.engine` (the layout binary).
+torch is imported only for ``shapes=True`` or ``params=True``.
+
+To put several diagrams into one picture, take their :meth:`Diagram.pieces`
+and place them with a :class:`Figure` (``cnnviz diff`` does, with a ``paint``
+hook that colours each box by what changed).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-import click
-
-from ..graph import as_graph
-from . import compose as _compose
-from . import dot as _dot
-from . import wrap as _wrap
-from .collapse import COMPACT, DETAILS, FULL, MODULES
-from ..errors import EngineError, MissingDependency
+from .. import shape_stage
+from ..errors import EngineError
 from ..files import write_atomic
-from .engine import ENGINES, PURE, SYSTEM, check_format, run
-from .view import Part, View, as_json, build
+from ..graph import as_network
+from ..model import Network
+from . import compose
+from .collapse import COMPACT, DETAILS, FULL, MODULES
+from .dot import Dot, PaintHook, legend_dots, part_dot, text, title_dot
+from .engine import ENGINES
+from .figure import DEFAULT_DPI, DOT_HEADER, Figure, Piece, draw, engine_for, format_of, legend_pieces, packed, title_piece
+from .style import Paint
+from .view import View, as_json, build
 
 FORMATS = ("svg", "png", "pdf", "dot", "json")
 DIRECTIONS = ("LR", "TB")
-DEFAULT_DPI = 144
-DOT_HEADER = "// cnnviz diagram: every position is fixed; draw it with  dot -Kneato -n2 -Tsvg FILE\n"
 
 
 class SVG(str):
@@ -65,7 +70,14 @@ class Diagram:
         legend: bool = True,
         title: bool = True,
         dpi: int = DEFAULT_DPI,
+        paint: PaintHook | None = None,
     ):
+        """``arch``: a catalogue id, a spec path, a Spec or a :class:`~cnnviz.model.Network`.
+
+        ``paint``, when given, is asked for the colours of every box, with the paths
+        it stands for (a tuple of :class:`~cnnviz.model.Path`; empty for the input and
+        the merges), and of every cluster (a module drawn expanded, towers), with its
+        block's path; it answers a :class:`Paint` or None for the usual colours."""
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
         direction = direction.upper()
@@ -73,73 +85,45 @@ class Diagram:
             raise ValueError(f"direction must be LR or TB, not {direction!r}")
         if engine is not None and engine not in ENGINES:
             raise EngineError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
-        self.graph = as_graph(arch)
+        self.network: Network = as_network(arch)
         measured = None
-        if shapes or params:
-            try:
-                from ..shapes import infer  # the only torch import, and only when asked
-            except ImportError as exc:
-                raise MissingDependency(f"shapes and parameter counts need torch ({exc}); install it with 'pip install torch'") from None
-            measured = infer(self.graph, check=False)
-        self.view: View = build(self.graph, detail, aux, measured)
-        self.options = {"direction": direction, "shapes": shapes, "params": params, "legend": legend, "title": title}
+        if shapes or params:  # the only torch import, and only when asked
+            measured = shape_stage().infer(self.network, check=False)
+        self.view: View = build(self.network, detail, aux, measured)
+        self.options: dict[str, Any] = {"direction": direction, "shapes": shapes, "params": params, "legend": legend, "title": title}
         self.engine = engine
         self.dpi = dpi
-        self._laid = None
+        self.paint = paint
+        self._laid: tuple[str, Dot] | None = None
 
     # -- DOT -------------------------------------------------------------------
 
-    def parts(self) -> list[tuple[str, _dot.Dot]]:
-        """(role, DOT graph) of every piece: title, main line, panels, legend entries."""
+    def pieces(self) -> list[Piece]:
+        """Every piece of the picture, each to be laid out on its own: the title, the
+        main line, one panel per module, the legend entries (as the options ask)."""
         o, v = self.options, self.view
         out = []
         if o["title"]:
-            out.append(("title", _dot.title_dot(v)))
+            out.append(Piece("title", title_dot(v)))
         for i, part in enumerate(v.parts):
-            out.append(("main" if i == 0 else "panel", _dot.part_dot(part, i, o["direction"], o["params"], o["shapes"])))
+            redraw = partial(part_dot, index=i, direction=o["direction"], show_params=o["params"], show_shapes=o["shapes"], paint=self.paint)
+            out.append(Piece("main" if i == 0 else "panel", redraw(part), part, redraw))
         if o["legend"]:
-            out += [("legend", d) for d in _dot.legend_dots(v)]
+            out += [Piece("legend", d) for d in legend_dots(v)]
         return out
 
     def source(self) -> str:
-        """The layout input: each part's DOT (deterministic, no engine needed)."""
-        return _compose.source([d for _, d in self.parts()])
+        """The layout input: each piece's DOT (deterministic, no engine needed)."""
+        return compose.source([p.dot for p in self.pieces()])
 
-    def _engine_for(self, fmt: str) -> str:
-        engine = self.engine or (SYSTEM if fmt == "pdf" else PURE)
-        check_format(engine, fmt)
-        return engine
-
-    def _composed(self, engine: str) -> _dot.Dot:
+    def _composed(self, engine: str) -> Dot:
         if self._laid is None or self._laid[0] != engine:
-            parts = self.parts()
-            laid = _compose.layout([d for _, d in parts], engine)
-            rows = self._wrapped(parts, laid)
-            if rows:  # the main line was too long: lay out its rows and use them instead
-                m = [r for r, _ in parts].index("main")
-                o = self.options
-                row_dots = [_dot.part_dot(Part("main", "", r), 0, o["direction"], o["params"], o["shapes"]) for r in rows]
-                parts = parts[:m] + [("main", d) for d in row_dots] + parts[m + 1 :]
-                laid = laid[:m] + _compose.layout(row_dots, engine) + laid[m + 1 :]
-            dots = [d for _, d in parts]
-            at, w, h = _compose.pack([r for r, _ in parts], laid, self.options["direction"])
-            self._laid = (engine, _compose.compose(dots, laid, at, w, h, self.options["direction"]))
+            self._laid = (engine, packed(self.pieces(), engine, self.options["direction"]))
         return self._laid[1]
-
-    def _wrapped(self, parts, laid) -> list:
-        """The main line's rows when it is too long for one, else []."""
-        m = [r for r, _ in parts].index("main")
-        lay, v = laid[m], self.view.main.graph
-        if self.options["direction"] == "LR":
-            along, length = {n: p["pos"][0] for n, p in lay.nodes.items()}, lay.w
-        else:
-            along, length = {n: lay.h - p["pos"][1] for n, p in lay.nodes.items()}, lay.h
-        cuts = _wrap.choose(v, along, length)
-        return _wrap.split(v, cuts) if cuts else []
 
     def dot(self) -> str:
         """The packed DOT, every position fixed: what the engine draws."""
-        return DOT_HEADER + _dot.text(self._composed(self._engine_for("svg")))
+        return DOT_HEADER + text(self._composed(engine_for(self.engine, "svg")))
 
     def json(self) -> str:
         """The collapsed graph (main line, panels, legend) as JSON, for other tools."""
@@ -153,13 +137,10 @@ class Diagram:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         if fmt == "json":
             return self.json().encode("utf-8")
-        engine = self._engine_for("svg" if fmt == "dot" else fmt)
+        engine = engine_for(self.engine, "svg" if fmt == "dot" else fmt)
         if fmt == "dot":
             return self.dot().encode("utf-8")
-        args = ["-Kneato", "-n2", f"-T{fmt}"]
-        if fmt == "png":
-            args.append(f"-Gdpi={int(self.dpi)}")
-        return run(engine, _dot.text(self._composed(engine)), args)
+        return draw(self._composed(engine), engine, fmt, self.dpi)
 
     def svg(self) -> SVG:
         return SVG(self.render("svg").decode("utf-8"))
@@ -184,15 +165,8 @@ class Diagram:
         return f"<Diagram {self.view.id} detail={self.view.detail} parts={len(self.view.parts)}>"
 
 
-def format_of(path: str | os.PathLike) -> str | None:
-    """The format a file name asks for, from its suffix (None when it does not say)."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    suffix = {"gv": "dot", "htm": None}.get(suffix, suffix)
-    return suffix if suffix in FORMATS else None
-
-
 def diagram(arch, **options) -> Diagram:
-    """A :class:`Diagram` of a catalogue id, spec path, Spec or graph (see :class:`Diagram` for options)."""
+    """A :class:`Diagram` of a catalogue id, spec path, Spec or network (see :class:`Diagram` for options)."""
     return Diagram(arch, **options)
 
 
@@ -201,4 +175,23 @@ def render(arch, **options) -> SVG:
     return Diagram(arch, **options).svg()
 
 
-__all__ = ["COMPACT", "DETAILS", "FORMATS", "FULL", "MODULES", "SVG", "Diagram", "EngineError", "diagram", "format_of", "render"]
+__all__ = [
+    "COMPACT",
+    "DEFAULT_DPI",
+    "DETAILS",
+    "FORMATS",
+    "FULL",
+    "MODULES",
+    "SVG",
+    "Diagram",
+    "EngineError",
+    "Figure",
+    "Paint",
+    "PaintHook",
+    "Piece",
+    "diagram",
+    "format_of",
+    "legend_pieces",
+    "render",
+    "title_piece",
+]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
+from ..files import check_target, write_atomic
 from . import Diagram, format_of
-from ..files import write_atomic
 
 
 def output_path(output: str | None, ident: str, fmt: str | None) -> tuple[Path | None, str]:
@@ -19,6 +20,8 @@ def output_path(output: str | None, ident: str, fmt: str | None) -> tuple[Path |
         fmt = fmt or "svg"
         return Path(f"{ident}.{fmt}"), fmt
     path = Path(output)
+    if output.endswith(("/", os.sep)) and not path.is_dir():
+        check_target(output)  # says there is no such folder
     if path.is_dir():
         fmt = fmt or "svg"
         return path / f"{ident}.{fmt}", fmt
@@ -33,8 +36,9 @@ def output_path(output: str | None, ident: str, fmt: str | None) -> tuple[Path |
 def run(arch: str, output: str | None, fmt: str | None, **options) -> None:
     d = Diagram(arch, **options)
     path, fmt = output_path(output, d.view.id, fmt)
-    if path is not None and not path.parent.is_dir():
-        raise click.UsageError(f"folder {path.parent} does not exist")
+    protect = [d.network.source]  # never write over the spec the diagram was drawn from
+    if path is not None:
+        check_target(path, protect)  # before the layout: a bad -o fails fast
     data = d.render(fmt)
     if path is None:
         if fmt in ("png", "pdf") and sys.stdout.isatty():
@@ -44,7 +48,7 @@ def run(arch: str, output: str | None, fmt: str | None, **options) -> None:
         stream.write(data)
         stream.flush()
         return
-    write_atomic(path, data)
+    write_atomic(path, data, protect)
     click.echo(f"wrote {path} ({_size(len(data))})", err=True)
 
 

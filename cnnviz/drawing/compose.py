@@ -61,7 +61,7 @@ def parse(data: bytes, count: int) -> list[Laid]:
     """The engine's ``-Tjson0`` output for ``count`` graphs → one :class:`Laid` each."""
     dec = json.JSONDecoder()
     s = data.decode("utf-8")
-    i, out = 0, []
+    i, out = 0, list[Laid]()
     while len(out) < count:
         while i < len(s) and s[i].isspace():
             i += 1
@@ -229,7 +229,7 @@ def compose(dots: list[Dot], laid: list[Laid], at: list, width: float, height: f
             raise ValueError("parts must share node and edge defaults")
         dx, dy = x, height - ytop - lay.h
 
-        def name(n):
+        def name(n, p=p):
             return f"p{p}_{n}"
 
         room = _room_for_cards(dot, lay, sy)

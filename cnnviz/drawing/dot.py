@@ -4,15 +4,27 @@ A :class:`Dot` is a graph as data (nodes, edges, clusters with their
 attributes); :func:`text` writes it.  Labels are built only from
 :mod:`.quoting` parts, so user text is escaped exactly once, and attributes are
 written in sorted order, so the same view gives the same bytes.
+
+A *paint* hook (:data:`PaintHook`) may give boxes and clusters other colours
+than their category's; it is applied here, while each part's DOT is built, so
+nothing edits a :class:`Dot` afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from . import labels, style
+from .. import present
+from ..model import Path
+from . import style
 from .quoting import Html, attrs, escape, ident, join, tag
+from .style import Paint
 from .view import Part, View, subtitle
+
+PaintHook = Callable[[tuple[Path, ...] | Path], Paint | None]
+"""What a box stands for (its members, a tuple of paths) or a cluster's block path → its colours, or None."""
 
 
 @dataclass
@@ -55,7 +67,7 @@ def base(name: str, direction: str) -> Dot:
 def box_label(d: dict, show_params: bool) -> Html:
     """Title (×N), detail line and parameter count of one box."""
     lines = []
-    times = labels.times(d["count"])
+    times = present.times(d["count"])
     if d["kind"] == "module":
         lines.append(_font(d["title"], bold=True))
         second = [_font(times, style.BOX_SIZE, style.COUNT, bold=True) if times else "", _font(d["detail"], style.DETAIL_SIZE, style.MUTED) if d["detail"] else ""]
@@ -69,16 +81,16 @@ def box_label(d: dict, show_params: bool) -> Html:
         if d["detail"]:
             lines.append(_font(d["detail"], style.DETAIL_SIZE, style.MUTED))
     if show_params and d.get("nparams"):
-        lines.append(_font(labels.count(d["nparams"]), style.DETAIL_SIZE - 1, style.MUTED))
+        lines.append(_font(present.count(d["nparams"]), style.DETAIL_SIZE - 1, style.MUTED))
     return Html(tag("br").join(lines))
 
 
-def node_attrs(d: dict, show_params: bool) -> dict:
+def node_attrs(d: dict, show_params: bool, paint: PaintHook | None = None) -> dict:
     kind = d["kind"]
     if kind == "port":
         return {"shape": "circle", "label": "", "width": 0.09, "height": 0.09, "fixedsize": True, "style": "filled", "fillcolor": style.MUTED, "color": style.MUTED}
     sw = style.swatch(d["category"])
-    a = {"fillcolor": sw.fill, "color": sw.stroke}
+    a: dict[str, Any] = {"fillcolor": sw.fill, "color": sw.stroke}
     if kind == "merge" and d["type"] == "add":
         a.update(shape="circle", label=_font("+", 15, bold=True), width=0.28, height=0.28, fixedsize=True, style="filled", penwidth=1.3)
     elif kind == "merge":
@@ -89,6 +101,8 @@ def node_attrs(d: dict, show_params: bool) -> dict:
         a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.46, margin="0.12,0.05", penwidth=1.4)
     else:
         a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.46, margin="0.08,0.04")
+    if paint is not None:
+        _apply(a, paint(tuple(d.get("members") or ())))
     if d.get("aux"):
         a["style"] = a["style"] + ",dashed"
     if d.get("count", 1) > 1:
@@ -99,18 +113,32 @@ def node_attrs(d: dict, show_params: bool) -> dict:
     return a
 
 
+def _apply(a: dict, paint: Paint | None) -> None:
+    if paint is not None and paint.fill is not None:
+        a["fillcolor"] = paint.fill
+    if paint is not None and paint.stroke is not None:
+        a["color"] = paint.stroke
+
+
 def _tooltip(d: dict) -> str:
     members = list(d.get("members") or ())
     if not members:
         return ""
-    shown = ", ".join(members[:4]) + (f", … ({len(members)} in all)" if len(members) > 4 else "")
+    shown = ", ".join(str(m) for m in members[:4]) + (f", … ({len(members)} in all)" if len(members) > 4 else "")
     if d["kind"] == "module":
         args = ", ".join(f"{k}={v}" for k, v in sorted(d["args"].items()))
         return f"{d['title']} ({d['type']}{': ' + args if args else ''}): {shown}"
     return shown
 
 
-def cluster_attrs(c: dict) -> dict:
+def cluster_attrs(c: dict, paint: PaintHook | None = None) -> dict[str, Any]:
+    out = _cluster_attrs(c)
+    if paint is not None and c.get("block") is not None:
+        _apply(out, paint(c["block"]))
+    return out
+
+
+def _cluster_attrs(c: dict) -> dict[str, Any]:
     if c["kind"] == "towers":
         return {
             "label": _font(c["label"], style.CLUSTER_SIZE, style.MUTED, bold=True),
@@ -123,7 +151,7 @@ def cluster_attrs(c: dict) -> dict:
             "_stack": _cards(c["count"]),
         }
     sw = style.swatch("module")
-    title = join(_font(c["label"], style.CLUSTER_SIZE, style.TEXT, bold=True), _font(" " + labels.times(c["count"]), style.CLUSTER_SIZE, style.COUNT, bold=True) if c["count"] > 1 else "")
+    title = join(_font(c["label"], style.CLUSTER_SIZE, style.TEXT, bold=True), _font(" " + present.times(c["count"]), style.CLUSTER_SIZE, style.COUNT, bold=True) if c["count"] > 1 else "")
     out = {"label": title, "style": "rounded,filled", "fillcolor": "#fdf8ef", "color": sw.stroke, "labeljust": "l", "margin": 8}
     if c["count"] > 1:
         out["_stack"] = _cards(c["count"])
@@ -135,8 +163,8 @@ def _cards(n: int) -> int:
     return min(n - 1, 2)
 
 
-def part_dot(part: Part, index: int, direction: str, show_params: bool, show_shapes: bool) -> Dot:
-    """One part: the main line (index 0) or a panel, framed and titled."""
+def part_dot(part: Part, index: int, direction: str, show_params: bool, show_shapes: bool, paint: PaintHook | None = None) -> Dot:
+    """One part: the main line (index 0) or a panel, framed and titled (when it has a title)."""
     dot = base(f"part{index}", direction)
     v = part.graph
     frame = None
@@ -155,9 +183,9 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
             None,
         )
     for cid, c in v.graph["clusters"].items():
-        dot.clusters[cid] = (cluster_attrs(c), c["parent"] or frame)
+        dot.clusters[cid] = (cluster_attrs(c, paint), c["parent"] or frame)
     for n, d in v.nodes(data=True):
-        dot.nodes.append((n, node_attrs(d, show_params), d.get("cluster") or frame))
+        dot.nodes.append((n, node_attrs(d, show_params, paint), d.get("cluster") or frame))
     dot.ranks = _branch_starts(v, frame)
     for _, group in dot.ranks:
         # An invisible edge inside a rank orders its ends: in LR the head goes above the
@@ -173,7 +201,7 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
     # Auxiliary heads hang below the main line (LR) or to its right (TB): their edges go last.
     edges.sort(key=lambda e: bool(e[2].get("aux")))
     for s, t, e in edges:
-        a = {}
+        a: dict[str, Any] = {}
         if e.get("aux"):
             a.update(style="dashed", color=style.AUX_EDGE)
         # Weights keep the spine straight and each branch packed next to its split,
@@ -187,7 +215,7 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
         elif v.nodes[t]["kind"] != "merge":
             a["weight"] = 2
         if show_shapes and e.get("shape") and (s, e["shape"]) not in labelled:
-            a["label"] = escape(labels.shape(e["shape"]))
+            a["label"] = escape(present.shape(e["shape"]))
             labelled.add((s, e["shape"]))  # a fan-out carries one tensor: say it once
         dot.edges.append((s, t, a))
     return dot
@@ -211,8 +239,13 @@ def _branch_starts(v, frame) -> list:
 
 
 def title_dot(view: View) -> Dot:
-    dot = base("title", "LR")
-    label = join(_font(view.name, style.TITLE_SIZE, style.TEXT, bold=True), "   ", _font(subtitle(view), style.SUBTITLE_SIZE, style.MUTED))
+    return heading_dot(view.name, subtitle(view))
+
+
+def heading_dot(text: str, sub: str = "", name: str = "title") -> Dot:
+    """A picture's title line: ``text`` in bold, then ``sub`` in grey."""
+    dot = base(name, "LR")
+    label = join(_font(text, style.TITLE_SIZE, style.TEXT, bold=True), "   ", _font(sub, style.SUBTITLE_SIZE, style.MUTED))
     dot.nodes.append(("title", {"shape": "plaintext", "label": label, "margin": 0, "height": 0.3}, None))
     return dot
 
@@ -226,7 +259,7 @@ LEGEND_EXTRA = {
 def legend_dots(view: View) -> list[Dot]:
     """One small graph per legend entry (a swatch and its name), so entries can flow into rows.
     The swatches are small copies of the real boxes."""
-    entries = []
+    entries: list[tuple[dict, str]] = []
     for cat in view.legend:
         sw = style.swatch(cat)
         if cat == "add":
@@ -235,17 +268,28 @@ def legend_dots(view: View) -> list[Dot]:
         elif cat == "concat":
             a = node_attrs({"kind": "merge", "type": "concat", "category": "concat"}, False)
         else:
-            a = {"shape": "box", "style": "rounded,filled", "fillcolor": sw.fill, "color": sw.stroke, "label": "", "width": 0.3, "height": 0.2, "fixedsize": True}
+            a = swatch_attrs(Paint(sw.fill, sw.stroke))
         entries.append((a, sw.legend))
     for mark in view.marks:
         if mark == "towers":
-            a = {"shape": "box", "style": "rounded,filled", "fillcolor": style.TOWERS_FILL, "color": style.TOWERS_STROKE, "label": _font("×N", 8, style.MUTED, bold=True), "width": 0.3, "height": 0.2, "fixedsize": True, "_stack": 2}
+            a = {"shape": "box", "style": "rounded,filled", "fillcolor": style.TOWERS_FILL, "color": style.TOWERS_STROKE}
+            a.update(label=_font("×N", 8, style.MUTED, bold=True), width=0.3, height=0.2, fixedsize=True, _stack=2)
         else:
             a = {"shape": "box", "style": "rounded,dashed", "color": style.AUX_STROKE, "label": "", "width": 0.3, "height": 0.2, "fixedsize": True}
         entries.append((a, LEGEND_EXTRA[mark]))
+    return entry_dots(entries)
+
+
+def swatch_attrs(paint: Paint) -> dict[str, Any]:
+    """A legend's small box in the given colours."""
+    return {"shape": "box", "style": "rounded,filled", "fillcolor": paint.fill, "color": paint.stroke, "label": "", "width": 0.3, "height": 0.2, "fixedsize": True}
+
+
+def entry_dots(entries: list[tuple[dict, str]], prefix: str = "legend") -> list[Dot]:
+    """One small graph per legend entry: (swatch node attributes, name)."""
     out = []
     for i, (a, name) in enumerate(entries):
-        dot = base(f"legend{i}", "LR")
+        dot = base(f"{prefix}{i}", "LR")
         dot.graph["ranksep"] = 0.12
         dot.nodes.append(("swatch", a, None))
         dot.nodes.append(("name", {"shape": "plaintext", "label": _font(name, style.LEGEND_SIZE, style.TEXT), "margin": "0.02,0", "height": 0.2, "width": 0}, None))

@@ -1,37 +1,23 @@
-"""What each box says, as plain text (escaping happens later, in one place).
+"""What each box says: its title and detail line, as plain text (escaping happens later, in one place).
 
 The compact and modules views hide what the article hides (filter counts,
 padding, stride); a conv keeps its kernel size.  The full view says everything
-the spec gave.
+the spec gave.  Sizes, shapes and counts are written by :mod:`cnnviz.present`,
+as everywhere else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from ..present import size
 from . import style
 
 FULL = "full"
 
 
-def size(pair) -> str:
-    """(3, 3) → '3×3', (1, 7) → '1×7'."""
-    return "×".join(str(int(v)) for v in pair)
-
-
-def shape(shape) -> str:
-    """A tensor shape without the batch dimension: (256, 56, 56) → '256×56×56'."""
-    return "×".join(str(int(v)) for v in shape) if shape else "?"
-
-
-def count(n: int) -> str:
-    """Parameter counts as people write them: 0, 950, 9.5k, 1.2M, 25.6M."""
-    if n < 1000:
-        return str(n)
-    if n < 1_000_000:
-        return f"{n / 1000:.1f}k".replace(".0k", "k")
-    return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
-
-
-def layer(type_: str, p: dict, detail: str) -> tuple[str, str]:
+def layer(type_: str, p: Mapping[str, Any], detail: str) -> tuple[str, str]:
     """(title, detail line) of one layer box."""
     title = style.title(type_)
     bits: list[str] = []
@@ -65,12 +51,9 @@ def layer(type_: str, p: dict, detail: str) -> tuple[str, str]:
     return title, " ".join(bits)
 
 
-def _stride(p: dict) -> list[str]:
+def _stride(p: Mapping[str, Any]) -> list[str]:
     stride = p.get("stride")
     if not stride or tuple(stride) == (1, 1):
         return []
     return ["/" + (str(stride[0]) if stride[0] == stride[1] else size(stride))]
 
-
-def times(n: int) -> str:
-    return f"×{n}" if n > 1 else ""

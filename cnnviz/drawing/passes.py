@@ -2,7 +2,8 @@
 
 The default lists are data (:data:`PASSES` for the compact and modules
 views, :data:`FULL_PASSES` for the full one), applied in order by
-:func:`cnnviz.drawing.collapse.collapse`.
+:func:`cnnviz.drawing.collapse.collapse`.  A view node's position in execution
+order is its ``order`` attribute; node ids (``n0``...) are never parsed.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ def fold_layers(v: nx.DiGraph) -> nx.DiGraph:
 
 
 def renumber(v: nx.DiGraph) -> nx.DiGraph:
-    """A copy with nodes n0, n1, ... again, in the same order (after folding left gaps)."""
+    """A copy with nodes n0, n1, ... (and ``order`` 0, 1, ...) again, in the same order
+    (after folding left gaps)."""
     new = {n: f"n{i}" for i, n in enumerate(v)}  # relabelling keeps the order: ids stay execution order
     out = nx.DiGraph(**v.graph)
-    for n, d in v.nodes(data=True):
-        out.add_node(new[n], **d)
+    for i, (n, d) in enumerate(v.nodes(data=True)):
+        out.add_node(new[n], **{**d, "order": i})
     for s, t, e in v.edges(data=True):
         out.add_edge(new[s], new[t], **e)
     return out
@@ -75,7 +77,7 @@ def mark_spine(v: nx.DiGraph) -> nx.DiGraph:
         v.edges[e]["spine"] = False
     if not best:
         return v
-    end = max(best, key=lambda n: (best[n][0], -_index(n)))
+    end: str | None = max(best, key=lambda n: (best[n][0], -v.nodes[n]["order"]))
     while end is not None:
         v.nodes[end]["spine"] = True
         prev = best[end][1]
@@ -83,10 +85,6 @@ def mark_spine(v: nx.DiGraph) -> nx.DiGraph:
             v.edges[prev, end]["spine"] = True
         end = prev
     return v
-
-
-def _index(n: str) -> int:
-    return int(n[1:])
 
 
 PASSES = (fold_layers, renumber, mark_spine)

@@ -25,6 +25,15 @@ class Swatch:
     text: str = "#1f2933"
 
 
+@dataclass(frozen=True)
+class Paint:
+    """Colours a ``paint`` hook gives one drawn element instead of its usual ones
+    (:class:`cnnviz.drawing.Diagram`); ``None`` keeps the usual fill or stroke."""
+
+    fill: str | None = None
+    stroke: str | None = None
+
+
 FONT = "Helvetica"
 TEXT = "#1f2933"
 MUTED = "#52606d"

@@ -1,17 +1,21 @@
-"""Graph (+ optional shapes) → :class:`View`: the main line and one panel per module type.
+"""Network (+ optional shapes) → :class:`View`: the main line and one panel per module type.
 
-Pure: :func:`build` reads the network graph and returns new view graphs
-(see :mod:`.collapse`); nothing here knows about DOT or files.
+Pure: :func:`build` reads the :class:`~cnnviz.model.Network` and returns new
+view graphs (see :mod:`.collapse`); nothing here knows about DOT or files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
-from . import labels, style
+from .. import present
+from ..model import Network, Path, Shapes
+from . import style
 from .collapse import COMPACT, DETAILS, FULL, collapse
+from .runs import Runs, runs
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class Part:
     key: str  # "main", or the module name (with "~2", "~3" for variants)
     title: str  # "" for the main line
     graph: nx.DiGraph
-    block: str | None = None  # the module instance drawn
+    block: Path | None = None  # the module instance drawn
 
 
 @dataclass(frozen=True)
@@ -47,20 +51,21 @@ class View:
         return self.parts[1:]
 
 
-def build(g: nx.DiGraph, detail: str = COMPACT, aux: bool = True, shapes=None) -> View:
+def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes | None = None) -> View:
     """The whole picture as data.  ``shapes`` (from :func:`cnnviz.shapes.infer`) adds
     parameter counts to boxes and tensor shapes to edges."""
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
-    main = collapse(g, None, detail, aux)
+    run = runs(net, aux) if detail != FULL else None  # which instances fold: the same for every part
+    main = collapse(net, None, detail, aux, run)
     parts = [Part("main", "", main)]
     if detail != FULL:
-        parts += _panels(g, [main], aux)
+        parts += _panels(net, [main], aux, run)
     for part in parts:
         _distinguish(part.graph)
     if shapes is not None:
         for part in parts:
-            _annotate(g, part.graph, shapes)
+            _annotate(net, part.graph, shapes)
     cats, marks = set(), set()
     for part in parts:
         for _, d in part.graph.nodes(data=True):
@@ -71,21 +76,21 @@ def build(g: nx.DiGraph, detail: str = COMPACT, aux: bool = True, shapes=None) -
         for c in part.graph.graph["clusters"].values():
             if c["kind"] == "towers":
                 marks.add("towers")
-    meta = g.graph.get("meta") or {}
-    expect = g.graph.get("expect") or {}
+    expect = net.expect
+    params: int | None
     if shapes is not None:
         params, params_aux = shapes.total, shapes.aux
-    elif g.graph.get("catalogue"):  # declared counts, which the test-suite checks against the shape pass
+    elif net.catalogue:  # declared counts, which the test-suite checks against the shape pass
         params, params_aux = expect.get("params"), expect.get("params_aux", 0)
     else:  # a user's declared count is unchecked without the shape pass: show none rather than a wrong one
         params, params_aux = None, 0
     return View(
-        id=g.graph["id"],
-        name=g.graph["name"],
-        year=meta.get("year"),
+        id=net.id,
+        name=net.name,
+        year=net.meta.get("year"),
         params=params,
         params_aux=params_aux or 0,
-        input=tuple(g.graph.get("input") or ()),
+        input=tuple(net.input),
         detail=detail,
         aux=aux,
         parts=tuple(parts),
@@ -103,28 +108,28 @@ def _signature(v: nx.DiGraph) -> tuple:
     return nodes, tuple(v.edges)
 
 
-def _panels(g: nx.DiGraph, todo: list[nx.DiGraph], aux: bool) -> list[Part]:
+def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None) -> list[Part]:
     """One panel per module type (per variant, when instances draw differently), in order of appearance."""
-    blocks = g.graph["blocks"]
+    blocks = net.blocks
     graphs = list(todo)
     panel_of: dict[tuple, str] = {}  # (module, args) -> panel key
     variants: dict[str, list[tuple[tuple, Part]]] = {}
     order: list[Part] = []
     while todo:
         v = todo.pop(0)
-        for n, d in v.nodes(data=True):
+        for _n, d in v.nodes(data=True):
             if d["kind"] != "module":
                 continue
             for b in d["members"]:
-                args_key = (d["type"], repr(sorted((k, repr(x)) for k, x in (blocks[b]["args"] or {}).items())))
+                args_key = (d["type"], repr(sorted((k, repr(x)) for k, x in blocks[b].args.items())))
                 if args_key not in panel_of:
-                    inside = collapse(g, b, COMPACT, aux)
+                    inside = collapse(net, b, COMPACT, aux, run)
                     sig = _signature(inside)
                     have = variants.setdefault(d["type"], [])
                     match = next((p for s, p in have if s == sig), None)
                     if match is None:
                         key = d["type"] if not have else f"{d['type']}~{len(have) + 1}"
-                        match = Part(key, blocks[b]["label"], inside, b)
+                        match = Part(key, blocks[b].label, inside, b)
                         have.append((sig, match))
                         order.append(match)
                         todo.append(inside)
@@ -135,10 +140,10 @@ def _panels(g: nx.DiGraph, todo: list[nx.DiGraph], aux: bool) -> list[Part]:
                     d["panels"].append(panel_of[args_key])
     # Variants of one module that share a title get a tag, on the panel and on the boxes it draws.
     tags: dict[str, str] = {}
-    for module, have in variants.items():
+    for _module, have in variants.items():
         parts = [p for _, p in have]
         if len(parts) > 1 and len({p.title for p in parts}) < len(parts):
-            diff = _differing([blocks[p.block]["args"] or {} for p in parts])
+            diff = _differing([blocks[p.block].args for p in parts if p.block is not None])
             for i, p in enumerate(parts):
                 tags[p.key] = diff[i] if diff else f"variant {i + 1}"
     out = []
@@ -170,7 +175,7 @@ def _fmt_arg(x) -> str:
     return str(x)
 
 
-def _differing(arg_sets: list[dict], most: int = 2, width: int = 24) -> list[str] | None:
+def _differing(arg_sets: list, most: int = 2, width: int = 24) -> list[str] | None:
     """Short texts telling instances apart by the arguments that differ, or None when
     too many differ to say it briefly."""
     keys = sorted({k for a in arg_sets for k in a})
@@ -195,15 +200,18 @@ def _distinguish(v: nx.DiGraph) -> None:
             a["detail"], b["detail"] = texts
 
 
-def _annotate(g: nx.DiGraph, v: nx.DiGraph, shapes) -> None:
-    """Parameter counts on boxes, tensor shapes on edges (in place on a fresh view)."""
-    for n, d in v.nodes(data=True):
+def _annotate(net: Network, v: nx.DiGraph, shapes: Shapes) -> None:
+    """Parameter counts on boxes, tensor shapes on edges (in place on a fresh view).
+
+    A box counts what it stands for, once: a module box its call blocks (a folded
+    run's are disjoint), a layer box every network node among its members, which
+    already include the batch norm folded into a conv (the full view draws that
+    batch norm as a box of its own, with its own count)."""
+    for _n, d in v.nodes(data=True):
         if d["kind"] == "module":
-            d["nparams"] = sum(shapes.blocks[b] for b in d["members"])  # a folded run's members are disjoint
+            d["nparams"] = sum(shapes.item_params(net, b) for b in d["members"])
         elif d["kind"] == "layer":
-            d["nparams"] = sum(shapes.params.get(x, 0) for x in d["members"]) + sum(
-                shapes.params.get(x, 0) for m in d["members"] for x in g.successors(m) if g.nodes[x].get("folded_into") == m
-            )
+            d["nparams"] = sum(shapes.params.get(x, 0) for x in d["members"])
     for _, _, e in v.edges(data=True):
         shape = shapes.shapes.get(e["via"])
         if shape is not None:
@@ -232,7 +240,7 @@ def as_json(view: View) -> dict:
                 item["params"] = d["nparams"]
             if d["kind"] == "module":
                 item["args"] = {k: _plain(x) for k, x in sorted(d["args"].items())}
-            item["members"] = list(d["members"])
+            item["members"] = [str(m) for m in d["members"]]
             nodes.append(item)
         edges = []
         for s, t, e in v.edges(data=True):
@@ -242,10 +250,10 @@ def as_json(view: View) -> dict:
             if e.get("shape"):
                 item["shape"] = list(e["shape"])
             edges.append(item)
-        clusters = {c: {k: x for k, x in info.items()} for c, info in v.graph["clusters"].items()}
+        clusters = {c: {k: _plain(x) for k, x in info.items()} for c, info in v.graph["clusters"].items()}
         out = {"key": p.key, "title": p.title, "nodes": nodes, "edges": edges, "clusters": clusters}
         if p.block:
-            out["instance"] = p.block
+            out["instance"] = str(p.block)
         return out
 
     return {
@@ -262,9 +270,11 @@ def as_json(view: View) -> dict:
     }
 
 
-def _plain(x):
+def _plain(x: Any) -> Any:
     if isinstance(x, tuple):
         return list(x)
+    if isinstance(x, Path):
+        return str(x)
     return x
 
 
@@ -274,8 +284,8 @@ def subtitle(view: View) -> str:
     if view.year:
         bits.append(str(view.year))
     if view.params is not None:
-        aux = f" (+{labels.count(view.params_aux)} aux)" if view.params_aux and view.aux else ""
-        bits.append(f"{labels.count(view.params)} parameters{aux}")
+        aux = f" (+{present.count(view.params_aux)} aux)" if view.params_aux and view.aux else ""
+        bits.append(f"{present.count(view.params)} parameters{aux}")
     if view.input:
-        bits.append(f"input {labels.shape(view.input)}")
+        bits.append(f"input {present.shape(view.input)}")
     return " · ".join(bits)

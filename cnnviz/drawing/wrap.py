@@ -5,7 +5,8 @@ twenty metres long.  When the laid-out main line is longer than
 :data:`LIMIT`, it is cut after spine nodes that every crossing edge leaves
 from and that split no cluster, into rows of about equal length; each row
 ends in a small port and the next starts from one, like the panels' ports.
-Pure: new graphs.
+Positions along the line are the view nodes' ``order`` attribute (their ids are
+never parsed).  Pure: new graphs.
 """
 
 from __future__ import annotations
@@ -17,25 +18,22 @@ import networkx as nx
 LIMIT = 2400.0  # points along the line; longer lines wrap
 
 
-def _idx(n: str) -> int:
-    return int(n[1:])
-
-
 def candidates(v: nx.DiGraph) -> list[str]:
     """Spine nodes after which the line may be cut: every edge from before the cut to
     after it leaves this node, and no cluster straddles the cut."""
-    spans: dict = {}  # cluster -> (first, last) index of the nodes inside it (nested ones too)
+    spans: dict = {}  # cluster -> (first, last) order of the nodes inside it (nested ones too)
     clusters = v.graph.get("clusters", {})
-    for n, d in v.nodes(data=True):
-        c = d.get("cluster")
+    for _n, d in v.nodes(data=True):
+        c, i = d.get("cluster"), d["order"]
         while c is not None:
-            lo, hi = spans.get(c, (_idx(n), _idx(n)))
-            spans[c] = (min(lo, _idx(n)), max(hi, _idx(n)))
+            lo, hi = spans.get(c, (i, i))
+            spans[c] = (min(lo, i), max(hi, i))
             c = clusters[c]["parent"]
-    edges = [(_idx(s), _idx(t)) for s, t in v.edges]
+    order = v.nodes(data="order")
+    edges = [(order[s], order[t]) for s, t in v.edges]
     out = []
     for c, d in v.nodes(data=True):
-        i = _idx(c)
+        i = d["order"]
         if not d.get("spine") or d["kind"] == "port" or v.out_degree(c) == 0:
             continue
         if any(s < i + 1 <= t and s != i for s, t in edges):
@@ -59,7 +57,7 @@ def choose(v: nx.DiGraph, along: dict, length: float, limit: float = LIMIT) -> l
         options = [c for c in cands if along[c] > last]
         if not options:
             break
-        best = min(options, key=lambda c: (abs(along[c] - target), _idx(c)))
+        best = min(options, key=lambda c: (abs(along[c] - target), v.nodes[c]["order"]))
         cuts.append(best)
         last = along[best]
     return cuts
@@ -68,14 +66,15 @@ def choose(v: nx.DiGraph, along: dict, length: float, limit: float = LIMIT) -> l
 def split(v: nx.DiGraph, cuts: list[str]) -> list[nx.DiGraph]:
     """The main line cut into rows after each node in ``cuts``; a row ends in a port,
     and the next starts from one standing for the same tensor."""
-    bounds = [_idx(c) + 1 for c in cuts]
+    order = v.nodes(data="order")
+    bounds = [order[c] + 1 for c in cuts]
     rows: list[nx.DiGraph] = []
     clusters = v.graph.get("clusters", {})
     port = {"kind": "port", "category": "port", "title": "", "detail": "", "count": 1, "aux": False, "members": (), "cluster": None, "spine": True}
     for k in range(len(bounds) + 1):
         lo = bounds[k - 1] if k else 0
         hi = bounds[k] if k < len(bounds) else math.inf
-        keep = [n for n in v if lo <= _idx(n) < hi]
+        keep = [n for n in v if lo <= order[n] < hi]
         used: set = set()
         for n in keep:
             c = v.nodes[n].get("cluster")
