@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from cnnviz import shape_stage
 from cnnviz.diff import compare, diff
 from cnnviz.diff.align import Aligner, align_parts, units
 from cnnviz.diff.jsonout import as_dict
 from cnnviz.diff.parts import parts_of
-from cnnviz.diff.text import as_text
-from cnnviz.graph import build_graph
+from cnnviz.diff.text import Line, as_text, branch_number, given_name, lines
+from cnnviz.errors import SpecError
+from cnnviz.graph import build_network
+from cnnviz.model import ROOT, Seg
+from cnnviz.model import Path as NetPath
 from cnnviz.registry import list_models
 from cnnviz.spec import load_spec
 
@@ -21,8 +25,8 @@ CASES = Path(__file__).parent / "cases" / "diff"
 SMALL_A, SMALL_B = str(CASES / "small_a.yaml"), str(CASES / "small_b.yaml")
 
 
-def graph(ref):
-    return build_graph(load_spec(ref))
+def network(ref):
+    return build_network(load_spec(ref))
 
 
 def top(d, status=None):
@@ -53,13 +57,13 @@ def pairs():
 
 
 def test_small_pair_statuses_in_order():
-    changes = align_parts(parts_of(graph(SMALL_A)), parts_of(graph(SMALL_B)))
+    changes = align_parts(parts_of(network(SMALL_A)), parts_of(network(SMALL_B)))
     got = [(c.status, (c.b or c.a).label) for c in changes]
     assert got == [
-        ("unchanged", "conv 16 3x3"),
+        ("unchanged", "conv 16 3×3"),
         ("changed", "Block"),
         ("renamed", "Reduce"),
-        ("removed", "conv 64 3x3"),
+        ("removed", "conv 64 3×3"),
         ("removed", "lrn"),
         ("added", "4 towers"),
         ("changed", "Block"),
@@ -68,7 +72,7 @@ def test_small_pair_statuses_in_order():
 
 
 def test_small_pair_details_inside_the_module():
-    stage1 = align_parts(parts_of(graph(SMALL_A)), parts_of(graph(SMALL_B)))[1]
+    stage1 = align_parts(parts_of(network(SMALL_A)), parts_of(network(SMALL_B)))[1]
     assert notes(stage1) == {"repeat": (2, 3)}
     (concat,) = stage1.children
     assert notes(concat) == {"branches": (2, 3)}
@@ -78,21 +82,21 @@ def test_small_pair_details_inside_the_module():
 
 
 def test_renamed_module_names_both_labels():
-    renamed = align_parts(parts_of(graph(SMALL_A)), parts_of(graph(SMALL_B)))[2]
+    renamed = align_parts(parts_of(network(SMALL_A)), parts_of(network(SMALL_B)))[2]
     assert notes(renamed) == {"module": ("down", "reduce"), "label": ("Down", "Reduce")}
     assert renamed.children == []
 
 
 def test_consecutive_copies_with_other_arguments_form_one_unit_with_variants():
-    (mixed_5,) = [u for u in units(parts_of(graph("inception_v3"))) if u.label == "Inception-A"]
+    (mixed_5,) = [u for u in units(parts_of(network("inception_v3"))) if u.label == "Inception-A"]
     assert (mixed_5.count, mixed_5.variants) == (3, 2)
     pool_conv = mixed_5.rep.body[0].body[3].body[1]
     assert pool_conv.settings["filters"] == (32, 64)
-    assert pool_conv.label == "conv 32/64 1x1"
+    assert pool_conv.label == "conv 32/64 1×1"
 
 
 def test_similarity_is_one_for_equal_parts_and_zero_across_kinds():
-    a = parts_of(graph(SMALL_A))
+    a = parts_of(network(SMALL_A))
     aligner = Aligner()
     ua = aligner.units(a)
     assert aligner.sim(ua[1], ua[1]) == 1.0
@@ -100,11 +104,31 @@ def test_similarity_is_one_for_equal_parts_and_zero_across_kinds():
     assert aligner.sim(ua[0], ua[2]) == 0.0  # a layer never pairs with a module
 
 
+def test_parts_carry_typed_paths():
+    net = network(SMALL_A)
+    stem, stage1, *_ = parts_of(net)
+    assert stem.path == ROOT.child("stem") and stem.path in net.nodes  # a layer: its node's path
+    assert stage1.path == ROOT.child("stage1") and net.blocks[stage1.path].kind == "repeat"
+    assert stage1.repeat == 2
+    (concat,) = stage1.body  # the body is built from the first copy
+    assert concat.path.parent == stage1.path.copy(1)
+    assert [br.path.last for br in concat.body] == [Seg("branch", 1), Seg("branch", 2)]
+    assert all(isinstance(p.path, NetPath) for p in concat.body)
+
+
+def test_branch_numbers_and_given_names_come_from_path_segments():
+    stem, stage1, down1, _, lrn, *_ = units(parts_of(network(SMALL_A)))
+    (concat,) = stage1.rep.body
+    assert [branch_number(u) for u in units(concat.body)] == [1, 2]
+    assert (given_name(stem), given_name(stage1), given_name(down1)) == ("stem", "stage1", "down1")
+    assert given_name(lrn) == ""  # an automatic name (lrn1) is not shown
+
+
 def test_alignment_needs_no_torch():
     code = (
         "import sys\nfrom cnnviz.diff.align import align_parts\nfrom cnnviz.diff.parts import parts_of\n"
-        "from cnnviz.graph import build_graph\nfrom cnnviz.spec import load_spec\n"
-        f"g = build_graph(load_spec({SMALL_A!r}))\nalign_parts(parts_of(g), parts_of(g))\nprint('torch' in sys.modules)"
+        "from cnnviz.graph import build_network\nfrom cnnviz.spec import load_spec\n"
+        f"n = build_network(load_spec({SMALL_A!r}))\nalign_parts(parts_of(n), parts_of(n))\nprint('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
@@ -114,11 +138,9 @@ def test_alignment_needs_no_torch():
 
 @pytest.mark.parametrize("ident", list_models())
 def test_spec_against_itself_has_no_difference(ident):
-    from cnnviz.shapes import infer
-
-    g1, g2 = graph(ident), graph(ident)
-    shapes = infer(g1, check=False)
-    d = compare(g1, shapes, g2, shapes)
+    n1, n2 = network(ident), network(ident)
+    shapes = shape_stage().infer(n1, check=False)
+    d = compare(n1, shapes, n2, shapes)
     assert d.identical
     assert {c.status for c in d.changes} == {"unchanged"}
     assert all(x is not None and y is not None and x.params == y.params for x, y in d.stages)
@@ -139,7 +161,7 @@ def test_other_input_size_is_a_difference(tmp_path):
 def test_vgg16_to_vgg19_adds_one_conv_in_each_of_the_last_three_blocks(pairs):
     d = pairs("vgg16", "vgg19")
     changed = top(d, "changed")
-    assert [c.b.members[0].path for c in changed] == ["block3", "block4", "block5"]
+    assert [str(c.b.members[0].path) for c in changed] == ["block3", "block4", "block5"]
     assert [notes(c) for c in changed] == [{"repeat": (3, 4)}] * 3
     assert all(c.a.label == c.b.label and c.a.label.startswith("conv ") for c in changed)
     assert len(top(d)) == len(changed) + len(top(d, "unchanged"))
@@ -150,10 +172,10 @@ def test_vgg16_to_vgg19_adds_one_conv_in_each_of_the_last_three_blocks(pairs):
 def test_resnet50_to_resnet101_third_stage_grows_from_6_to_23_blocks(pairs):
     d = pairs("resnet50", "resnet101")
     (changed,) = top(d, "changed")
-    assert changed.b.members[0].path == "conv4"
+    assert str(changed.b.members[0].path) == "conv4"
     assert changed.b.label == "identity block"
     assert notes(changed) == {"repeat": (5, 22)}
-    assert [(x.grid, x.modules, y.modules) for x, y in d.stages if x.modules != y.modules] == [("14x14", 6, 23)]
+    assert [(x.grid, x.modules, y.modules) for x, y in d.stages if x.modules != y.modules] == [("14×14", 6, 23)]
     assert "conv4: identity block ×5 → ×22 (+17)" in as_text(d)
 
 
@@ -182,9 +204,9 @@ def test_inception_v3_to_v4_reads_like_the_articles_list(pairs):
     assert notes(by_label["Inception-C"]) == {"repeat": (2, 3)}
     assert [c.a.kind for c in top(d, "removed")] == ["aux"]
     ca, cb = d.census
-    assert "5x5" in ca["kernels"] and "5x5" not in cb["kernels"]
+    assert (5, 5) in ca["kernels"] and (5, 5) not in cb["kernels"]
     text = as_text(d)
-    for line in ("~ Stem", "Inception-A ×3 → ×4 (+1; uniform: 2 variants → 1)", "Inception-B ×4 → ×7 (+3; uniform: 3 variants → 1)", "conv 64 5x5 → conv 96 3x3"):
+    for line in ("~ Stem", "Inception-A ×3 → ×4 (+1; uniform: 2 variants → 1)", "Inception-B ×4 → ×7 (+3; uniform: 3 variants → 1)", "conv 64 5×5 → conv 96 3×3"):
         assert line in text
 
 
@@ -204,7 +226,7 @@ def test_alexnet_to_vgg16_more_and_smaller_convolutions(pairs):
     ca, cb = d.census
     assert (ca["layers"]["conv"], cb["layers"]["conv"]) == (5, 13)
     assert (ca["layers"]["lrn"], cb["layers"]["lrn"]) == (2, 0)
-    assert set(ca["kernels"]) == {"11x11", "5x5", "3x3"} and set(cb["kernels"]) == {"3x3"}
+    assert set(ca["kernels"]) == {(11, 11), (5, 5), (3, 3)} and set(cb["kernels"]) == {(3, 3)}
     assert [c.a.label for c in top(d, "removed") if c.kind == "towers"] == ["2 towers (split input)"] * 3
     assert (d.a.depth, d.b.depth) == (8, 16)
 
@@ -227,4 +249,102 @@ def test_a_setting_kept_somewhere_is_not_said_to_change_throughout(tmp_path):
     assert "~ every conv: act relu → tanh" in as_text(diff(SMALL_B, str(tmp_path / "b.yaml")))
     kept = as_text(diff(SMALL_B, str(tmp_path / "c.yaml")))
     assert "every conv" not in kept
-    assert "conv 16 1x1 (act relu → tanh)" in kept
+    assert "conv 16 1×1 (act relu → tanh)" in kept
+
+
+def test_a_spec_error_is_reported_before_torch_is_imported():
+    code = (
+        "import sys\nfrom cnnviz.diff import diff\nfrom cnnviz.errors import SpecError\n"
+        "try:\n    diff('resnet50', 'nosuchnet')\nexcept SpecError as exc:\n    print('torch' in sys.modules, exc.lines()[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("False ") and "nosuchnet" in out
+
+
+def test_text_is_data_and_needs_no_click():
+    code = "import sys\nimport cnnviz.diff.text\nprint('click' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    d = diff(SMALL_A, SMALL_B)
+    got = lines(d)
+    assert all(isinstance(x, Line) for x in got)
+    assert as_text(d) == "\n".join(map(str, got))
+    assert got[0] == Line("Small-A → Small-B", "title")
+    roles = {x.role for x in got}
+    assert {"title", "heading", "changed", "added", "removed", "renamed", "dim", "plain"} <= roles
+    (mix,) = [x for x in got if x.role == "added" and "towers" in x.text]
+    assert (mix.indent, mix.tail) == (2, "  +27,840 params")
+    assert "\x1b" not in as_text(d)
+
+
+# -- JSON paths -----------------------------------------------------------------------------------
+
+
+def test_json_paths_are_the_documented_serialisation(pairs):
+    d = pairs("inception_v3", "inception_v4")
+    out = as_dict(d)
+    seen = []
+
+    def walk(change):
+        for side, net in (("a", d.a.network), ("b", d.b.network)):
+            unit = change[side]
+            if unit is not None:
+                assert unit["path"] == unit["paths"][0]
+                for text in unit["paths"]:
+                    assert net.find(text) is not None, text  # the text names exactly one block or node
+                    seen.append(text)
+        for k in change["children"]:
+            walk(k)
+
+    for c in out["changes"]:
+        walk(c)
+    assert any(".b2" in t for t in seen) and "mixed_5b" in seen
+    for s in out["stages"]:
+        assert all(d.a.network.find(t) or d.b.network.find(t) for t in (s["a"] or s["b"])["paths"])
+
+
+def test_json_texts_use_the_presentation_layer(pairs):
+    out = as_dict(pairs("alexnet", "vgg16"))
+    assert out["schema"] == "cnnviz-diff/2"
+    assert out["census"]["kernels"] == {"11×11": [1, 0], "5×5": [1, 0], "3×3": [3, 13]}
+    assert out["stages"][0]["a"]["grid"] == "55×55"
+    assert out["a"]["input"] == [3, 227, 227]  # shapes stay lists
+
+
+# -- renames ----------------------------------------------------------------------------------------
+
+
+def _renamed_inside(tmp_path):
+    """SMALL_A with a module inside Head, and the same network with that module renamed."""
+    text = Path(SMALL_A).read_text().replace("      - gap\n      - dense 10", "      - pool\n      - dense 10")
+    text = text.replace("  head:\n", "  pool:\n    label: Pool\n    layers:\n      - gap\n  head:\n")
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(text)
+    b.write_text(text.replace("  pool:\n    label: Pool", "  gpool:\n    label: Global pool").replace("      - pool\n", "      - gpool\n"))
+    return str(a), str(b)
+
+
+def test_a_rename_alone_is_a_difference(tmp_path):
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(Path(SMALL_A).read_text().replace("  down:\n    label: Down", "  reduce:\n    label: Reduce").replace("- down @down1", "- reduce @down1"))
+    d = diff(SMALL_A, str(renamed))
+    assert [c.status for c in d.changes if c.status != "unchanged"] == ["renamed"]
+    assert not d.identical and as_dict(d)["identical"] is False
+    assert "nothing" not in as_text(d)
+
+
+def test_a_rename_inside_a_module_is_a_difference(tmp_path):
+    a, b = _renamed_inside(tmp_path)
+    assert diff(a, a).identical
+    d = diff(a, b)
+    assert not d.identical
+    (head,) = [c for c in d.changes if c.status != "unchanged"]
+    assert (head.status, head.a.label, head.notes) == ("renamed", "Head", [])
+    (pool,) = [k for k in head.children if k.status != "unchanged"]
+    assert (pool.status, notes(pool)) == ("renamed", {"module": ("pool", "gpool"), "label": ("Pool", "Global pool")})
+    assert "> Head: >Pool → Global pool (same structure; module pool → gpool)" in as_text(d)
+    assert as_dict(d)["changes"][-1]["children"][0]["status"] == "renamed"
+
+
+def test_a_spec_error_is_a_spec_error():
+    with pytest.raises(SpecError):
+        diff(SMALL_A, "nosuchnet")

@@ -2,22 +2,20 @@
 
 The pipeline, one module per step::
 
-    graph + shapes --parts--> part trees --align--> changes --overview--> census, stages
-                                                       \\--> text | json | picture
+    network + shapes --parts--> part trees --align--> changes --overview--> census, stages
+                                                         \\--> text | json | picture
 
-:func:`compare` needs the two graphs and their shapes (from
-:func:`cnnviz.shapes.infer`); :func:`diff` does everything from two catalogue
+:func:`compare` needs the two :class:`~cnnviz.model.Network` objects and their
+:class:`~cnnviz.model.Shapes`; :func:`diff` does everything from two catalogue
 ids or spec files.  Nothing here imports torch except :func:`diff`, through
-:mod:`cnnviz.shapes`.
+:func:`cnnviz.shape_stage`, and only once both specs have been read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
-
-from ..graph import leaf_count
+from ..model import Network, Shape, Shapes
 from .align import Aligner, Change
 from .overview import census, pair_stages, stages
 from .parts import Part, parts_of
@@ -27,29 +25,29 @@ from .parts import Part, parts_of
 class Side:
     """One of the two networks."""
 
-    graph: nx.DiGraph
-    shapes: object  # cnnviz.shapes.Shapes
+    network: Network
+    shapes: Shapes
     parts: list[Part]
 
     @property
     def id(self) -> str:
-        return self.graph.graph["id"]
+        return self.network.id
 
     @property
     def name(self) -> str:
-        return self.graph.graph["name"]
+        return self.network.name
 
     @property
-    def year(self):
-        return self.graph.graph["meta"].get("year")
+    def year(self) -> int | None:
+        return self.network.meta.get("year")
 
     @property
-    def input(self) -> tuple:
-        return tuple(self.graph.graph["input"])
+    def input(self) -> Shape:
+        return tuple(self.network.input)
 
     @property
-    def output(self) -> tuple:
-        return self.shapes.shapes[self.graph.graph["output"]]
+    def output(self) -> Shape | None:
+        return self.shapes.output_of(self.network)
 
     @property
     def params(self) -> int:
@@ -61,7 +59,7 @@ class Side:
 
     @property
     def depth(self) -> int:
-        return leaf_count(self.graph)
+        return self.network.depth
 
 
 @dataclass
@@ -74,13 +72,13 @@ class Diff:
 
     @property
     def identical(self) -> bool:
-        """No structural change and the same input: what ``--exit-code`` tests."""
+        """Nothing added, removed, changed or renamed, and the same input: what ``--exit-code`` tests."""
         return self.a.input == self.b.input and all(c.status == "unchanged" for c in self.changes)
 
 
-def compare(ga: nx.DiGraph, sa, gb: nx.DiGraph, sb) -> Diff:
-    """The diff of two graphs with their shapes."""
-    a, b = Side(ga, sa, parts_of(ga, sa)), Side(gb, sb, parts_of(gb, sb))
+def compare(na: Network, sa: Shapes, nb: Network, sb: Shapes) -> Diff:
+    """The diff of two networks with their shapes."""
+    a, b = Side(na, sa, parts_of(na, sa)), Side(nb, sb, parts_of(nb, sb))
     aligner = Aligner()
     changes = aligner.diff(a.parts, b.parts)
     pairs = pair_stages(stages(aligner.units(a.parts)), stages(aligner.units(b.parts)), changes)
@@ -88,13 +86,16 @@ def compare(ga: nx.DiGraph, sa, gb: nx.DiGraph, sb) -> Diff:
 
 
 def diff(ref_a, ref_b) -> Diff:
-    """The diff of two catalogue ids or spec paths (imports torch for the shapes)."""
-    from ..graph import build_graph
-    from ..shapes import infer
-    from ..spec import load_spec
+    """The diff of two catalogue ids or spec paths (imports torch for the shapes).
 
-    ga, gb = build_graph(load_spec(ref_a)), build_graph(load_spec(ref_b))
-    return compare(ga, infer(ga, check=False), gb, infer(gb, check=False))
+    Both specs are read and built first, so that a spec error is reported
+    without importing torch."""
+    from .. import shape_stage
+    from ..graph import as_network
+
+    na, nb = as_network(ref_a), as_network(ref_b)
+    stage = shape_stage()
+    return compare(na, stage.infer(na, check=False), nb, stage.infer(nb, check=False))
 
 
 __all__ = ["Change", "Diff", "Side", "compare", "diff"]

@@ -10,20 +10,25 @@ Two unit lists are aligned like lines in a text diff, except that units pair
 up by structural similarity (0 to 1) rather than equality: the alignment is
 the order-preserving matching with the highest total similarity, and pairs
 below :data:`THRESHOLD` are not matched.  Matched units are compared: equal
-structure is *unchanged* (or *renamed* when the module name or label
-differs), otherwise *changed*, with notes (repeat count, kernel, filters,
-branch and tower counts…) and the alignment of their bodies as children.
+structure is *unchanged*, or *renamed* when a module name or label differs
+(its own, or one inside it, which the aligned bodies then show as children);
+otherwise *changed*, with notes (repeat count, kernel, filters, branch and
+tower counts…) and the alignment of their bodies as children.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .parts import Alt, Part, part_label
 
 THRESHOLD = 0.3
+
+Pair = tuple[int | None, int | None]
+"""(i, j): a unit of A matched to one of B, or (i, None) removed, or (None, j) added."""
 
 
 def _run_key(p: Part):
@@ -70,7 +75,7 @@ def residual(p: Part) -> bool:
     return any(c.kind == "branches" and c.type == "add" and any(not br.body for br in c.body) for c in p.body)
 
 
-def _residual_branch(u: "Unit") -> Part | None:
+def _residual_branch(u: Unit) -> Part | None:
     """The one non-identity branch of a residual add, or None."""
     p = u.rep
     if p.kind != "branches" or p.type != "add" or u.count != 1:
@@ -87,8 +92,8 @@ class Unit:
     rep: Part = field(init=False)
     variants: int = field(init=False)
 
-    def __post_init__(self):
-        first: dict = {}
+    def __post_init__(self) -> None:
+        first: dict[object, Part] = {}
         for p in self.members:
             first.setdefault(_shape(p), p)
         distinct = list(first.values())
@@ -120,7 +125,7 @@ class Unit:
         return sum(p.weighted for p in self.members)
 
     @property
-    def output(self):
+    def output(self) -> tuple | None:
         return self.members[-1].output
 
     def runs(self) -> list:
@@ -154,6 +159,12 @@ class Note:
     a: object
     b: object
 
+    def counts(self) -> tuple[int, int]:
+        """(a, b) of a note on counts (repeat, variants, branches); ValueError for any other."""
+        if not isinstance(self.a, int) or not isinstance(self.b, int):
+            raise ValueError(f"the {self.what} note is not on counts: {self.a!r} → {self.b!r}")
+        return self.a, self.b
+
 
 @dataclass(eq=False)
 class Change:
@@ -161,13 +172,27 @@ class Change:
     a: Unit | None
     b: Unit | None
     notes: list[Note] = field(default_factory=list)
-    children: list["Change"] = field(default_factory=list)
+    children: list[Change] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
-        return (self.a or self.b).kind
+        return self.unit().kind
 
-    def walk(self):
+    def unit(self) -> Unit:
+        """The unit the change is about: A's, or B's for an added one."""
+        u = self.a if self.a is not None else self.b
+        if u is None:
+            raise ValueError(f"a {self.status} change with neither side")
+        return u
+
+    def both(self) -> tuple[Unit, Unit]:
+        """(A's unit, B's unit) of a matched change (changed, renamed, unchanged),
+        which has both; ValueError for an added or removed one."""
+        if self.a is None or self.b is None:
+            raise ValueError(f"a {self.status} change has only one side")
+        return self.a, self.b
+
+    def walk(self) -> Iterator[Change]:
         """This change and every change below it, depth first."""
         yield self
         for c in self.children:
@@ -175,10 +200,10 @@ class Change:
 
 
 class Aligner:
-    def __init__(self):
-        self._units: dict = {}  # id(part list) -> units, for lists that live as long as the aligner
-        self._sim: dict = {}
-        self._keep: list = []  # keeps the lists alive so that their ids stay unique
+    def __init__(self) -> None:
+        self._units: dict[int, list[Unit]] = {}  # id(part list) -> units, for lists that live as long as the aligner
+        self._sim: dict[tuple, float] = {}
+        self._keep: list[list[Part]] = []  # keeps the lists alive so that their ids stay unique
 
     def units(self, parts: list[Part]) -> list[Unit]:
         got = self._units.get(id(parts))
@@ -225,7 +250,7 @@ class Aligner:
 
     # -- alignment -------------------------------------------------------------
 
-    def align(self, ua: list[Unit], ub: list[Unit]) -> tuple[float, list[tuple]]:
+    def align(self, ua: list[Unit], ub: list[Unit]) -> tuple[float, list[Pair]]:
         """The order-preserving matching with the highest total similarity, as
         (i, j) pairs with None for an unmatched side; removals before additions in a gap."""
         n, m = len(ua), len(ub)
@@ -238,7 +263,8 @@ class Aligner:
                 if s >= THRESHOLD:
                     here = max(here, s + best[i + 1][j + 1])
                 best[i][j] = here
-        pairs, i, j = [], 0, 0
+        pairs: list[Pair] = []
+        i, j = 0, 0
         while i < n or j < m:
             if i < n and j < m and sims[i][j] >= THRESHOLD and best[i][j] == sims[i][j] + best[i + 1][j + 1]:
                 pairs.append((i, j))
@@ -255,42 +281,47 @@ class Aligner:
 
     def diff(self, xs: list[Part], ys: list[Part]) -> list[Change]:
         ua, ub = self.units(xs), self.units(ys)
-        out = []
+        out: list[Change] = []
         for i, j, wrap in self._wrapped(ua, ub, self.align(ua, ub)[1]):
-            if j is None:
-                out.append(Change("removed", ua[i], None))
-            elif i is None:
-                out.append(Change("added", None, ub[j]))
+            x = ua[i] if i is not None else None
+            y = ub[j] if j is not None else None
+            if y is None:
+                out.append(Change("removed", x, None))
+            elif x is None:
+                out.append(Change("added", None, y))
             elif wrap:
-                children = self.diff(ua[i].members, wrap.body)
-                out.append(Change("changed", ua[i], ub[j], [Note("residual", False, True)], children))
+                children = self.diff(x.members, wrap.body)
+                out.append(Change("changed", x, y, [Note("residual", False, True)], children))
             else:
-                out.append(self.compare(ua[i], ub[j]))
+                out.append(self.compare(x, y))
         return out
 
-    def _wrapped(self, ua: list[Unit], ub: list[Unit], pairs: list[tuple]) -> list[tuple]:
+    def _wrapped(self, ua: list[Unit], ub: list[Unit], pairs: list[Pair]) -> list[tuple[int | None, int | None, Part | None]]:
         """(i, j, branch) for each pair; within each run of unmatched units, a removed
         unit is paired with an added residual block whose one branch holds it
         (Inception-A's concat → Inception-ResNet-A's add(concat …, identity)),
         ``branch`` being that branch (None for every other pair)."""
-        out: list[tuple] = []
-        gap: list[tuple] = []
+        out: list[tuple[int | None, int | None, Part | None]] = []
+        gap: list[Pair] = []
         for pair in [*pairs, None]:
             if pair is not None and None in pair:
                 gap.append(pair)
                 continue
-            free = [i for i, j in gap if j is None]
-            wrap: dict = {}  # added j -> (removed i, branch)
+            free = [i for i, j in gap if j is None and i is not None]
+            wrap: dict[int, tuple[int, Part]] = {}  # added j -> (removed i, branch)
             for _, j in gap:
                 inner = _residual_branch(ub[j]) if j is not None else None
-                scored = [(self.seq_sim(ua[i].members, inner.body), -i) for i in free] if inner else []
+                if j is None or inner is None:
+                    continue
+                scored = [(self.seq_sim(ua[i].members, inner.body), -i) for i in free]
                 score, minus_i = max(scored, default=(0.0, 0))
                 if score >= THRESHOLD:
                     wrap[j] = (-minus_i, inner)
                     free.remove(-minus_i)
             for i, j in gap:
-                if j in wrap:
-                    out.append((wrap[j][0], j, wrap[j][1]))
+                wrapped = wrap.get(j) if j is not None else None
+                if wrapped is not None:
+                    out.append((wrapped[0], j, wrapped[1]))
                 elif j is not None or i in free:
                     out.append((i, j, None))
             gap = []
@@ -307,7 +338,10 @@ class Aligner:
             if a.label != b.label:
                 notes.append(Note("label", a.label, b.label))
         if ua.runs() == ub.runs():
-            return Change("renamed" if notes else "unchanged", ua, ub, notes)
+            if a.names() == b.names():
+                return Change("renamed" if notes else "unchanged", ua, ub, notes)
+            inside = self.diff(a.body, b.body) if a.names()[1] != b.names()[1] else []
+            return Change("renamed", ua, ub, notes, inside)
         if ua.count != ub.count:
             notes.insert(0, Note("repeat", ua.count, ub.count))
         if ua.variants != ub.variants:

@@ -1,5 +1,9 @@
 """A diff as one JSON object for tools.  The schema is documented in docs/diff.md;
-``"schema": "cnnviz-diff/1"`` changes only when a field changes meaning or goes away."""
+``"schema": "cnnviz-diff/2"`` changes only when a field changes meaning or goes away.
+
+Paths are ``str(path)``, the documented serialisation of :class:`~cnnviz.model.Path`
+(``mixed_5b.concat1.b2``); texts (labels, kernel sizes, grids) are written by
+:mod:`cnnviz.present`, as everywhere else (``3×3``)."""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ import json
 
 from . import Diff, Side
 from .align import Change, Unit
-from .overview import CENSUS, Stage
+from .overview import CENSUS, Stage, census_key
 from .parts import Alt
 
-SCHEMA = "cnnviz-diff/1"
+SCHEMA = "cnnviz-diff/2"
 
 
 def _value(v):
@@ -30,7 +34,7 @@ def _side(s: Side) -> dict:
         "id": s.id,
         "name": s.name,
         "year": s.year,
-        "path": s.graph.graph["path"],
+        "path": s.network.source,
         "input": list(s.input),
         "output": _shape(s.output),
         "params": s.params,
@@ -43,8 +47,8 @@ def _unit(u: Unit | None) -> dict | None:
     if u is None:
         return None
     return {
-        "path": u.members[0].path,
-        "paths": [p.path for p in u.members],
+        "path": str(u.members[0].path),
+        "paths": [str(p.path) for p in u.members],
         "kind": u.kind,
         "type": u.rep.type,
         "label": u.label,
@@ -69,7 +73,7 @@ def _change(c: Change) -> dict:
 def _stage(s: Stage | None) -> dict | None:
     if s is None:
         return None
-    return {"grid": s.grid, "paths": [u.members[0].path for u in s.units], "modules": s.modules, "layers": s.weighted, "params": s.params, "output": _shape(s.output)}
+    return {"grid": s.grid, "paths": [str(u.members[0].path) for u in s.units], "modules": s.modules, "layers": s.weighted, "params": s.params, "output": _shape(s.output)}
 
 
 def as_dict(d: Diff) -> dict:
@@ -87,7 +91,7 @@ def as_dict(d: Diff) -> dict:
             "depth": b.depth - a.depth,
         },
         "changes": [_change(c) for c in d.changes],
-        "census": {what: {k: [ca[what][k], cb[what][k]] for k in dict.fromkeys([*ca[what], *cb[what]])} for what in CENSUS},
+        "census": {what: {census_key(k): [ca[what][k], cb[what][k]] for k in dict.fromkeys([*ca[what], *cb[what]])} for what in CENSUS},
         "stages": [{"a": _stage(x), "b": _stage(y), "params_delta": (y.params if y else 0) - (x.params if x else 0)} for x, y in d.stages],
     }
 

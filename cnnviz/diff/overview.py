@@ -5,7 +5,7 @@ towers, counted over the main line with every repeat unrolled (auxiliary
 heads left out).
 
 *Stages*: the top-level units grouped by the grid size of their output
-(ResNet-50's 56x56, 28x28, 14x14 and 7x7; "head" for the flat end), with
+(ResNet-50's 56×56, 28×28, 14×14 and 7×7; "head" for the flat end), with
 modules, weighted layers, parameters and output shape per stage.  The stages
 of the two networks are paired by the top-level matches they contain.
 """
@@ -13,20 +13,25 @@ of the two networks are paired by the top-level matches they contain.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
+from .. import present
 from .align import Change, Unit
-from .parts import Part, value_text
+from .parts import Part
+
+Census = dict[str, Counter[Hashable]]
+"""{"modules"|"layers"|"kernels"|"merges"|"towers": Counter}: see :func:`census`."""
 
 
-def _census_walk(p: Part, times: int, c: dict) -> None:
+def _census_walk(p: Part, times: int, c: Census) -> None:
     times *= p.repeat
     if p.kind == "aux":
         return
     if p.kind == "layer":
         c["layers"][p.type] += times
         if p.type in ("conv", "sepconv"):
-            c["kernels"][value_text(p.settings["kernel"])] += times
+            c["kernels"][p.settings["kernel"]] += times
     elif p.kind == "module":
         c["modules"][p.label] += times
     elif p.kind == "branches":
@@ -41,9 +46,16 @@ def _census_walk(p: Part, times: int, c: dict) -> None:
 CENSUS = ("modules", "layers", "kernels", "merges", "towers")
 
 
-def census(parts: list[Part]) -> dict[str, Counter]:
-    """{"modules"|"layers"|"kernels"|"merges"|"towers": Counter}, repeats unrolled, aux heads left out."""
-    c = {k: Counter() for k in CENSUS}
+def census_key(key) -> str:
+    """A census key as text: a kernel (3, 3) as '3×3', a name as itself."""
+    return present.setting(key)
+
+
+def census(parts: list[Part]) -> Census:
+    """{"modules"|"layers"|"kernels"|"merges"|"towers": Counter}, repeats unrolled, aux heads left out.
+
+    Kernels are counted by their size as a tuple ((3, 3)); :func:`census_key` writes one."""
+    c: Census = {k: Counter() for k in CENSUS}
     for p in parts:
         _census_walk(p, 1, c)
     return c
@@ -51,7 +63,7 @@ def census(parts: list[Part]) -> dict[str, Counter]:
 
 @dataclass
 class Stage:
-    grid: str  # "56x56", or "head" once the output is flat
+    grid: str  # "56×56", or "head" once the output is flat
     units: list[Unit] = field(default_factory=list)
 
     @property
@@ -67,7 +79,7 @@ class Stage:
         return sum(census(u.members)["modules"].total() for u in self.units)
 
     @property
-    def output(self):
+    def output(self) -> tuple | None:
         return self.units[-1].output
 
 
@@ -77,25 +89,25 @@ def stages(units: list[Unit]) -> list[Stage]:
         if u.kind == "aux":
             continue
         shape = u.output or ()
-        grid = "x".join(map(str, shape[1:])) if len(shape) == 3 else "head"
+        grid = present.size(shape[1:]) if len(shape) == 3 else "head"
         if not out or out[-1].grid != grid:
             out.append(Stage(grid))
         out[-1].units.append(u)
     return out
 
 
-def pair_stages(sa: list[Stage], sb: list[Stage], changes: list[Change]) -> list[tuple]:
+def pair_stages(sa: list[Stage], sb: list[Stage], changes: list[Change]) -> list[tuple[Stage | None, Stage | None]]:
     """(stage of A or None, stage of B or None) in order: the pairing that keeps the
     most matched top-level units together (equal grids break ties)."""
     where_a = {id(u): i for i, s in enumerate(sa) for u in s.units}
     where_b = {id(u): j for j, s in enumerate(sb) for u in s.units}
-    links = Counter()
+    links: Counter[tuple[int, int]] = Counter()
     for c in changes:
         if c.a is not None and c.b is not None and id(c.a) in where_a and id(c.b) in where_b:
             links[where_a[id(c.a)], where_b[id(c.b)]] += 1
     n, m = len(sa), len(sb)
 
-    def score(i, j):
+    def score(i: int, j: int) -> float:
         return links[i, j] + (0.5 if sa[i].grid == sb[j].grid else 0.0)
 
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
@@ -103,7 +115,8 @@ def pair_stages(sa: list[Stage], sb: list[Stage], changes: list[Change]) -> list
         for j in range(m - 1, -1, -1):
             s = score(i, j)
             best[i][j] = max(best[i + 1][j], best[i][j + 1], s + best[i + 1][j + 1] if s > 0 else 0.0)
-    out, i, j = [], 0, 0
+    out: list[tuple[Stage | None, Stage | None]] = []
+    i, j = 0, 0
     while i < n or j < m:
         if i < n and j < m and score(i, j) > 0 and best[i][j] == score(i, j) + best[i + 1][j + 1]:
             out.append((sa[i], sb[j]))

@@ -1,4 +1,4 @@
-"""Graph → the tree of parts that the diff aligns.
+"""Network → the tree of parts that the diff aligns.
 
 A part is one item of a layer list as the spec wrote it: a layer (with the
 batch norm and activation folded into it), a module instance, a branches
@@ -6,20 +6,20 @@ block, one branch of it, a towers block or an auxiliary head.  A repeated item
 is one part with ``repeat`` > 1 whose body is its first copy (the copies are
 identical).
 
-Each part knows its graph ``path`` (a node id for a layer, a block id
-otherwise) and, when shapes are given, its parameter count (all copies) and
-output shape, so that every level of the diff can report deltas.
+Each part knows its :class:`~cnnviz.model.Path` (a layer node's, or a
+block's: for a repeated item the repeat block's) and, when shapes are given,
+its parameter count (all copies) and output shape, so that every level of the
+diff can report deltas.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-import networkx as nx
-
-from ..graph import INPUT
-
-WEIGHTED = ("conv", "sepconv", "dense")
+from .. import present
+from ..model import WEIGHTED, Network, Path, Shapes
 
 
 class Alt(tuple):
@@ -27,30 +27,15 @@ class Alt(tuple):
 
 
 def value_text(v) -> str:
+    """A setting's value as the diff writes it: the presentation layer's, or ``32/64`` for an :class:`Alt`."""
     if isinstance(v, Alt):
         return "/".join(value_text(x) for x in v)
-    if isinstance(v, tuple):
-        return "x".join(map(str, v))
-    if isinstance(v, bool):
-        return "on" if v else "off"
-    return str(v)
+    return present.setting(v)
 
 
-def layer_text(type_: str, p: dict) -> str:
-    """``conv 64 3x3 /2``: the layer as a spec line would write it."""
-    bits = [type_]
-    for key in ("filters", "units"):
-        if key in p:
-            bits.append(value_text(p[key]))
-    if "kernel" in p:
-        bits.append(value_text(p["kernel"]))
-    stride = p.get("stride")
-    if stride and stride != (1, 1) and stride != p.get("kernel"):
-        same = not isinstance(stride, Alt) and stride[0] == stride[1]
-        bits.append("/" + (str(stride[0]) if same else value_text(stride)))
-    if p.get("groups", 1) != 1:
-        bits.append(f"groups={value_text(p['groups'])}")
-    return " ".join(bits)
+def layer_text(type_: str, p: Mapping[str, Any]) -> str:
+    """``conv 64 3×3 /2``: the layer as a spec line would write it."""
+    return present.layer_line(type_, p, value=value_text)
 
 
 def part_label(kind: str, type_: str, settings: dict, body: list) -> str:
@@ -69,17 +54,18 @@ def part_label(kind: str, type_: str, settings: dict, body: list) -> str:
 @dataclass(eq=False)
 class Part:
     kind: str  # layer | module | branches | branch | towers | aux
-    path: str
+    path: Path
     type: str  # layer type; module name; "concat"/"add"; "branch"; "towers"; "aux"
     label: str  # what a diagram prints: module label, layer text, "concat of 4 branches"…
     settings: dict  # layer params; module args; {"count", "split"} for towers; {} otherwise
-    body: list["Part"]  # the items inside; a branches block's body is its branches
+    body: list[Part]  # the items inside; a branches block's body is its branches
     repeat: int = 1
     params: int = 0
     output: tuple | None = None
     weighted: int = 0  # conv/sepconv/dense layers inside, all copies
     named: bool = False  # the spec gave this part its name (@conv4)
     cached_key: object = field(default=None, repr=False)
+    cached_names: object = field(default=None, repr=False)
 
     def key(self):
         """Everything structural except names and labels: equal keys mean identical parts."""
@@ -89,71 +75,61 @@ class Part:
             self.cached_key = (self.kind, name, self.repeat, settings, tuple(p.key() for p in self.body))
         return self.cached_key
 
+    def names(self):
+        """The module names and labels, at every depth, that :meth:`key` leaves out: parts
+        with equal keys and other names are *renamed*."""
+        if self.cached_names is None:
+            own = (self.type, self.label) if self.kind == "module" else ()
+            self.cached_names = (own, tuple(p.names() for p in self.body))
+        return self.cached_names
 
-def parts_of(g: nx.DiGraph, shapes=None) -> list[Part]:
+
+def parts_of(net: Network, shapes: Shapes | None = None) -> list[Part]:
     """The top-level parts in execution order (aux heads included where they branch off)."""
-    return _Tree(g, shapes).seq(None)
+    return _Tree(net, shapes).seq(None)
 
 
 class _Tree:
-    def __init__(self, g: nx.DiGraph, shapes):
-        self.g = g
-        self.blocks = g.graph["blocks"]
+    def __init__(self, net: Network, shapes: Shapes | None):
+        self.net = net
         self.shapes = shapes
-        self.children: dict = {}  # container (block id or None) -> ordered child ids
-        self.params: dict = {}  # block id or layer node -> parameters
-        self.weighted: dict = {}
-        self.last: dict = {}  # layer node -> its last folded node, whose output is the layer's
-        for node, d in g.nodes(data=True):
-            if node == INPUT:
-                continue
-            own = d.get("folded_into") or node
-            n = shapes.params.get(node, 0) if shapes else 0
-            w = 1 if d["type"] in WEIGHTED else 0
-            for b in (*d["scope"], own):
-                self.params[b] = self.params.get(b, 0) + n
-                self.weighted[b] = self.weighted.get(b, 0) + w
-            self.last[own] = node
-            if d["kind"] == "merge" or d.get("folded_into"):
-                continue
-            chain = (None, *d["scope"], node)
-            for outer, inner in zip(chain, chain[1:]):
-                self.children.setdefault(outer, {})[inner] = None
+        self.weighted: dict[Path, int] = {}  # block or layer -> weighted layers inside, all copies
+        for node in net.layers():
+            if node.type in WEIGHTED and node.folded_into is None:
+                for p in (*node.scope, node.path):
+                    self.weighted[p] = self.weighted.get(p, 0) + 1
 
-    def seq(self, container) -> list[Part]:
-        return [self.part(c) for c in self.children.get(container, {}) if self.blocks.get(c, {}).get("kind") != "branch"]
+    def seq(self, container: Path | None) -> list[Part]:
+        return [self.part(p) for p in self.net.children(container)]
 
-    def part(self, ident: str) -> Part:
-        b = self.blocks.get(ident)
+    def part(self, path: Path) -> Part:
+        b = self.net.blocks.get(path)
         if b is None:  # a layer node
-            d = self.g.nodes[ident]
-            made = Part("layer", ident, d["type"], layer_text(d["type"], d["params"]), dict(d["params"]), [])
-            return self.annotate(made, ident, self.last[ident])
-        kind = b["kind"]
-        if kind == "repeat":
-            made = self.part(f"{ident}.1")
-            made.path, made.repeat = ident, b["count"]
-        elif kind == "call":
-            made = Part("module", ident, b["module"], b["label"], dict(b["args"]), self.seq(ident))
-        elif kind == "branches":
-            body = [self.branch(f"{ident}.b{j}") for j in range(1, b["count"] + 1)]
-            made = Part("branches", ident, b["merge"], part_label("branches", b["merge"], {}, body), {}, body)
-        elif kind == "towers":
-            settings = {"count": b["count"], "split": b["split"]}
-            made = Part("towers", ident, "towers", part_label("towers", "towers", settings, []), settings, self.seq(ident))
+            n = self.net.nodes[path]
+            made = Part("layer", path, n.type, layer_text(n.type, n.params), dict(n.params), [], named=n.named)
+            return self.annotate(made)
+        if b.kind == "repeat":
+            made = self.part(path.copy(1))
+            made.path, made.repeat = path, b.count
+        elif b.kind == "call":
+            made = Part("module", path, b.module, b.label, dict(b.args), self.seq(path))
+        elif b.kind == "branches":
+            body = [self.part(br) for br in b.children]
+            made = Part("branches", path, b.merge, part_label("branches", b.merge, {}, body), {}, body)
+        elif b.kind == "branch":
+            body = self.seq(path)
+            made = Part("branch", path, "branch", part_label("branch", "branch", {}, body), {}, body)
+        elif b.kind == "towers":
+            settings = {"count": b.count, "split": b.split}
+            made = Part("towers", path, "towers", part_label("towers", "towers", settings, []), settings, self.seq(path))
         else:
-            made = Part("aux", ident, "aux", part_label("aux", "aux", {}, []), {}, self.seq(ident))
-        return self.annotate(made, ident, b["exit"])
+            made = Part("aux", path, "aux", part_label("aux", "aux", {}, []), {}, self.seq(path))
+        made.named = b.named
+        return self.annotate(made)
 
-    def branch(self, ident: str) -> Part:
-        body = self.seq(ident)
-        made = Part("branch", ident, "branch", part_label("branch", "branch", {}, body), {}, body)
-        return self.annotate(made, ident, self.blocks[ident]["exit"])
-
-    def annotate(self, part: Part, ident: str, exit_node: str) -> Part:
-        part.params = self.params.get(ident, 0)
-        part.weighted = self.weighted.get(ident, 0)
-        part.named = (self.blocks[ident] if ident in self.blocks else self.g.nodes[ident]).get("named", False)
+    def annotate(self, part: Part) -> Part:
+        part.weighted = self.weighted.get(part.path, 0)
         if self.shapes is not None:
-            part.output = self.shapes.shapes.get(exit_node)
+            part.params = self.shapes.item_params(self.net, part.path)
+            part.output = self.shapes.shapes.get(self.net.item_exit(part.path))
         return part

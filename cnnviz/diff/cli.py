@@ -1,0 +1,91 @@
+"""The body of ``cnnviz diff``: options → a diff → text, JSON or a picture, on standard output or in a file."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..files import check_target, write_atomic
+
+if TYPE_CHECKING:
+    from .text import Line
+
+FORMATS = ("text", "json", "svg", "png")
+SUFFIXES = {".txt": "text", ".json": "json", ".svg": "svg", ".png": "png"}
+STYLES: dict[str, dict[str, Any]] = {  # a line's role (cnnviz.diff.text.Line) -> click.style keywords
+    "added": {"fg": "green"},
+    "removed": {"fg": "red"},
+    "changed": {"fg": "yellow"},
+    "renamed": {"fg": "cyan"},
+    "unchanged": {"dim": True},
+    "title": {"bold": True},
+    "heading": {"bold": True},
+    "dim": {"dim": True},
+}
+
+
+def output_format(output: str | None, fmt: str | None) -> str:
+    """The format to write: --format, else the -o suffix, else text.  A suffix that says
+    another format than --format, or that says none without --format, is a usage error."""
+    if output is None or output == "-":
+        return fmt or "text"
+    suffix = Path(output).suffix
+    implied = SUFFIXES.get(suffix.lower())
+    if fmt and implied and implied != fmt:
+        raise click.UsageError(f"-o {output} says {implied} but --format says {fmt}; drop one of them")
+    if not fmt and not implied and suffix:
+        known = ", ".join(SUFFIXES)
+        raise click.UsageError(f"cannot tell the format from '{suffix}' (known: {known}); add --format ({', '.join(FORMATS)})")
+    return fmt or implied or "text"
+
+
+def styled(line: Line) -> str:
+    """A report line in its role's colour (click.echo drops colours when not writing to a terminal)."""
+    style = STYLES.get(line.role)
+    text = click.style(line.text, **style) if style else line.text
+    return " " * line.indent + text + line.tail
+
+
+def run(arch_a: str, arch_b: str, output: str | None, fmt: str | None, detail: str) -> bool:
+    """Write the diff of A and B where asked; returns whether the networks are identical."""
+    fmt = output_format(output, fmt)
+    target = None if output is None or output == "-" else output  # None: standard output
+    if target is None and fmt == "png" and sys.stdout.isatty():
+        raise click.UsageError("refusing to write PNG bytes to a terminal; redirect the output or use -o FILE")
+    protect = [ref for ref in (arch_a, arch_b) if os.path.isfile(ref)]  # never write over an input spec
+    if target is not None:
+        check_target(target, protect)  # before the shape pass: a bad -o costs no torch import
+    from . import diff
+
+    d = diff(arch_a, arch_b)
+    protect += [side.network.source for side in (d.a, d.b)]  # a catalogue id's spec file too
+    if fmt in ("svg", "png"):
+        from .picture import Picture
+
+        data = Picture(d, detail).render(fmt)
+        if target is None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return d.identical
+    elif fmt == "json":
+        from .jsonout import as_json
+
+        text = as_json(d)
+        if target is None:
+            click.echo(text, nl=False)
+            return d.identical
+        data = text.encode("utf-8")
+    else:
+        from .text import as_text, lines
+
+        if target is None:  # coloured by role; click.echo drops the colours when it is not a terminal
+            click.echo("\n".join(styled(line) for line in lines(d, detail)))
+            return d.identical
+        data = (as_text(d, detail) + "\n").encode("utf-8")  # a file gets plain text
+    write_atomic(target, data, protect)
+    return d.identical
