@@ -8,7 +8,7 @@ interpreter start-up, imports, spec → graph → view → layout → SVG, file 
 The floors run in the same interpreter on the same machine:
 
 * ``python -c pass``                               the interpreter alone
-* ``import graphviz, networkx, yaml, click``       the light dependencies
+* ``import networkx, yaml, click``       the light dependencies
 * ``import torch``                                 what the shape pass costs
 
 The aim is a cold compact render within about twice the light-import floor.
@@ -27,8 +27,6 @@ from _timing import cnnviz_exe, print_table, timed
 from _timing import rows as table_rows
 
 
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=9, help="cold runs of each command (default 9)")
@@ -41,7 +39,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cases = [
             ("python -c pass", [py, "-c", "pass"]),
-            ("import graphviz, networkx, yaml, click", [py, "-c", "import graphviz, networkx, yaml, click"]),
+            ("import networkx, yaml, click", [py, "-c", "import networkx, yaml, click"]),
         ]
         if not args.no_torch:
             cases.append(("import torch", [py, "-c", "import torch"]))

@@ -38,7 +38,7 @@ def shape_stage():
 
         raise MissingDependency(
             f"shapes and parameter counts need torch ({exc.name or exc} is not installed): "
-            "pip install torch==2.13.0 (pin it, or pip takes a CUDA build of several GB)"
+            "pip install torch==2.13.0, then pip install 'cnnviz[shapes]' (pin torch first, or pip takes a CUDA build of several GB)"
         ) from None
     return shapes
 

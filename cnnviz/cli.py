@@ -14,19 +14,6 @@ ARCH = click.argument("arch", metavar="ARCH|FILE")
 ERROR_EXIT = "cnnviz.error_exit"  # ctx.meta key: the exit code of a user error (diff --exit-code sets 2)
 
 
-class Failed(click.ClickException):
-    """A :class:`CnnvizError` on its way out: its lines on stderr, no 'Error:' prefix, no traceback."""
-
-    def __init__(self, exc: CnnvizError, exit_code: int = 1):
-        super().__init__(str(exc))
-        self.lines = exc.lines()
-        self.exit_code = exit_code
-
-    def show(self, file=None) -> None:
-        for line in self.lines:
-            click.echo(line, file=file, err=file is None)
-
-
 class Cli(click.Group):
     """The command group; the one place where library errors become messages and exit codes."""
 
@@ -34,12 +21,14 @@ class Cli(click.Group):
         try:
             return super().invoke(ctx)
         except CnnvizError as exc:
-            raise Failed(exc, ctx.meta.get(ERROR_EXIT, 1)) from None
+            report(exc)
+            ctx.exit(ctx.meta.get(ERROR_EXIT, 1))
 
 
 def report(exc: CnnvizError) -> None:
-    """Show an error and carry on (validate goes on to the next spec)."""
-    Failed(exc).show()
+    """Show an error's lines on standard error: no 'Error:' prefix, no traceback."""
+    for line in exc.lines():
+        click.echo(line, err=True)
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -58,6 +47,7 @@ def list_cmd(as_json):
 
     The counts are the specs' declared figures, which the test-suite checks
     against the torch shape pass; 'cnnviz validate ID' recomputes one."""
+    from .present import exact
     from .registry import entries
 
     items = entries()
@@ -69,7 +59,7 @@ def list_cmd(as_json):
     wid = max(len(e["id"]) for e in items)
     wname = max(len(e["name"]) for e in items)
     for e in items:
-        params = f"{e['params']:,}" if e["params"] is not None else "?"
+        params = exact(e["params"])
         click.echo(f"{e['id']:<{wid}}  {e['name']:<{wname}}  {e['year'] or '':<4}  {params:>12}")
 
 
@@ -79,22 +69,25 @@ def validate(archs):
     """Check specs: syntax, shapes and declared expectations.
 
     Prints one OK line per spec, or every problem as path:line:col: message."""
-    from .graph import build_graph
-    from .shapes import infer
+    from . import shape_stage
+    from .errors import MissingDependency
+    from .graph import build_network
+    from .present import exact, shape
     from .spec import load_spec
-    from .summary import shape_text
 
     failed = False
     for ref in archs:
         try:
-            g = build_graph(load_spec(ref))
-            r = infer(g)
+            net = build_network(load_spec(ref))  # a spec error costs no torch import
+            r = shape_stage().infer(net)
+        except MissingDependency:
+            raise  # not about this spec: stop here instead of repeating it for every one
         except CnnvizError as exc:
             report(exc)
             failed = True
             continue
-        aux = f" (+{r.aux:,} aux)" if r.aux else ""
-        click.echo(f"OK {ref}: {g.graph['name']}, {r.total:,} params{aux}, output {shape_text(r.shapes[g.graph['output']])}")
+        aux = f" (+{exact(r.aux)} aux)" if r.aux else ""
+        click.echo(f"OK {ref}: {net.name}, {exact(r.total)} params{aux}, output {shape(r.output_of(net))}")
     if failed:
         sys.exit(1)
 
@@ -105,15 +98,15 @@ def validate(archs):
 @click.option("--depth", type=click.IntRange(0, 64), default=2, show_default=True, help="Levels of nesting to show in the table.")
 def summary(arch, as_json, depth):
     """A layer-by-layer table: path, type, output shape, parameters."""
-    from .graph import build_graph
-    from .shapes import infer
+    from . import shape_stage
+    from .graph import build_network
     from .spec import load_spec
     from .summary import as_json as to_json
     from .summary import table
 
-    g = build_graph(load_spec(arch))
-    r = infer(g)
-    click.echo(to_json(g, r) if as_json else table(g, r, depth))
+    net = build_network(load_spec(arch))  # a spec error costs no torch import
+    r = shape_stage().infer(net)
+    click.echo(to_json(net, r) if as_json else table(net, r, depth))
 
 
 @cli.command("render")
@@ -127,7 +120,13 @@ def summary(arch, as_json, depth):
     help="svg, png, pdf (needs system Graphviz: apt-get install graphviz), dot (the positioned DOT source) "
     "or json (the collapsed graph).  [default: from the -o suffix, else svg]",
 )
-@click.option("--detail", type=click.Choice(["compact", "modules", "full"]), default="compact", show_default=True, help="compact: one box per module, insides drawn once beside; modules: one level expanded; full: every layer.")
+@click.option(
+    "--detail",
+    type=click.Choice(["compact", "modules", "full"]),
+    default="compact",
+    show_default=True,
+    help="compact: one box per module, insides drawn once beside; modules: one level expanded; full: every layer.",
+)
 @click.option("--direction", type=click.Choice(["LR", "TB"], case_sensitive=False), default="LR", show_default=True, help="Main line left to right, or top to bottom.")
 @click.option("--shapes", is_flag=True, help="Label edges with tensor shapes (runs the torch shape pass).")
 @click.option("--params", is_flag=True, help="Label boxes with parameter counts (runs the torch shape pass).")
@@ -172,11 +171,10 @@ def schema():
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "svg", "png"]),
-    default="text",
-    show_default=True,
-    help="text for the terminal, json for tools (schema in docs/diff.md), svg or png: both diagrams coloured by change.",
+    help="text for the terminal, json for tools (schema in docs/diff.md), svg or png: both diagrams coloured by change.  "
+    "[default: from the -o suffix (.txt, .json, .svg, .png), else text]",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of standard output.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (its suffix gives the format) instead of standard output; '-' is standard output.")
 @click.option(
     "--detail",
     type=click.Choice(["compact", "modules", "full"]),
@@ -184,50 +182,22 @@ def schema():
     show_default=True,
     help="Top-level changes only; also the changes inside modules (pictures: changed modules before and after); or every part (pictures: every layer).",
 )
-@click.option("--exit-code", is_flag=True, help="Exit 1 when the networks differ, 0 when they do not (and 2 on a spec error), like 'git diff --exit-code'.")
-def diff_cmd(arch_a, arch_b, fmt, output, detail, exit_code):
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the networks differ, 0 when they do not, and 2 on any error, like 'git diff --exit-code'.")
+@click.pass_context
+def diff_cmd(ctx, arch_a, arch_b, fmt, output, detail, exit_code):
     """What changed from A to B (catalogue ids or spec files).
 
     Aligns the two networks module by module: added, removed, changed (towers,
     kernels, filters, repeat counts), renamed and unchanged parts, with the
-    parameter and shape deltas per stage and the change in depth."""
-    from .diff import diff
+    parameter and shape deltas per stage and the change in depth.  Text is
+    coloured on a terminal only."""
+    if exit_code:  # 1 means "they differ" here, so any error exits 2 (git diff exits 128)
+        ctx.meta[ERROR_EXIT] = 2
+    from .diff.cli import run
 
-    try:
-        d = diff(arch_a, arch_b)
-    except SpecError as exc:
-        if exit_code:  # 1 means "they differ" here, so a broken spec exits 2 (git diff exits 128)
-            exc.exit_code = 2
-        raise
-    if fmt in ("svg", "png"):
-        from .diff.picture import Picture
-        from .drawing.engine import write_atomic
-
-        if output is None and fmt == "png" and sys.stdout.isatty():
-            raise click.UsageError("refusing to write PNG bytes to a terminal; redirect the output or use -o FILE")
-        data = Picture(d, detail).render(fmt)
-        if output:
-            write_atomic(output, data)
-        else:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-    else:
-        if fmt == "json":
-            from .diff.jsonout import as_json
-
-            text = as_json(d)
-        else:
-            from .diff.text import as_text
-
-            text = as_text(d, detail) + "\n"
-        if output:
-            from pathlib import Path
-
-            Path(output).write_text(click.unstyle(text), encoding="utf-8")
-        else:
-            click.echo(text, nl=False)
-    if exit_code and not d.identical:
-        sys.exit(1)
+    identical = run(arch_a, arch_b, output, fmt, detail)
+    if exit_code and not identical:
+        ctx.exit(1)
 
 
 @cli.command("gallery")
@@ -246,5 +216,12 @@ def gallery_cmd(out, check, jobs):
     run(out, check, jobs)
 
 
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: temporary files are removed on the way out
+
+
 def main(argv=None):
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     cli.main(args=argv, prog_name="cnnviz")

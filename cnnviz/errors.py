@@ -45,9 +45,8 @@ class SpecError(CnnvizError):
     """A bad spec: every problem found, each located."""
 
     def __init__(self, problems: Iterable[Problem] | Problem | str):
-        if isinstance(problems, (Problem, str)):
-            problems = [problems]
-        self.problems = [p if isinstance(p, Problem) else Problem("cnnviz", 0, 0, p) for p in problems]
+        many: Iterable[Problem | str] = [problems] if isinstance(problems, (Problem, str)) else problems
+        self.problems = [p if isinstance(p, Problem) else Problem("cnnviz", 0, 0, p) for p in many]
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:

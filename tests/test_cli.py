@@ -82,3 +82,74 @@ def test_python_dash_m_works():
 
 def test_usage_error_exits_2():
     assert run("summary").exit_code == 2
+
+
+def test_validate_writes_shapes_and_counts_the_present_way():
+    result = run("validate", "inception_v3", str(VALID / "tiny_resnet.yaml"))
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0].endswith(": Inception-v3, 23,834,568 params (+3,326,696 aux), output 1000")
+    assert "output 10\n" in result.output
+
+
+def test_validate_a_shape_error_exits_1_with_located_lines(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: t\ninput: [3, 8, 8]\nlayers:\n  - conv 8 3x3\n  - dense 10\n", encoding="utf-8")
+    result = run("validate", str(path), "lenet5")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{path}:5:5: dense1: dense 10: needs a flat input, got [8×8×8]; put flatten or gap before it",
+        "OK lenet5: LeNet-5, 61,706 params, output 10",
+    ]
+
+
+def test_summary_table_shapes_and_paths():
+    result = run("summary", str(VALID / "tiny_resnet.yaml"), "--depth", "4")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[:2] == ["Tiny ResNet (2026)", "input 3×32×32"]
+    row = next(line for line in lines if line.strip().startswith("stage2.add1.b1.conv1 "))
+    assert row.split()[1:] == ["conv", "32", "3×3", "/2", "·", "bn", "·", "relu", "32×16×16", "4,672"]
+    assert any(line.split()[:2] == ["grouped1.towers1.conv2", "conv"] and "(×4 towers)" in line for line in lines)
+    assert lines[-3:] == ["Auxiliary heads: 170 (not in the total; used in training only)", "Output: 10", "Depth: 11 weighted layers (conv + dense) on the longest path"]
+
+
+def test_summary_json_paths_are_the_documented_text():
+    obj = json.loads(run("summary", str(VALID / "tiny_resnet.yaml"), "--json").output)
+    paths = [layer["path"] for layer in obj["layers"]]
+    assert {"stage1.1.add1.b1.conv1", "stage1.1.add1.b1.conv1_bn", "stage1.1.add1.b1.conv1_relu", "aux1.dense1"} <= set(paths)
+    assert len(paths) == len(set(paths))
+    assert next(layer for layer in obj["layers"] if layer["path"] == "aux1.dense1")["aux"] is True
+    assert (obj["id"], obj["depth"], obj["year"]) == ("tiny_resnet", 11, 2026)
+
+
+WITHOUT_TORCH = "import sys\nsys.modules['torch'] = None  # as if torch were not installed\nfrom cnnviz.cli import main\nmain(sys.argv[1:])\n"
+
+
+def without_torch(*args):
+    return subprocess.run([sys.executable, "-c", WITHOUT_TORCH, *args], check=False, capture_output=True, text=True)
+
+
+def test_without_torch_the_shape_commands_say_how_to_get_it():
+    for args in (["validate", "resnet50", "lenet5"], ["summary", "resnet50"]):
+        out = without_torch(*args)
+        assert out.returncode == 1 and out.stdout == ""
+        assert out.stderr.splitlines() == [
+            "shapes and parameter counts need torch (torch is not installed): pip install torch==2.13.0, "
+            "then pip install 'cnnviz[shapes]' (pin torch first, or pip takes a CUDA build of several GB)"
+        ]
+
+
+def test_without_torch_spec_errors_come_first():
+    out = without_torch("validate", "nosuchnet", "resnet50")
+    assert out.returncode == 1
+    lines = out.stderr.splitlines()
+    assert len(lines) == 2 and "no such architecture or file" in lines[0] and "need torch" in lines[1]
+    assert "Traceback" not in out.stderr
+
+
+def test_list_json_and_table_agree():
+    items = json.loads(run("list", "--json").output)
+    table = run("list").output.splitlines()
+    assert [line.split()[0] for line in table] == [e["id"] for e in items]
+    resnet = next(line for line in table if line.startswith("resnet50 "))
+    assert resnet.split()[-1] == "25,557,032"

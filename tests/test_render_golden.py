@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz.registry import list_models
 from cnnviz.drawing import Diagram
+from cnnviz.registry import list_models
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
 
