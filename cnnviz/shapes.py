@@ -12,13 +12,14 @@ With ``verify=True`` every shape-changing layer also runs on a meta tensor and
 must agree with the formula.  Shape-preserving layers (batch norm, activations,
 dropout, scaling) are never run: their output shape is their input shape.
 
-The figures in error messages are written by :mod:`cnnviz.present`, like
-everywhere else; the measurements themselves are plain numbers.
+The output-size formulas and the checks that turn what torch would refuse into
+located errors live in :mod:`cnnviz.rules`, which needs no torch.  The figures
+in error messages are written by :mod:`cnnviz.present`, like everywhere else;
+the measurements themselves are plain numbers.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -32,11 +33,10 @@ with warnings.catch_warnings():  # torch warns when NumPy is absent; we never ne
 from . import present
 from .errors import Collector, ShapeError
 from .graph import as_network
-from .model import INPUT, Network, Node, Path, Shape, Shapes
+from .model import INPUT, Network, Path, Shape, Shapes
+from .rules import SHAPE_PRESERVING, conv_groups, layer_input, layer_problem, located, merge_shape, out_shape, padding, tower_setting
 
-__all__ = ["SHAPE_PRESERVING", "GraphNet", "Scale", "Shapes", "build_model", "infer", "make_layer", "out_shape"]
-
-SHAPE_PRESERVING = {"bn", "relu", "tanh", "sigmoid", "softmax", "dropout", "identity", "scale", "lrn"}
+__all__ = ["SHAPE_PRESERVING", "GraphNet", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
 
 
 class Scale(nn.Module):
@@ -53,15 +53,19 @@ class Scale(nn.Module):
         return f"factor={self.factor}"
 
 
-def _pad(padding: str | tuple[int, int], kernel: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, int]:
-    """The (height, width) zero padding each side that a padding setting means."""
-    if padding == "same":
-        return (dilation[0] * (kernel[0] - 1) // 2, dilation[1] * (kernel[1] - 1) // 2)
-    if padding == "valid":
-        return (0, 0)
-    if not isinstance(padding, tuple):  # the spec stage allows no other word
-        raise TypeError(f"padding must be 'same', 'valid' or (height, width), not {padding!r}")
-    return (padding[0], padding[1])
+class Tile(nn.Module):
+    """The input ``towers`` times side by side along channels: what each of N towers
+    reading a shared input sees, for a layer that acts on each channel alone."""
+
+    def __init__(self, towers: int):
+        super().__init__()
+        self.towers = towers
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.repeat(1, self.towers, *([1] * (x.dim() - 2)))
+
+    def extra_repr(self) -> str:
+        return f"towers={self.towers}"
 
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -71,19 +75,20 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
     """One node's module, for an input of ``shape`` (no batch dimension).
 
     Inside ``towers`` identical towers the layer is built once for all of them:
-    a grouped convolution whose groups are the towers.  ``split`` means each
-    tower reads only its own slice of the input channels."""
+    a conv whose output channels are the towers' (grouped by tower when ``split``,
+    each tower reading only its own slice of the input channels); any other layer
+    acts on each channel alone, so it is built for all the towers' channels, after
+    a :class:`Tile` when the towers share their input."""
+    if towers > 1 and type_ != "conv" and not split:
+        return nn.Sequential(Tile(towers), make_layer(type_, p, layer_input(type_, shape, towers), towers, True))
     c = shape[0]
     flat = len(shape) == 1
     if type_ == "conv":
-        groups = p["groups"]
-        if towers > 1:
-            groups = towers * groups if split else groups
-            return nn.Conv2d(c, p["filters"] * towers, p["kernel"], p["stride"], _pad(p["padding"], p["kernel"], p["dilation"]), p["dilation"], groups, p["bias"])
-        return nn.Conv2d(c, p["filters"], p["kernel"], p["stride"], _pad(p["padding"], p["kernel"], p["dilation"]), p["dilation"], groups, p["bias"])
+        pad = padding(p["padding"], p["kernel"], p["dilation"])
+        return nn.Conv2d(c, p["filters"] * towers, p["kernel"], p["stride"], pad, p["dilation"], conv_groups(p, towers, split), p["bias"])
     if type_ == "sepconv":
         return nn.Sequential(
-            nn.Conv2d(c, c, p["kernel"], p["stride"], _pad(p["padding"], p["kernel"], p["dilation"]), p["dilation"], c, False),
+            nn.Conv2d(c, c, p["kernel"], p["stride"], padding(p["padding"], p["kernel"], p["dilation"]), p["dilation"], c, False),
             nn.Conv2d(c, p["filters"], 1, bias=p["bias"]),
         )
     if type_ == "bn":
@@ -93,9 +98,9 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
     if type_ == "softmax":
         return nn.Softmax(dim=1)
     if type_ == "maxpool":
-        return nn.MaxPool2d(p["kernel"], p["stride"], _pad(p["padding"], p["kernel"]), ceil_mode=p["ceil"])
+        return nn.MaxPool2d(p["kernel"], p["stride"], padding(p["padding"], p["kernel"]), ceil_mode=p["ceil"])
     if type_ == "avgpool":
-        return nn.AvgPool2d(p["kernel"], p["stride"], _pad(p["padding"], p["kernel"]), ceil_mode=p["ceil"], count_include_pad=p["count_pad"])
+        return nn.AvgPool2d(p["kernel"], p["stride"], padding(p["padding"], p["kernel"]), ceil_mode=p["ceil"], count_include_pad=p["count_pad"])
     if type_ == "gap":
         return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
     if type_ == "lrn":
@@ -152,39 +157,22 @@ class GraphNet(nn.Module):
 
 
 def _attach(root: nn.Module, path: Path, module: nn.Module) -> str:
-    """Register ``module`` under a nested name mirroring the node's path; returns that name."""
+    """Register ``module`` under a nested name mirroring the node's path; returns that name.
+
+    A name that torch's ``nn.Module`` already uses as an attribute (``training``,
+    ``forward``, ``float``…) gets a ``#`` after it, which no spec name contains."""
     parts = path.names()
     here = root
-    for part in parts[:-1]:
-        if part not in here._modules:
-            here.add_module(part, nn.Module())
-        here = here.get_submodule(part)
-    here.add_module(parts[-1], module)
-    return str(path)  # the serialised path is the name named_modules() and get_submodule() use
-
-
-# Layers that act on each channel (or each group of channels) alone, so that N towers
-# can run as one grouped layer.  LRN mixes neighbouring channels across tower
-# boundaries, so it is not here: put it after the towers' merge.
-TOWER_SAFE = {"conv", "bn", "relu", "tanh", "sigmoid", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad"}
-CONV_LIKE = {"conv", "sepconv", "maxpool", "avgpool"}
-
-
-def _towers(net: Network, node: Node, shape: Shape) -> tuple[int, bool, str | None]:
-    """(towers, split, problem) for a layer: how many identical towers it runs in (1 outside
-    towers), whether each reads its own slice of the input, and why it cannot (or None)."""
-    tb = next((b for b in reversed(node.scope) if net.blocks[b].kind == "towers"), None)  # the innermost
-    if tb is None:
-        return 1, False, None
-    towers = net.blocks[tb].count
-    split = net.blocks[tb].split or tb in net.nodes[node.inputs[0]].scope
-    if node.type not in TOWER_SAFE:
-        return towers, split, f"{node.type} is not supported inside towers (use it after the towers merge)"
-    if node.type == "conv" and node.params["groups"] != 1:
-        return towers, split, "a grouped conv inside towers is not supported: the towers are the groups"
-    if split and shape[0] % towers:
-        return towers, split, f"{shape[0]} input channels cannot be split evenly across {towers} towers"
-    return towers, split, None
+    names = []
+    for i, part in enumerate(parts):
+        name = f"{part}#" if part not in here._modules and hasattr(here, part) else part
+        names.append(name)
+        if i == len(parts) - 1:
+            here.add_module(name, module)
+        elif name not in here._modules:
+            here.add_module(name, nn.Module())
+        here = here.get_submodule(name)
+    return ".".join(names)  # the name named_modules() and get_submodule() use: the serialised path
 
 
 def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dict[Path, Shape | None], dict[Path, int], dict[Path, tuple[Shape, int, bool]]]:
@@ -195,7 +183,8 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
     forward pass on the meta device gives the same answer but costs seconds
     (its first convolution imports sympy, its first linear layer torch._dynamo).
     ``verify=True`` runs that forward pass too and checks the two agree; the
-    test-suite does so for every catalogue spec."""
+    test-suite does so for every catalogue spec.  What torch would refuse to
+    build or run is reported first, located (:mod:`cnnviz.rules`)."""
     shapes: dict[Path, Shape | None] = {INPUT: tuple(net.input)}
     params: dict[Path, int] = {}
     modules: dict[Path, tuple[Shape, int, bool]] = {}  # node -> make_layer's (input shape, towers, split)
@@ -203,92 +192,32 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
         if path == INPUT:
             continue
         ins = [s for s in (shapes.get(i) for i in node.inputs) if s is not None]
+        shapes[path] = None  # until measured: unknown after an upstream error or a problem here
         if len(ins) != len(node.inputs):
-            shapes[path] = None  # an upstream error was already reported
-            continue
-        where = node.loc
+            continue  # an upstream error was already reported
         if node.kind == "merge":
-            shapes[path] = _merge_shape(node, ins, coll)
+            shapes[path] = merge_shape(node, ins, coll)
             continue
         shape = ins[0]
-        towers, split, problem = _towers(net, node, shape)
-        if problem is None and (problem := _precheck(node, shape)):
-            problem = f"{path}: {present.layer_line(node.type, node.params)}: {problem}"
+        towers, split, problem = tower_setting(net, node, shape)
         if problem:
-            coll.add(where, problem)
-            shapes[path] = None
+            coll.add(node.loc, problem)
+            continue
+        seen = layer_input(node.type, shape, towers, split)  # the input of the one layer built for all towers
+        if problem := layer_problem(node.type, node.params, seen, towers, split):
+            coll.add(node.loc, located(path, node, problem))
             continue
         with torch.device("meta"):
             module = make_layer(node.type, node.params, shape, towers, split)
         modules[path] = (shape, towers, split)
         params[path] = sum(p.numel() for p in module.parameters())
-        shapes[path] = out_shape(node.type, node.params, shape, towers)
-        if verify and node.type not in SHAPE_PRESERVING:
+        shapes[path] = out = out_shape(node.type, node.params, seen, towers)
+        if verify and (node.type not in SHAPE_PRESERVING or seen != shape):
             with torch.no_grad():
                 ran = tuple(module(torch.empty((1, *shape), device="meta")).shape[1:])
-            if ran != shapes[path]:  # a bug in out_shape, not a user error
-                raise RuntimeError(f"{path}: shape formula gives {shapes[path]} but torch gives {ran}")
+            if ran != out:  # a bug in out_shape, not a user error
+                raise RuntimeError(f"{path}: shape formula gives {out} but torch gives {ran}")
     return shapes, params, modules
-
-
-def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -> Shape:
-    """A layer's output shape, by the formulas of torch's Conv2d, MaxPool2d and AvgPool2d docs."""
-    if type_ in SHAPE_PRESERVING:
-        return shape
-    if type_ == "flatten":
-        return (math.prod(shape),)
-    if type_ == "gap":
-        return (shape[0],)
-    if type_ == "dense":
-        return (p["units"],)
-    if type_ == "zeropad":
-        top, bottom, left, right = p["padding"]
-        return (shape[0], shape[1] + top + bottom, shape[2] + left + right)
-    dilation = p.get("dilation", (1, 1))
-    sizes = []
-    for n, k, s, pad, dil in zip(shape[1:], p["kernel"], p["stride"], _pad(p["padding"], p["kernel"], dilation), dilation):
-        span = n + 2 * pad - dil * (k - 1) - 1
-        out = (-(-span // s) if p.get("ceil") else span // s) + 1
-        if p.get("ceil") and (out - 1) * s >= n + pad:  # the last window must start inside the input
-            out -= 1
-        sizes.append(out)
-    channels = p["filters"] * towers if type_ in ("conv", "sepconv") else shape[0]
-    return (channels, *sizes)
-
-
-def _precheck(node: Node, shape: Shape) -> str | None:
-    """Catch the usual mistakes with a clearer message than torch's."""
-    t, p = node.type, node.params
-    needs_image = t in CONV_LIKE or t in ("lrn", "zeropad", "gap")
-    if needs_image and len(shape) != 3:
-        return f"needs a [channels, height, width] input, got the flat vector [{present.shape(shape)}]"
-    if t in CONV_LIKE:
-        pad = _pad(p["padding"], p["kernel"], p.get("dilation", (1, 1)))
-        for n, k, pd, dl in zip(shape[1:], p["kernel"], pad, p.get("dilation", (1, 1))):
-            if n + 2 * pd < dl * (k - 1) + 1:
-                return f"kernel {present.size(p['kernel'])} is larger than its input {present.size(shape[1:])} (padding {present.size(pad)})"
-        if t in ("maxpool", "avgpool") and any(pd > k // 2 for pd, k in zip(pad, p["kernel"])):
-            return f"padding {present.size(pad)} is more than half the window {present.size(p['kernel'])}"
-        if t == "conv" and shape[0] % p["groups"]:
-            return f"{shape[0]} input channels are not divisible by groups={p['groups']}"
-    if t == "dense" and len(shape) != 1:
-        return f"needs a flat input, got [{present.shape(shape)}]; put flatten or gap before it"
-    return None
-
-
-def _merge_shape(node: Node, ins: list[Shape], coll: Collector) -> Shape | None:
-    if node.towers:
-        return ins[0]
-    listed = ", ".join(present.shape(s) for s in ins)
-    if node.type == "add":
-        if len(set(ins)) != 1:
-            coll.add(node.loc, f"add: the branches give different shapes ({listed})")
-            return None
-        return ins[0]
-    if len({s[1:] for s in ins}) != 1 or len({len(s) for s in ins}) != 1:
-        coll.add(node.loc, f"concat: the branches differ in size ({listed}); only channels may differ")
-        return None
-    return (sum(s[0] for s in ins), *ins[0][1:])
 
 
 def infer(arch: object, check: bool = True, verify: bool = False) -> Shapes:

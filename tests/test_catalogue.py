@@ -85,3 +85,15 @@ def test_aliases_resolve():
 def test_list_is_in_article_order():
     years = [e["year"] for e in entries()]
     assert years == sorted(years)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_built_model_has_the_inferred_parameters(model):
+    import torch
+
+    from cnnviz.shapes import build_model
+
+    r = infer(model)
+    with torch.device("meta"):  # no memory for the weights: only their count matters here
+        built = build_model(model)
+    assert sum(p.numel() for p in built.parameters()) == r.total + r.aux

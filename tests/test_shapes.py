@@ -67,20 +67,6 @@ def test_extends_from_a_file_overrides_vars():
     assert r.total > infer(VALID / "tiny_resnet.yaml").total
 
 
-@pytest.mark.parametrize("layer_type", sorted(__import__("cnnviz.spec.layers", fromlist=["LAYERS"]).LAYERS))
-def test_every_layer_type_has_a_builder(layer_type):
-    from cnnviz.shapes import make_layer
-    from cnnviz.spec.layers import LAYERS, REQUIRED
-
-    lt = LAYERS[layer_type]
-    sample = {"filters": 4, "kernel": (1, 1), "units": 4, "padding": (1, 1, 1, 1) if layer_type == "zeropad" else "same", "factor": 0.5}
-    params = {f.name: (sample[f.name] if f.default is REQUIRED or f.name in ("padding",) else f.default) for f in lt.fields}
-    if "stride" in params and params["stride"] is None:
-        params["stride"] = params["kernel"]
-    shape = (4,) if layer_type == "dense" else (4, 6, 6)
-    assert isinstance(make_layer(layer_type, params, shape), nn.Module)
-
-
 @pytest.mark.parametrize(
     "type_, params, shape, expected",
     [
@@ -91,12 +77,15 @@ def test_every_layer_type_has_a_builder(layer_type):
         ("maxpool", {"kernel": (3, 3), "stride": (2, 2), "padding": "valid", "ceil": True}, (3, 112, 112), (3, 56, 56)),
         ("maxpool", {"kernel": (3, 3), "stride": (2, 2), "padding": "valid", "ceil": False}, (3, 112, 112), (3, 55, 55)),
         ("maxpool", {"kernel": (3, 3), "stride": (2, 2), "padding": (1, 1), "ceil": True}, (3, 6, 6), (3, 4, 4)),
+        ("maxpool", {"kernel": (3, 3), "stride": (3, 3), "padding": (1, 1), "ceil": True}, (3, 5, 5), (3, 2, 2)),  # not 3: the third window would start in the padding
+        ("avgpool", {"kernel": (2, 2), "stride": (3, 3), "padding": (1, 1), "ceil": True, "count_pad": False}, (3, 7, 7), (3, 3, 3)),
         ("avgpool", {"kernel": (5, 5), "stride": (3, 3), "padding": "valid", "ceil": False, "count_pad": True}, (3, 14, 14), (3, 4, 4)),
         ("zeropad", {"padding": (0, 1, 0, 1)}, (3, 4, 4), (3, 5, 5)),
     ],
 )
 def test_shape_formulas_agree_with_torch(type_, params, shape, expected):
-    from cnnviz.shapes import make_layer, out_shape
+    from cnnviz.rules import out_shape
+    from cnnviz.shapes import make_layer
 
     assert out_shape(type_, params, shape) == expected
     with torch.no_grad():
@@ -184,6 +173,106 @@ def test_every_shape_problem_is_reported_at_once(tmp_path):
     assert messages == ["add: the branches give different shapes (4×8×8, 3×8×8)", "concat: the branches differ in size (8×8×8, 8×4×4); only channels may differ"]
 
 
+AUX = "name: t\ninput: [3, 8, 8]\nlayers:\n  - conv 4 3x3\n  - aux: [gap, dense 10]\n  - gap\n  - dense 2\nexpect:\n"
+
+
+@pytest.mark.parametrize("declared", ["  params: 122\n  params_aux: 50\n", "  params_aux: 50\n"])
+def test_declared_aux_params_that_are_right_pass(tmp_path, declared):
+    r = infer(write(tmp_path, AUX + declared))
+    assert (r.total, r.aux) == ((4 * 3 * 9 + 4) + (4 * 2 + 2), 4 * 10 + 10)
+
+
+@pytest.mark.parametrize(
+    "declared, messages",
+    [
+        ("  params_aux: 51\n", ["expect: params_aux is 51 but the network has 50 (-1)"]),
+        ("  params_aux: 0\n", ["expect: params_aux is 0 but the network has 50 (+50)"]),
+        ("  params: 172\n  params_aux: 122\n", ["expect: params is 172 but the network has 122 (-50)", "expect: params_aux is 122 but the network has 50 (-72)"]),
+    ],
+)
+def test_wrong_declared_aux_params_are_reported(tmp_path, declared, messages):
+    path = write(tmp_path, AUX + declared)
+    with pytest.raises(ShapeError) as info:
+        infer(path)
+    assert [p.message for p in info.value.problems] == messages
+    assert [p.line for p in info.value.problems] == list(range(9, 9 + len(messages)))  # each at its own key
+
+@pytest.mark.parametrize(
+    "input_, line, message",
+    [
+        ("[4, 8, 8]", "conv 3 3x3 groups=2", "conv1: conv 3 3×3 groups=2: 3 filters are not divisible by groups=2"),
+        ("[4, 8, 8]", "conv 6 3x3 groups=3", "conv1: conv 6 3×3 groups=3: 4 input channels are not divisible by groups=3"),
+        ("[3, 8, 8]", "conv 8 3x3 dilation=5 valid", "conv1: conv 8 3×3: kernel 3×3 (dilated to 11×11) is larger than its input 8×8 (padding 0×0)"),
+        ("[3, 8, 8]", "conv 8 3x3 dilation=5x1 padding=1", "conv1: conv 8 3×3: kernel 3×3 (dilated to 11×3) is larger than its input 8×8 (padding 1×1)"),
+        ("[3, 8, 8]", "maxpool 3 padding=2", "maxpool1: maxpool 3×3: padding 2×2 is more than half the window 3×3"),
+        ("[3, 8, 8]", "avgpool 2 /1 padding=0x2", "avgpool1: avgpool 2×2: padding 0×2 is more than half the window 2×2"),
+        ("[3, 2, 8]", "maxpool 3 padding=0", "maxpool1: maxpool 3×3: kernel 3×3 is larger than its input 2×8 (padding 0×0)"),
+        ("[8]", "lrn", "lrn1: lrn: needs a [channels, height, width] input, got the flat vector [8]"),
+        ("[8]", "zeropad 1", "zeropad1: zeropad: needs a [channels, height, width] input, got the flat vector [8]"),
+        ("[8]", "gap", "gap1: gap: needs a [channels, height, width] input, got the flat vector [8]"),
+        ("[8]", "sepconv 4 3x3", "sepconv1: sepconv 4 3×3: needs a [channels, height, width] input, got the flat vector [8]"),
+        (
+            "[3, 16384, 16384]",
+            "towers: {count: 32, layers: [conv 65536 1x1]}",
+            "towers1.conv1: conv 65536 1×1: its output 2097152×16384×16384 would have 562,949,953,421,312 elements; a tensor may have at most 281,474,976,710,656 (2**48)",
+        ),
+        (
+            "[65536, 16384, 16384]",
+            "flatten\n  - dense 65536",
+            "dense1: dense 65536: its weight 65536×17592186044416 would have 1,152,921,504,606,846,976 elements; a tensor may have at most 281,474,976,710,656 (2**48)",
+        ),
+        (
+            "[1, 8, 8]",
+            "towers: {count: 1024, layers: [conv 65536 4096x4096 padding=2048]}",
+            "towers1.conv1: conv 65536 4096×4096: its weight 67108864×1×4096×4096 would have 1,125,899,906,842,624 elements; a tensor may have at most 281,474,976,710,656 (2**48)",
+        ),
+    ],
+)
+def test_what_torch_would_refuse_is_a_located_error(tmp_path, input_, line, message):
+    path = write(tmp_path, f"name: t\ninput: {input_}\nlayers:\n  - {line}\n")
+    with pytest.raises(ShapeError) as info:
+        infer(path)
+    assert [(p.line, p.message) for p in info.value.problems] == [(4 if "dense" not in line else 5, message)]
+
+
+def test_the_size_limit_is_per_tensor_and_counts_every_element(tmp_path):
+    from cnnviz.rules import MAX_ELEMENTS
+
+    assert MAX_ELEMENTS == 2**48
+    # the largest input the spec stage accepts passes through a layer that keeps its shape
+    assert infer(write(tmp_path, "name: t\ninput: [65536, 16384, 16384]\nlayers:\n  - relu\n")).output_of(build_network(load_spec(tmp_path / "net.yaml"))) == (65536, 16384, 16384)
+    # 17 copies of it side by side are too many
+    text = "name: t\ninput: [65536, 16384, 16384]\nlayers:\n  - concat: [" + ", ".join(["identity"] * 17) + "]\n"
+    with pytest.raises(ShapeError) as info:
+        infer(write(tmp_path, text))
+    (problem,) = info.value.problems
+    assert problem.message == "concat: its output 1114112×16384×16384 would have 299,067,162,755,072 elements; a tensor may have at most 281,474,976,710,656 (2**48)"
+
+
+@pytest.mark.parametrize(
+    "towers, message",
+    [
+        ("{count: 2, layers: [towers: {count: 2, layers: [conv 4 1x1]}]}", "towers inside towers are not supported"),
+        ("{count: 2, layers: [lrn]}", "lrn is not supported inside towers (use it after the towers merge)"),
+        ("{count: 2, layers: [conv 4 1x1 groups=2]}", "a grouped conv inside towers is not supported: the towers are the groups"),
+        ("{count: 2, input: split, layers: [conv 4 1x1]}", "3 input channels cannot be split evenly across 2 towers"),
+    ],
+)
+def test_towers_refuse_what_one_grouped_layer_cannot_be(tmp_path, towers, message):
+    with pytest.raises(ShapeError) as info:
+        infer(write(tmp_path, f"name: t\ninput: [3, 8, 8]\nlayers:\n  - towers: {towers}\n"))
+    assert [p.message for p in info.value.problems] == [message]
+
+
+def test_towers_with_a_shared_input_give_every_tower_the_whole_input(tmp_path):
+    # a layer other than a conv first in shared towers sees the input once per tower (it used to see it once)
+    r = infer(write(tmp_path, "name: t\ninput: [3, 8, 8]\nlayers:\n  - towers: {count: 2, layers: [maxpool 2, conv 8 1x1]}\n"))
+    assert r.total == 2 * (3 * 8 + 8)
+    net = build_network(load_spec(tmp_path / "net.yaml"))
+    assert r.output_of(net) == (16, 4, 4)
+    assert r.shapes[net.find("towers1.maxpool1")] == (6, 4, 4)  # both towers' pools, side by side
+
+
 def test_broken_expectations_raise_a_shape_error(tmp_path):
     text = (
         "name: t\ninput: [3, 8, 8]\nlayers:\n  - conv 8 3x3 bn relu @c1\n  - gap\n  - dense 10\n"
@@ -211,27 +300,54 @@ hypothesis = pytest.importorskip("hypothesis")
 st = hypothesis.strategies
 
 
-@hypothesis.settings(max_examples=150, deadline=None)
+@hypothesis.settings(max_examples=300, deadline=None)
 @hypothesis.given(
-    type_=st.sampled_from(["conv", "maxpool", "avgpool"]),
+    type_=st.sampled_from(["conv", "sepconv", "maxpool", "avgpool"]),
+    channels=st.integers(1, 6),
+    filters=st.integers(1, 6),
+    groups=st.sampled_from([1, 1, 2, 3]),
     size=st.tuples(st.integers(1, 12), st.integers(1, 12)),
     kernel=st.tuples(st.integers(1, 5), st.integers(1, 5)),
     stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
     padding=st.one_of(st.sampled_from(["same", "valid"]), st.tuples(st.integers(0, 2), st.integers(0, 2))),
-    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
     ceil=st.booleans(),
+    flag=st.booleans(),
 )
-def test_any_layer_the_precheck_lets_through_gets_torchs_shape(type_, size, kernel, stride, padding, dilation, ceil):
-    from cnnviz.model import Node
-    from cnnviz.shapes import _precheck, make_layer, out_shape
+def test_any_layer_the_precheck_lets_through_gets_torchs_shape(type_, channels, filters, groups, size, kernel, stride, padding, dilation, ceil, flag):
+    """For random conv and pool settings, the rules and torch agree: a layer the pre-check lets
+    through builds and runs on a real tensor, with the output shape of ``out_shape`` and the weights
+    of ``weight_shapes``; a layer it refuses, torch refuses too."""
+    from cnnviz.rules import out_shape, precheck, weight_shapes
+    from cnnviz.shapes import make_layer
 
-    if type_ == "conv":
-        params = {"filters": 2, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "groups": 1, "bias": False}
+    if type_ in ("conv", "sepconv"):
+        params = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "groups": groups, "bias": flag}
+        if type_ == "sepconv":
+            del params["groups"]
     else:
-        params = {"kernel": kernel, "stride": stride, "padding": padding, "ceil": ceil, "count_pad": True}
-    shape = (2, *size)
-    node = Node(NetPath().child("x"), "layer", type_, (), (), params=params)
-    hypothesis.assume(_precheck(node, shape) is None)  # the rest is reported as a located error instead
+        params = {"kernel": kernel, "stride": stride, "padding": padding, "ceil": ceil, "count_pad": flag}
+    shape = (channels, *size)
+    problem = precheck(type_, params, shape)
+    if problem is not None:  # reported as a located error instead; torch refuses it too (in ceil mode it may pool a partial window)
+        if not ceil or type_ in ("conv", "sepconv"):
+            with pytest.raises((RuntimeError, ValueError)):
+                make_layer(type_, params, shape)(torch.zeros(1, *shape))
+        return
+    module = make_layer(type_, params, shape)
     with torch.no_grad():
-        ran = tuple(make_layer(type_, params, shape)(torch.zeros(1, *shape)).shape[1:])
+        ran = tuple(module(torch.zeros(1, *shape)).shape[1:])
     assert out_shape(type_, params, shape) == ran
+    weights = [tuple(p.shape) for name, p in module.named_parameters() if name.endswith("weight")]
+    assert weight_shapes(type_, params, shape) == weights
+
+
+def test_the_shape_rules_need_no_torch():
+    # cnnviz.rules (formulas and pre-checks) is torch-free, so a later stage may check shapes without torch
+    import json
+    import subprocess
+    import sys
+
+    probe = "import sys, json\nimport cnnviz.rules\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert not {"torch", "numpy"} & set(json.loads(out.splitlines()[-1]))

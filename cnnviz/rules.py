@@ -1,0 +1,207 @@
+"""The shape rules, without torch: output sizes, weight sizes, and what torch would refuse.
+
+:func:`out_shape` is torch's output-size formula for each layer type (from the
+Conv2d, MaxPool2d and AvgPool2d docs, ceil mode included); :func:`weight_shapes`
+the shapes of a layer's weight tensors; :func:`precheck`, :func:`tower_setting`
+and :func:`size_problem` say in a user's words why torch would refuse to build
+or run a layer, *before* it is built, so that every such problem becomes a
+located error instead of a traceback.  :mod:`cnnviz.shapes` (which imports
+torch) builds the layers these rules let through; the test-suite checks the
+rules against real torch modules layer by layer.
+
+No tensor may have more than :data:`MAX_ELEMENTS` elements: a layer whose
+output or weight would be larger is refused (torch's own limit is an
+overflowing byte count, far beyond any real network).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from . import present
+from .errors import Collector
+from .model import Network, Node, Path, Shape
+
+__all__ = [
+    "CONV_LIKE",
+    "MAX_ELEMENTS",
+    "SHAPE_PRESERVING",
+    "TOWER_SAFE",
+    "conv_groups",
+    "layer_input",
+    "layer_problem",
+    "located",
+    "merge_shape",
+    "out_shape",
+    "padding",
+    "precheck",
+    "size_problem",
+    "tower_setting",
+    "weight_shapes",
+]
+
+SHAPE_PRESERVING = {"bn", "relu", "tanh", "sigmoid", "softmax", "dropout", "identity", "scale", "lrn"}
+CONV_LIKE = {"conv", "sepconv", "maxpool", "avgpool"}
+# Layers that act on each channel (or each group of channels) alone, so that N towers
+# can run as one grouped layer.  LRN mixes neighbouring channels across tower
+# boundaries, so it is not here: put it after the towers' merge.
+TOWER_SAFE = {"conv", "bn", "relu", "tanh", "sigmoid", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad"}
+
+# The most elements one tensor (a layer's output or weight) may have: 2**48, about
+# 2.8e14, a petabyte of float32.  The largest input the spec stage accepts
+# (65536 x 16384 x 16384 = 2**44) fits; the largest weight of the catalogue
+# (VGG's first dense layer) has about 1e8.
+MAX_ELEMENTS = 1 << 48
+
+
+def padding(setting: str | tuple[int, int], kernel: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, int]:
+    """The (height, width) zero padding each side that a padding setting means."""
+    if setting == "same":
+        return (dilation[0] * (kernel[0] - 1) // 2, dilation[1] * (kernel[1] - 1) // 2)
+    if setting == "valid":
+        return (0, 0)
+    if not isinstance(setting, tuple):  # the spec stage allows no other word
+        raise TypeError(f"padding must be 'same', 'valid' or (height, width), not {setting!r}")
+    return (setting[0], setting[1])
+
+
+def layer_input(type_: str, shape: Shape, towers: int = 1, split: bool = False) -> Shape:
+    """The input the one layer built for all ``towers`` sees.  A conv reads a shared
+    input as it is (its towers are its output channels); any other layer that reads
+    a shared input gets it once per tower, side by side (``shapes.Tile``)."""
+    if towers > 1 and not split and type_ != "conv":
+        return (shape[0] * towers, *shape[1:])
+    return shape
+
+
+def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -> Shape:
+    """A layer's output shape, by the formulas of torch's Conv2d, MaxPool2d and AvgPool2d docs."""
+    if type_ in SHAPE_PRESERVING:
+        return shape
+    if type_ == "flatten":
+        return (math.prod(shape),)
+    if type_ == "gap":
+        return (shape[0],)
+    if type_ == "dense":
+        return (p["units"],)
+    if type_ == "zeropad":
+        top, bottom, left, right = p["padding"]
+        return (shape[0], shape[1] + top + bottom, shape[2] + left + right)
+    dilation = p.get("dilation", (1, 1))
+    sizes = []
+    for n, k, s, pad, dil in zip(shape[1:], p["kernel"], p["stride"], padding(p["padding"], p["kernel"], dilation), dilation):
+        span = n + 2 * pad - dil * (k - 1) - 1
+        out = (-(-span // s) if p.get("ceil") else span // s) + 1
+        if p.get("ceil") and (out - 1) * s >= n + pad:  # the last window must start inside the input
+            out -= 1
+        sizes.append(out)
+    channels = p["filters"] * towers if type_ in ("conv", "sepconv") else shape[0]
+    return (channels, *sizes)
+
+
+def conv_groups(p: Mapping[str, Any], towers: int = 1, split: bool = False) -> int:
+    """A conv's groups: its own setting, or inside towers (where it must be 1) the towers when each reads its own slice."""
+    if towers > 1:
+        return towers if split else 1
+    return int(p["groups"])
+
+
+def weight_shapes(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, split: bool = False) -> list[Shape]:
+    """The shapes of a layer's weight tensors (biases and batch-norm vectors, never
+    larger than its output, left out), for its input ``shape``."""
+    c = shape[0]
+    if type_ == "conv":
+        return [(p["filters"] * towers, c // conv_groups(p, towers, split), *p["kernel"])]
+    if type_ == "sepconv":
+        return [(c, 1, *p["kernel"]), (p["filters"], c, 1, 1)]
+    if type_ == "dense":
+        return [(p["units"], c)]
+    return []
+
+
+def precheck(type_: str, p: Mapping[str, Any], shape: Shape) -> str | None:
+    """Why torch would refuse this layer on an input of ``shape``, in the user's words (or None)."""
+    needs_image = type_ in CONV_LIKE or type_ in ("lrn", "zeropad", "gap")
+    if needs_image and len(shape) != 3:
+        return f"needs a [channels, height, width] input, got the flat vector [{present.shape(shape)}]"
+    if type_ in CONV_LIKE:
+        dilation = p.get("dilation", (1, 1))
+        pad = padding(p["padding"], p["kernel"], dilation)
+        reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, p["kernel"]))  # the window a dilated kernel spans
+        if any(n + 2 * pd < r for n, pd, r in zip(shape[1:], pad, reach)):
+            dilated = f" (dilated to {present.size(reach)})" if dilation != (1, 1) else ""
+            return f"kernel {present.size(p['kernel'])}{dilated} is larger than its input {present.size(shape[1:])} (padding {present.size(pad)})"
+        if type_ in ("maxpool", "avgpool") and any(pd > k // 2 for pd, k in zip(pad, p["kernel"])):
+            return f"padding {present.size(pad)} is more than half the window {present.size(p['kernel'])}"
+        if type_ == "conv" and shape[0] % p["groups"]:
+            return f"{shape[0]} input channels are not divisible by groups={p['groups']}"
+        if type_ == "conv" and p["filters"] % p["groups"]:
+            return f"{p['filters']} filters are not divisible by groups={p['groups']}"
+    if type_ == "dense" and len(shape) != 1:
+        return f"needs a flat input, got [{present.shape(shape)}]; put flatten or gap before it"
+    return None
+
+
+def layer_problem(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, split: bool = False) -> str | None:
+    """Why torch would refuse to build or run this layer (for all ``towers``) on an input of ``shape``, or None."""
+    return precheck(type_, p, shape) or size_problem(type_, p, shape, out_shape(type_, p, shape, towers), towers, split)
+
+
+def size_problem(type_: str, p: Mapping[str, Any], shape: Shape, out: Shape, towers: int = 1, split: bool = False) -> str | None:
+    """Why a layer is too large to build (an output or weight over :data:`MAX_ELEMENTS`), or None."""
+    for what, dims in (("output", out), *(("weight", w) for w in weight_shapes(type_, p, shape, towers, split))):
+        n = math.prod(dims)
+        if n > MAX_ELEMENTS:
+            return _too_many(f"its {what} {present.shape(dims)}", n)
+    return None
+
+
+def _too_many(what: str, n: int) -> str:
+    return f"{what} would have {present.exact(n)} elements; a tensor may have at most {present.exact(MAX_ELEMENTS)} (2**48)"
+
+
+def tower_setting(net: Network, node: Node, shape: Shape) -> tuple[int, bool, str | None]:
+    """(towers, split, problem) for a layer: how many identical towers it runs in (1 outside
+    towers), whether each reads its own slice of the input, and why it cannot (or None)."""
+    around = [b for b in node.scope if net.blocks[b].kind == "towers"]
+    if not around:
+        return 1, False, None
+    tb = around[-1]
+    towers = net.blocks[tb].count
+    split = net.blocks[tb].split or tb in net.nodes[node.inputs[0]].scope
+    if len(around) > 1:
+        return towers, split, "towers inside towers are not supported"
+    if node.type not in TOWER_SAFE:
+        return towers, split, f"{node.type} is not supported inside towers (use it after the towers merge)"
+    if node.type == "conv" and node.params["groups"] != 1:
+        return towers, split, "a grouped conv inside towers is not supported: the towers are the groups"
+    if split and shape[0] % towers:
+        return towers, split, f"{shape[0]} input channels cannot be split evenly across {towers} towers"
+    return towers, split, None
+
+
+def merge_shape(node: Node, ins: list[Shape], coll: Collector) -> Shape | None:
+    """The output of an ``add`` or ``concat`` node, or None after reporting why there is none."""
+    if node.towers:
+        return ins[0]  # the towers' layers were built as one, for all towers
+    listed = ", ".join(present.shape(s) for s in ins)
+    if node.type == "add":
+        if len(set(ins)) != 1:
+            coll.add(node.loc, f"add: the branches give different shapes ({listed})")
+            return None
+        return ins[0]
+    if len({s[1:] for s in ins}) != 1 or len({len(s) for s in ins}) != 1:
+        coll.add(node.loc, f"concat: the branches differ in size ({listed}); only channels may differ")
+        return None
+    out = (sum(s[0] for s in ins), *ins[0][1:])
+    if math.prod(out) > MAX_ELEMENTS:
+        coll.add(node.loc, f"concat: {_too_many(f'its output {present.shape(out)}', math.prod(out))}")
+        return None
+    return out
+
+
+def located(path: Path, node: Node, problem: str) -> str:
+    """A layer's problem as the user reads it: ``conv3: conv 16 7×7: kernel 7×7 is larger…``."""
+    return f"{path}: {present.layer_line(node.type, node.params)}: {problem}"
