@@ -310,7 +310,7 @@ class NetworkBuilder:
 
     def __init__(self) -> None:
         self.nodes: dict[Path, Node] = {}
-        self._order: list[Path] = []  # blocks in the order they open
+        self._order: dict[Path, None] = {}  # blocks in the order they open (a dict: membership in O(1))
         self._blocks: dict[Path, Block] = {}
 
     def add_node(self, node: Node) -> Path:
@@ -326,7 +326,7 @@ class NetworkBuilder:
         """Reserve a block's place in the order (its record comes when it closes)."""
         if path in self._order or path in self.nodes:
             raise DuplicatePath(f"two blocks at {path}")
-        self._order.append(path)
+        self._order[path] = None
 
     def close(self, block: Block) -> None:
         if block.path not in self._order or block.path in self._blocks:

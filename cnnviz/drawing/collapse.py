@@ -23,6 +23,7 @@ node (or, for a module box, every call block) it stands for, and an edge's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import networkx as nx
@@ -31,7 +32,7 @@ from .. import present
 from ..model import Network, Path
 from . import labels, style
 from .passes import FULL_PASSES, PASSES
-from .runs import Runs, runs
+from .runs import Inside, Runs, inside, runs
 
 COMPACT, MODULES, FULL = "compact", "modules", "full"
 DETAILS = (COMPACT, MODULES, FULL)
@@ -41,14 +42,20 @@ _HIDE, _DROP = "hide", "drop"
 
 
 class _Collapser:
-    def __init__(self, net: Network, root: Path | None, detail: str, aux: bool, run: Runs | None):
+    def __init__(self, net: Network, root: Path | None, detail: str, aux: bool, run: Runs | None, within: Inside | None):
         self.net, self.root, self.detail, self.aux = net, root, detail, aux
         self.blocks = net.blocks
         self.expand = _EXPAND[detail]
+        if root is None:
+            self.region: Sequence[Path] = tuple(net.nodes)
+            self.members: set[Path] | None = None  # every node
+        else:  # a panel walks the nodes inside its block, not the whole network
+            self.region = (within if within is not None else inside(net)).get(root, ())
+            self.members = set(self.region)
         if detail == FULL:
             self.run = {b: (b, 1) for b, blk in self.blocks.items() if blk.kind == "call"}
         else:
-            self.run = run if run is not None else runs(net, aux)
+            self.run = run if run is not None else runs(net, aux, within)
         self.run_len: dict[Path, int] = {}
         self.in_run: dict[Path, list[Path]] = {}  # first block of a run -> every block of it
         for b, (first, i) in self.run.items():
@@ -63,7 +70,7 @@ class _Collapser:
         return scope[scope.index(self.root) + 1 :]
 
     def in_region(self, n: Path) -> bool:
-        return self.root is None or self.root in self.net.nodes[n].scope
+        return self.members is None or n in self.members
 
     def calls(self, scope: tuple[Path, ...]) -> list[Path]:
         return [b for b in self.rel(scope) if self.blocks[b].kind == "call"]
@@ -122,11 +129,11 @@ class _Collapser:
                 return
             v.add_edge(s, t, via=via, aux=aux)
 
+        members: dict[str, list[Path]] = {}  # view node -> the network nodes it stands for
         if self.root is not None:
             add(IN_PORT, _port("in"))
-        for n, node in self.net.nodes.items():
-            if not self.in_region(n):
-                continue
+        for n in self.region:
+            node = self.net.nodes[n]
             k = self.key(n)
             if k == _DROP:
                 continue
@@ -143,11 +150,13 @@ class _Collapser:
                 continue
             me = add(k, self.attrs(k))
             if k[0] == "node":
-                v.nodes[me]["members"] = (*v.nodes[me]["members"], n)
+                members.setdefault(me, []).append(n)
             for i, ss in feeds:
                 for s in ss:
                     link(s, me, i, node.aux or bool(v.nodes[s].get("aux")))
             src[n] = (me,)
+        for me, ms in members.items():
+            v.nodes[me]["members"] = tuple(ms)
         if self.root is not None:
             out = add(OUT_PORT, _port("out"))
             last = self.blocks[self.root].exit
@@ -261,10 +270,11 @@ def _port(which: str) -> dict[str, Any]:
     return {"kind": "port", "type": which, "category": "port", "title": "", "detail": "", "count": 1, "aux": False, "members": ()}
 
 
-def collapse(net: Network, root: Path | None = None, detail: str = COMPACT, aux: bool = True, run: Runs | None = None) -> nx.DiGraph:
+def collapse(net: Network, root: Path | None = None, detail: str = COMPACT, aux: bool = True, run: Runs | None = None, within: Inside | None = None) -> nx.DiGraph:
     """The view of the whole network (``root=None``) or of the inside of call block ``root``.
 
-    ``run`` is :func:`~cnnviz.drawing.runs.runs` of ``(net, aux)`` when the caller has it already."""
+    ``run`` is :func:`~cnnviz.drawing.runs.runs` of ``(net, aux)`` and ``within``
+    :func:`~cnnviz.drawing.runs.inside` of ``net`` when the caller has them already."""
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
-    return _Collapser(net, root, detail, aux, run).build()
+    return _Collapser(net, root, detail, aux, run, within).build()

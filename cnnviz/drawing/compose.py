@@ -1,8 +1,8 @@
 """Laying out the parts separately and packing them into one picture.
 
 Each part (title, main line, each panel, each legend entry) is laid out by
-the engine on its own, in one run (``-Tjson0``), so a wide main-line box never
-widens a panel's columns.  The parts are then packed, like the article's
+the engine on its own, in one run (``-Tjson0``; a few side by side when there
+is a lot to lay out), so a wide main-line box never widens a panel's columns.  The parts are then packed, like the article's
 figures: the main line on top, the panels in rows below it (or in columns
 beside it for ``TB``), the legend last.  The packed graph carries every
 position and is drawn with ``neato -n2``, which draws exactly what it is given.
@@ -11,10 +11,12 @@ position and is drawn with ``neato -n2``, which draws exactly what it is given.
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from .dot import Dot, text
-from .engine import run
+from .engine import find, run
 from .quoting import num
 
 GAP = 20.0  # between parts, points
@@ -25,6 +27,8 @@ LEGEND_ROW = 2.0
 STACK = 3.0  # offset of each card behind a folded run
 CARD_ROOM = 4.0  # space kept between a card and the border of the cluster around it
 WIDEN = 1.4  # panel rows may run this much wider than the main line to save a row
+BATCH = 1 << 20  # characters of DOT: less is laid out in one engine run
+MAX_JOBS = 4  # engine runs side by side, at most
 
 
 @dataclass
@@ -81,7 +85,31 @@ def parse(data: bytes, count: int) -> list[Laid]:
 
 
 def layout(dots: list[Dot], engine: str) -> list[Laid]:
-    return parse(run(engine, source(dots), ["-Tjson0"]), len(dots))
+    """Every graph laid out on its own: in one engine run, or, when there is a lot to lay
+    out (the rows of a very long line), in a few runs side by side, one per CPU."""
+    texts = [text(d) for d in with_ids(dots)]
+    batches = _batches(texts, min(os.cpu_count() or 1, MAX_JOBS))
+    if len(batches) == 1:
+        return parse(run(engine, "".join(texts), ["-Tjson0"]), len(dots))
+    find(engine)  # once, in this thread: finding the binary sets up sysconfig, which is not thread-safe
+    with ThreadPoolExecutor(len(batches)) as pool:
+        done = pool.map(lambda b: parse(run(engine, "".join(b), ["-Tjson0"]), len(b)), batches)
+        return [lay for batch in done for lay in batch]
+
+
+def _batches(texts: list[str], jobs: int) -> list[list[str]]:
+    """The graphs in at most ``jobs`` runs of about equal size, in order; one run unless
+    each would get :data:`BATCH` characters at least."""
+    total = sum(len(t) for t in texts)
+    jobs = max(1, min(jobs, total // BATCH))
+    out: list[list[str]] = [[]]
+    size = 0
+    for t in texts:
+        if out[-1] and size >= total * len(out) / jobs:
+            out.append([])
+        out[-1].append(t)
+        size += len(t)
+    return out
 
 
 def pack(roles: list[str], laid: list[Laid], direction: str) -> tuple[list[tuple[float, float]], float, float]:

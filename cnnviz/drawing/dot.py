@@ -318,6 +318,9 @@ def text(dot: Dot) -> str:
     members: dict = {}
     for n, a, c in dot.nodes:
         members.setdefault(c, []).append((n, a))
+    ranks: dict = {}
+    for where, group in dot.ranks:
+        ranks.setdefault(where, []).append(group)
 
     def emit(cid, depth):
         pad = "  " * depth
@@ -328,9 +331,8 @@ def text(dot: Dot) -> str:
             out.append(f"{pad}}}")
         for n, a in members.get(cid, []):
             out.append(f"{pad}{ident(n)}{attrs(public(a))};")
-        for where, group in dot.ranks:
-            if where == cid:
-                out.append(f"{pad}{{rank=same; {'; '.join(ident(n) for n in group)};}}")
+        for group in ranks.get(cid, ()):
+            out.append(f"{pad}{{rank=same; {'; '.join(ident(n) for n in group)};}}")
 
     emit(None, 1)
     for s, t, a in dot.edges:

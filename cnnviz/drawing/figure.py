@@ -35,6 +35,9 @@ FORMATS = ("svg", "png", "pdf", "dot")
 DEFAULT_DPI = 144
 DOT_HEADER = "// cnnviz diagram: every position is fixed; draw it with  dot -Kneato -n2 -Tsvg FILE\n"
 ROLES = ("title", "main", "panel", "legend")
+# A chunk of a long line is laid out only for its positions along the line, which
+# neither the edges' routes nor the order within a rank change: skip the first, hurry the second.
+MEASURE = {"splines": "", "mclimit": 0.01}
 
 
 @dataclass(frozen=True)
@@ -75,39 +78,70 @@ def legend_pieces(entries: list[tuple[Paint, str]]) -> list[Piece]:
 # -- laying out ------------------------------------------------------------------
 
 
-def _rows(piece: Piece, lay: compose.Laid, direction: str) -> list[Piece]:
-    """A main line's rows when it is too long for one, else []."""
-    if piece.role != "main" or piece.part is None or piece.draw is None:
-        return []
-    v = piece.part.graph
+def _along(lay: compose.Laid, direction: str) -> tuple[dict, float]:
+    """Every node's position along a laid-out line (its centre), and the line's length."""
     if direction == "LR":
-        along, length = {n: p["pos"][0] for n, p in lay.nodes.items()}, lay.w
-    else:
-        along, length = {n: lay.h - p["pos"][1] for n, p in lay.nodes.items()}, lay.h
-    cuts = wrap.choose(v, along, length)
-    if not cuts:
-        return []
+        return {n: p["pos"][0] for n, p in lay.nodes.items()}, lay.w
+    return {n: lay.h - p["pos"][1] for n, p in lay.nodes.items()}, lay.h
+
+
+def _redrawn(piece: Piece, graphs: list) -> list[Piece]:
+    """The piece redrawn once per graph (the rows or chunks of its main line)."""
+    assert piece.part is not None and piece.draw is not None  # only main lines are cut
     out = []
-    for row in wrap.split(v, cuts):
-        part = replace(piece.part, graph=row)
+    for graph in graphs:
+        part = replace(piece.part, graph=graph)
         out.append(replace(piece, dot=piece.draw(part), part=part))
     return out
 
 
+def _rows(piece: Piece, along: dict, length: float) -> list[Piece]:
+    """A main line's rows when it is too long for one, else []."""
+    assert piece.part is not None
+    v = piece.part.graph
+    cuts = wrap.choose(v, along, length)
+    return _redrawn(piece, wrap.split(v, cuts)) if cuts else []
+
+
+def _wraps(piece: Piece) -> bool:
+    return piece.role == "main" and piece.part is not None and piece.draw is not None
+
+
+def _chunks(piece: Piece) -> tuple[list[str], list[Piece]]:
+    """A main line too long to lay out whole (:data:`wrap.BIG` nodes): its cuts and
+    chunks, else nothing."""
+    if not _wraps(piece) or piece.part is None or len(piece.part.graph) <= wrap.BIG:
+        return [], []
+    v = piece.part.graph
+    cuts = wrap.chunks(v)
+    chunks = _redrawn(piece, wrap.split(v, cuts, overlap=True))
+    return cuts, [replace(c, dot=replace(c.dot, graph={**c.dot.graph, **MEASURE})) for c in chunks]
+
+
 def lay_out(pieces: list[Piece], engine: str, direction: str = "LR") -> list[list[tuple[Piece, compose.Laid]]]:
-    """Every piece laid out on its own (one engine run, and one more for wrapped lines):
-    for each piece, itself and its layout, or the rows of a main line too long for one."""
-    laid = compose.layout([p.dot for p in pieces], engine)
-    rows = {i: r for i, p in enumerate(pieces) if (r := _rows(p, laid[i], direction))}
-    extra = compose.layout([r.dot for i in rows for r in rows[i]], engine) if rows else []
-    out, k = [], 0
+    """Every piece laid out on its own (one engine pass, and one more for wrapped lines):
+    for each piece, itself and its layout, or the rows of a main line too long for one.
+
+    A main line of more than :data:`wrap.BIG` nodes is not laid out whole: the first
+    run lays out its chunks, its rows are chosen from their positions, and only the
+    rows are laid out whole (in the second run)."""
+    chunked = {i: c for i, p in enumerate(pieces) if (c := _chunks(p))[1]}
+    first = [d for i, p in enumerate(pieces) for d in ([c.dot for c in chunked[i][1]] if i in chunked else [p.dot])]
+    laid = iter(compose.layout(first, engine))
+    whole: dict[int, compose.Laid] = {}
+    rows: dict[int, list[Piece]] = {}
     for i, p in enumerate(pieces):
-        if i in rows:
-            out.append(list(zip(rows[i], extra[k : k + len(rows[i])])))
-            k += len(rows[i])
+        if i in chunked and p.part is not None:
+            marks, chunks = chunked[i]
+            along, length = wrap.stitch(marks, [_along(next(laid), direction) for _ in chunks])
+            v = p.part.graph
+            rows[i] = _redrawn(p, wrap.split(v, wrap.choose(v, along, length)))  # one row when it fits after all
         else:
-            out.append([(p, laid[i])])
-    return out
+            whole[i] = next(laid)
+            if _wraps(p) and (r := _rows(p, *_along(whole[i], direction))):
+                rows[i] = r
+    extra = iter(compose.layout([r.dot for i in rows for r in rows[i]], engine) if rows else [])
+    return [[(r, next(extra)) for r in rows[i]] if i in rows else [(p, whole[i])] for i, p in enumerate(pieces)]
 
 
 def packed(pieces: list[Piece], engine: str, direction: str) -> Dot:

@@ -36,16 +36,24 @@ def fold_layers(v: nx.DiGraph) -> nx.DiGraph:
     for u in list(v):
         if u not in v:
             continue
+        du = v.nodes[u]
+        sig = _layer_sig(du)
+        if sig is None:
+            continue
+        members = None  # the chain's members, gathered in one list (not a tuple copied per link)
         while v.out_degree(u) == 1:
             (w,) = v.successors(u)
-            if v.in_degree(w) != 1 or _layer_sig(v.nodes[u]) is None or _layer_sig(v.nodes[u]) != _layer_sig(v.nodes[w]):
+            dw = v.nodes[w]
+            if v.in_degree(w) != 1 or sig != _layer_sig(dw):
                 break
-            du, dw = v.nodes[u], v.nodes[w]
+            members = members if members is not None else list(du["members"])
             du["count"] += dw["count"]
-            du["members"] = (*du["members"], *dw["members"])
+            members += dw["members"]
             for x in list(v.successors(w)):
                 v.add_edge(u, x, **v.edges[w, x])
             v.remove_node(w)
+        if members is not None:
+            du["members"] = tuple(members)
     return v
 
 

@@ -15,7 +15,7 @@ from .. import present
 from ..model import Network, Path, Shapes
 from . import style
 from .collapse import COMPACT, DETAILS, FULL, collapse
-from .runs import Runs, runs
+from .runs import Inside, Runs, inside, runs
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,12 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
     parameter counts to boxes and tensor shapes to edges."""
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
-    run = runs(net, aux) if detail != FULL else None  # which instances fold: the same for every part
+    within = inside(net) if detail != FULL else None  # each block's nodes, for its panel
+    run = runs(net, aux, within) if detail != FULL else None  # which instances fold: the same for every part
     main = collapse(net, None, detail, aux, run)
     parts = [Part("main", "", main)]
     if detail != FULL:
-        parts += _panels(net, [main], aux, run)
+        parts += _panels(net, [main], aux, run, within)
     for part in parts:
         _distinguish(part.graph)
     if shapes is not None:
@@ -108,12 +109,12 @@ def _signature(v: nx.DiGraph) -> tuple:
     return nodes, tuple(v.edges)
 
 
-def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None) -> list[Part]:
+def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, within: Inside | None = None) -> list[Part]:
     """One panel per module type (per variant, when instances draw differently), in order of appearance."""
     blocks = net.blocks
     graphs = list(todo)
     panel_of: dict[tuple, str] = {}  # (module, args) -> panel key
-    variants: dict[str, list[tuple[tuple, Part]]] = {}
+    variants: dict[str, dict[tuple, Part]] = {}  # module -> its panels by what they draw
     order: list[Part] = []
     while todo:
         v = todo.pop(0)
@@ -123,17 +124,17 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None) -
             for b in d["members"]:
                 args_key = (d["type"], repr(sorted((k, repr(x)) for k, x in blocks[b].args.items())))
                 if args_key not in panel_of:
-                    inside = collapse(net, b, COMPACT, aux, run)
-                    sig = _signature(inside)
-                    have = variants.setdefault(d["type"], [])
-                    match = next((p for s, p in have if s == sig), None)
+                    drawn = collapse(net, b, COMPACT, aux, run, within)
+                    sig = _signature(drawn)
+                    have = variants.setdefault(d["type"], {})
+                    match = have.get(sig)
                     if match is None:
                         key = d["type"] if not have else f"{d['type']}~{len(have) + 1}"
-                        match = Part(key, blocks[b].label, inside, b)
-                        have.append((sig, match))
+                        match = Part(key, blocks[b].label, drawn, b)
+                        have[sig] = match
                         order.append(match)
-                        todo.append(inside)
-                        graphs.append(inside)
+                        todo.append(drawn)
+                        graphs.append(drawn)
                     panel_of[args_key] = match.key
                 d.setdefault("panels", [])
                 if panel_of[args_key] not in d["panels"]:
@@ -141,7 +142,7 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None) -
     # Variants of one module that share a title get a tag, on the panel and on the boxes it draws.
     tags: dict[str, str] = {}
     for _module, have in variants.items():
-        parts = [p for _, p in have]
+        parts = list(have.values())
         if len(parts) > 1 and len({p.title for p in parts}) < len(parts):
             diff = _differing([blocks[p.block].args for p in parts if p.block is not None])
             for i, p in enumerate(parts):
