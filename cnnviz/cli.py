@@ -1,5 +1,10 @@
 """The ``cnnviz`` command line.  Thin: each command imports its backend inside its body,
-so that ``cnnviz --help`` and a plain render never import torch."""
+so that ``cnnviz --help`` and a plain render never import torch.
+
+Every line it prints goes through :mod:`cnnviz.terminal`, which shows the control
+characters of user text (names, labels, keys, paths) escaped: error lines in
+:func:`report`, click's own usage errors in :class:`Cli`, results and messages
+through :func:`~cnnviz.terminal.echo`."""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ import sys
 import click
 
 from . import __version__
-from .errors import CnnvizError
+from .errors import CnnvizError, OutputError
+from .terminal import echo, safe, safe_lines
 
 ARCH = click.argument("arch", metavar="ARCH|FILE")
 ERROR_EXIT = "cnnviz.error_exit"  # ctx.meta key: the exit code of a user error (diff --exit-code sets 2)
@@ -17,18 +23,34 @@ ERROR_EXIT = "cnnviz.error_exit"  # ctx.meta key: the exit code of a user error 
 class Cli(click.Group):
     """The command group; the one place where library errors become messages and exit codes."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            raise _escaped(exc) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except CnnvizError as exc:
             report(exc)
             ctx.exit(ctx.meta.get(ERROR_EXIT, 1))
+        except click.ClickException as exc:  # a usage error quotes the user's arguments
+            raise _escaped(exc) from None
+
+
+def _escaped(exc: click.ClickException) -> click.ClickException:
+    """The exception, its message (which quotes what the user typed) terminal-safe."""
+    vars(exc)["message"] = safe(exc.message)  # (click types the attribute Final)
+    return exc
 
 
 def report(exc: CnnvizError) -> None:
-    """Show an error's lines on standard error: no 'Error:' prefix, no traceback."""
-    for line in exc.lines():
-        click.echo(line, err=True)
+    """Show an error's lines on standard error: no 'Error:' prefix, no traceback, and
+    each line terminal-safe.  An output error is one line about one path, whatever
+    characters the path holds."""
+    for line in [str(exc)] if isinstance(exc, OutputError) else exc.lines():
+        echo(line, err=True)
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -36,7 +58,9 @@ def report(exc: CnnvizError) -> None:
 def cli():
     """Compact diagrams of convolutional networks from YAML specs.
 
-    ARCH is a catalogue id (see 'cnnviz list'); FILE is a path to a spec of your own.
+    ARCH is a catalogue id or alias (see 'cnnviz list'); FILE is a path to a spec of
+    your own.  An argument is a FILE when it contains a '/' or ends in .yaml or .yml,
+    else an ARCH: write ./resnet50 for a file named resnet50.
     """
 
 
@@ -56,11 +80,11 @@ def list_cmd(as_json):
 
         click.echo(json.dumps(items, indent=2))
         return
-    wid = max(len(e["id"]) for e in items)
-    wname = max(len(e["name"]) for e in items)
-    for e in items:
-        params = exact(e["params"])
-        click.echo(f"{e['id']:<{wid}}  {e['name']:<{wname}}  {e['year'] or '':<4}  {params:>12}")
+    rows = [(safe(e["id"]), safe(e["name"]), e["year"] or "", exact(e["params"])) for e in items]
+    wid = max(len(r[0]) for r in rows)
+    wname = max(len(r[1]) for r in rows)
+    for ident, name, year, params in rows:
+        echo(f"{ident:<{wid}}  {name:<{wname}}  {year:<4}  {params:>12}")
 
 
 @cli.command()
@@ -68,7 +92,9 @@ def list_cmd(as_json):
 def validate(archs):
     """Check specs: syntax, shapes and declared expectations.
 
-    Prints one OK line per spec, or every problem as path:line:col: message."""
+    Prints one OK line per spec, or every problem as path:line:col: message.  Every
+    spec is read before the shape pass starts, so spec errors come first and cost no
+    torch import."""
     from . import shape_stage
     from .errors import MissingDependency
     from .graph import build_network
@@ -76,9 +102,15 @@ def validate(archs):
     from .spec import load_spec
 
     failed = False
+    read = []
     for ref in archs:
         try:
-            net = build_network(load_spec(ref))  # a spec error costs no torch import
+            read.append((ref, build_network(load_spec(ref))))
+        except CnnvizError as exc:
+            report(exc)
+            failed = True
+    for ref, net in read:
+        try:
             r = shape_stage().infer(net)
         except MissingDependency:
             raise  # not about this spec: stop here instead of repeating it for every one
@@ -87,7 +119,7 @@ def validate(archs):
             failed = True
             continue
         aux = f" (+{exact(r.aux)} aux)" if r.aux else ""
-        click.echo(f"OK {ref}: {net.name}, {exact(r.total)} params{aux}, output {shape(r.output_of(net))}")
+        echo(f"OK {ref}: {net.name}, {exact(r.total)} params{aux}, output {shape(r.output_of(net))}")
     if failed:
         sys.exit(1)
 
@@ -106,7 +138,20 @@ def summary(arch, as_json, depth):
 
     net = build_network(load_spec(arch))  # a spec error costs no torch import
     r = shape_stage().infer(net)
-    click.echo(to_json(net, r) if as_json else table(net, r, depth))
+    if as_json:  # json.dumps escapes every control character
+        click.echo(to_json(net, r))
+    else:
+        click.echo(safe_lines(table(printable(net), r, depth)))
+
+
+def printable(net):
+    """The network with its free text (its name, module labels) terminal-safe: the table
+    joins its rows into one text, after which a line break inside a label could no
+    longer be told from the table's own."""
+    from dataclasses import replace
+
+    blocks = {p: replace(b, label=safe(b.label)) for p, b in net.blocks.items()}
+    return replace(net, name=safe(net.name), blocks=blocks)
 
 
 @cli.command("render")

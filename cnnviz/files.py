@@ -7,20 +7,37 @@ file as it was.  It replaces only a regular file or creates a new one: never a
 device, a FIFO, a socket, a folder, the file a symbolic link points to (the
 rename would replace the link itself), a read-only file, or one of the files the
 result was made from (``protect``).  Every refusal and every OS error is an
-:class:`~cnnviz.errors.OutputError` naming the file.
+:class:`~cnnviz.errors.OutputError` naming the file, on one line.
+
+The temporary file is ``.NAME.XXXXXXXX.tmp`` beside ``NAME`` (:func:`is_temp`),
+locked while it is written.  Only SIGKILL or a crash leaves one behind; the next
+write of the same name removes it once it is stale (:func:`remove_stale_temps`),
+and a gallery run sweeps its whole folder.  :func:`lock_folder` keeps two runs
+that rewrite one folder (``cnnviz gallery``) from interleaving.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import OutputError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; stale temporary files are judged by age alone
+    fcntl = None  # type: ignore[assignment]
+
 TMP_SUFFIX = ".tmp"
+TEMP_NAME = re.compile(r"\A\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp\Z", re.DOTALL)  # tempfile.mkstemp's 8 random characters
+STALE_AFTER = 60.0  # seconds: a temporary file this old, and not locked, belongs to a run that died
 
 
 def check_target(path: str | os.PathLike[str], protect: Iterable[str | os.PathLike[str]] = ()) -> Path:
@@ -70,10 +87,14 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, protect: Iterable[st
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            _lock(fd, exclusive=True, wait=False)  # "being written": no sweep removes it (just made: never contended)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         try:
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
@@ -88,6 +109,88 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, protect: Iterable[st
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
+    remove_stale_temps(path.parent, path.name)
+
+
+def is_temp(name: str, of: str | None = None) -> bool:
+    """Whether ``name`` is a temporary file of :func:`write_atomic` (of a write of ``of``, when given)."""
+    m = TEMP_NAME.match(name)
+    return m is not None and (of is None or m["name"] == of)
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], of: str | None = None) -> list[str]:
+    """Remove the temporary files of :func:`write_atomic` in ``folder`` (only those of
+    writes of ``of``, when given) that a run killed on the way left behind: older than
+    :data:`STALE_AFTER` and locked by no one.  Best effort; returns the names removed."""
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if is_temp(entry.name, of) and _stale(entry.path):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed.append(entry.name)
+    return removed
+
+
+def _stale(path: str) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or time.time() - st.st_mtime < STALE_AFTER:
+            return False
+        return _lock(fd, exclusive=True, wait=False)  # a live writer holds it
+    finally:
+        os.close(fd)
+
+
+def _lock(fd: int, exclusive: bool, wait: bool) -> bool:
+    """flock ``fd``; False if ``wait`` is off and another process holds it.  A no-op where there is no flock."""
+    if fcntl is None:
+        return True
+    op = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
+    try:
+        fcntl.flock(fd, op)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):  # a file system without locks
+            return True
+        raise
+    return True
+
+
+@contextmanager
+def lock_folder(folder: str | os.PathLike[str], exclusive: bool = True, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an advisory lock on ``folder`` itself (no lock file to leave behind): exclusive
+    for a run that rewrites it, shared for one that only reads it.  Blocks while another
+    run holds a conflicting lock, calling ``waiting()`` first.  An OS error is an
+    :class:`OutputError`.  Where there is no flock (Windows) it locks nothing."""
+    if fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise OutputError(f"{os.fspath(folder)}: cannot open the folder: {exc.strerror or exc}") from None
+    try:
+        try:
+            if not _lock(fd, exclusive, wait=False):
+                if waiting is not None:
+                    waiting()
+                _lock(fd, exclusive, wait=True)
+        except OSError as exc:
+            raise OutputError(f"{os.fspath(folder)}: cannot lock the folder: {exc.strerror or exc}") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _umask() -> int:

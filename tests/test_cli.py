@@ -30,8 +30,8 @@ def test_validate_several_reports_each_and_fails_if_any_fails():
     result = run("validate", "resnet50", str(VALID / "tiny_resnet.yaml"), "nosuchnet")
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert [line.split()[0] for line in lines[:2]] == ["OK", "OK"]
-    assert "no such architecture or file" in lines[2]
+    assert "no such architecture or file" in lines[0]  # every spec is read before the shape pass
+    assert [line.split()[:2] for line in lines[1:]] == [["OK", "resnet50:"], ["OK", str(VALID / "tiny_resnet.yaml") + ":"]]
 
 
 def test_summary_table_has_totals():
@@ -140,11 +140,12 @@ def test_without_torch_the_shape_commands_say_how_to_get_it():
 
 
 def test_without_torch_spec_errors_come_first():
-    out = without_torch("validate", "nosuchnet", "resnet50")
-    assert out.returncode == 1
-    lines = out.stderr.splitlines()
-    assert len(lines) == 2 and "no such architecture or file" in lines[0] and "need torch" in lines[1]
-    assert "Traceback" not in out.stderr
+    for args in (["nosuchnet", "resnet50"], ["resnet50", "nosuchnet"]):
+        out = without_torch("validate", *args)
+        assert out.returncode == 1
+        lines = out.stderr.splitlines()
+        assert len(lines) == 2 and "no such architecture or file" in lines[0] and "need torch" in lines[1]
+        assert "Traceback" not in out.stderr
 
 
 def test_list_json_and_table_agree():
@@ -153,3 +154,45 @@ def test_list_json_and_table_agree():
     assert [line.split()[0] for line in table] == [e["id"] for e in items]
     resnet = next(line for line in table if line.startswith("resnet50 "))
     assert resnet.split()[-1] == "25,557,032"
+
+
+# -- a catalogue id is never a file of the working folder ------------------------------------
+
+
+def test_a_folder_or_file_named_like_an_id_does_not_hijack_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "resnet50").mkdir()
+    (tmp_path / "googlenet").write_text("not a spec", encoding="utf-8")
+    for arch, ident in (("resnet50", "resnet50"), ("googlenet", "inception_v1")):
+        result = run("render", arch, "--format", "json", "-o", "-")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["id"] == ident
+
+
+def test_a_path_is_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = (VALID / "tiny_resnet.yaml").read_text(encoding="utf-8")
+    (tmp_path / "resnet50").write_text(text, encoding="utf-8")
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "mine").write_text(text, encoding="utf-8")
+    (tmp_path / "Mine.YML").write_text(text, encoding="utf-8")
+    for arch in ("./resnet50", "specs/mine", "Mine.YML", str(tmp_path / "resnet50")):
+        result = run("render", arch, "--format", "json", "-o", "-")
+        assert result.exit_code == 0, (arch, result.output)
+        assert json.loads(result.output)["name"] == "Tiny ResNet", arch
+
+
+def test_a_bare_word_naming_a_file_suggests_dot_slash(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mynet").write_text((VALID / "tiny_resnet.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("render", "mynet", "-o", "-")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["mynet: not a catalogue id or alias; to read the file of that name, write ./mynet"]
+    assert run("render", "./mynet", "--format", "json", "-o", "-").exit_code == 0
+    result = run("render", "nosuchnet", "-o", "-")
+    assert "no such architecture or file" in result.output
+
+
+def test_help_states_the_rule():
+    text = " ".join(run("--help").output.split())
+    assert "contains a '/' or ends in .yaml or .yml" in text and "./resnet50" in text

@@ -348,3 +348,26 @@ def test_a_rename_inside_a_module_is_a_difference(tmp_path):
 def test_a_spec_error_is_a_spec_error():
     with pytest.raises(SpecError):
         diff(SMALL_A, "nosuchnet")
+
+
+def _module(label: str, type_: str):
+    from cnnviz.diff.parts import Part
+
+    return Part("module", ROOT.child(type_), type_, label, {}, [])
+
+
+@pytest.mark.parametrize(
+    "label_a, label_b, related",
+    [
+        ("Inception-A", "Inception-ResNet-A", True),  # 0.76 alike: the residual version of the same module
+        ("Inception-A", "Reduction-B", False),  # 0.55: different modules that share a word
+        ("Inception-A", "Stem", False),
+        ("conv block", "identity block", False),  # 0.58
+    ],
+)
+def test_module_names_count_as_related_only_when_close(label_a, label_b, related):
+    from cnnviz.diff.align import _name_sim
+
+    sim = _name_sim(_module(label_a, "a"), _module(label_b, "b"))
+    assert (sim > 0) is related
+    assert _name_sim(_module(label_a, "a"), _module("anything", "a")) == 1.0  # the same module, relabelled

@@ -221,3 +221,32 @@ def test_the_documented_example_and_schema_match_the_code():
     example = doc.split("```console\n$ cnnviz diff inception_v3 inception_v4\n", 1)[1].split("\n  ...\n```", 1)[0]
     assert (GOLDEN / "inception_v3-inception_v4.txt").read_text(encoding="utf-8").startswith(example + "\n")
     assert f'"schema": "{SCHEMA}"' in doc
+
+
+def test_errors_of_both_sides_come_together(tmp_path):
+    (tmp_path / "a.yaml").write_text("name: a\ninput: [3, 8\n", encoding="utf-8")
+    result = run(str(tmp_path / "a.yaml"), "nosuchnet")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 2 and "YAML syntax error" in lines[0] and lines[1].startswith("nosuchnet: no such architecture or file")
+
+
+def test_output_into_a_missing_folder_is_one_line():
+    result = run("vgg16", "vgg19", "-o", "missing/dir/x")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["missing/dir/x: folder missing/dir does not exist"]
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    target = tmp_path / "d.json"
+    result = run(SMALL_A, SMALL_B, "-o", str(target))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"{target}: cannot write: No space left on device"]
+    assert list(tmp_path.iterdir()) == []

@@ -325,3 +325,166 @@ def test_a_card_is_the_networks():
 def test_files_of_is_sorted_and_pure():
     a = files_of([HOSTILE], "e")
     assert list(a) == sorted(a) and a == files_of([HOSTILE], "e")
+
+
+# -- a hostile catalogue: every user-text path of every gallery file -------------------
+
+EVIL_ID = 'evil" onerror="alert(1)'  # a spec file named `evil" onerror="alert(1).yaml`
+EVIL_SPEC = """\
+name: 'Evil" onmouseover="alert(2) <script>alert(3)</script> | `code` [x](javascript:alert(4)) *b* _i_ ~s~ \\\\'
+year: 2020
+novel: "<img src=x onerror=alert(5)> | ![i](javascript:alert(6)) &amp; \\r\\n# heading\\n| fake | row |\\u202e"
+article_params: '1K" onclick="alert(7) | <b>'
+paper:
+  title: '</a><script>alert(8)</script>'
+  url: 'https://x.org/"><script>alert(9)</script>(a) [b] |c| `d`'
+input: [3, 8, 8]
+modules:
+  blk:
+    label: '<b onclick="alert(10)">blk</b> & "q"'
+    layers: [conv 4 3x3]
+layers:
+  - conv 8 3x3
+  - blk
+  - gap
+  - dense 10
+expect:
+  params: 566
+"""
+ALLOWED = {  # every tag and attribute the gallery writes itself
+    "a": {"href", "title", "class"},
+    "img": {"src", "alt", "width"},
+    "br": set(),
+}
+
+
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.seen: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.seen.append((tag, dict(attrs)))
+
+
+def tags_of(text: str) -> list[tuple[str, dict]]:
+    p = Tags()
+    p.feed(text)
+    p.close()
+    return p.seen
+
+
+@pytest.fixture(scope="module")
+def evil_files(tmp_path_factory) -> dict[str, bytes]:
+    specs = tmp_path_factory.mktemp("arch_specs")
+    (specs / f"{EVIL_ID}.yaml").write_text(EVIL_SPEC, encoding="utf-8")
+    shutil.copy(ROOT / "arch_specs" / "lenet5.yaml", specs / "lenet5.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("cnnviz.spec.catalogue.spec_dir", lambda: specs)
+        return build(jobs=1, ids=["lenet5", EVIL_ID])
+
+
+def test_a_hostile_spec_stays_text_in_the_readme(evil_files):
+    text = evil_files["README.md"].decode("utf-8")
+    header = next(line for line in text.splitlines() if line.startswith("| Diagram"))
+    rows = [line for line in text.splitlines() if line.startswith("| <a href=")]
+    assert len(rows) == 2 and all(cells(r) == cells(header) for r in rows)
+    for tag, attrs in tags_of(re.sub(r"\\.", "", text)):  # the raw HTML Markdown sees: escaped characters are text
+        assert tag in ALLOWED and set(attrs) <= ALLOWED[tag], (tag, attrs)
+        for name in ("href", "src"):
+            assert attrs.get(name) in (None, "lenet5.svg", "evil%22%20onerror%3D%22alert%281%29.svg"), attrs
+    evil = rows[1]
+    assert '[Evil" onmouseover' in evil and "(evil%22%20onerror%3D%22alert%281%29.svg)" in evil
+    assert "[paper](https://x.org/%22%3E%3Cscript%3Ealert%289%29%3C/script%3E%28a%29%20%5Bb%5D%20%7Cc%7C%20%60d%60)" in evil
+    assert not re.search(r"(?<!\\)[\[\]`*_~<>]", evil.split("[paper]")[1].split(")", 1)[1])  # no live markup after the link
+    markdown = re.sub(r' alt="[^"]*"', "", text)  # (an attribute's value is text: Markdown does not read it)
+    assert "javascript" not in markdown.replace("javascript:alert(4)", "").replace("javascript:alert(6)", "")
+    assert not re.search(r"(?<!\\)\]\(javascript", markdown)
+
+
+def test_a_hostile_spec_stays_text_in_the_page(evil_files):
+    text = evil_files["index.html"].decode("utf-8")
+    scripts = [tag for tag, _ in tags_of(text) if tag in ("script", "img", "iframe", "b")]
+    assert scripts == []
+    for tag, attrs in tags_of(text):
+        assert not any(a.startswith("on") for a in attrs), (tag, attrs)
+        if tag == "a" and "href" in attrs:
+            href = attrs["href"]
+            assert href.startswith(("#", "https://x.org/%22%3E", "https://doi.org/")) or href in ("lenet5.svg", "evil%22%20onerror%3D%22alert%281%29.svg"), href
+    p = Page()
+    p.feed(text)
+    assert len(p.ids) == len(set(p.ids)) and set(p.anchors) <= set(p.ids)
+    assert "_evil_22_20onerror_3D_22alert_281_29" in p.ids
+
+
+def test_a_hostile_spec_makes_a_well_formed_svg(evil_files):
+    root = ET.fromstring(evil_files[f"{EVIL_ID}.svg"])
+    for el in root.iter():
+        assert not any(a.lower().startswith("on") for a in el.attrib), el.attrib
+        assert not el.tag.endswith("script")
+
+
+# -- two runs, killed runs ------------------------------------------------------------------
+
+
+def _write_into(files, out, q):
+    try:
+        q.put(write(files, out)[1])
+    except BaseException as exc:  # noqa: BLE001 (reported to the parent)
+        q.put(repr(exc))
+
+
+def test_two_runs_at_once_take_turns(tmp_path, files):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for i in range(8):
+        out = tmp_path / f"g{i}"
+        q = ctx.Queue()
+        procs = [ctx.Process(target=_write_into, args=(files, out, q)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        results = [q.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(60)
+        assert results == [[], []]  # no error, and no warning about the other's temporary files
+        assert compare(files, out).clean
+
+
+def test_temporary_files_are_never_extra_and_stale_ones_are_swept(copy, files):
+    import os
+    import time
+
+    live = copy / ".resnet50.svg.abcdefgh.tmp"  # a write under way
+    live.write_bytes(b"half")
+    dead = copy / ".lenet5.svg.ijklmnop.tmp"  # left by a run killed with SIGKILL
+    dead.write_bytes(b"half")
+    old = time.time() - 3600
+    os.utime(dead, (old, old))
+    assert compare(files, copy).clean
+    assert gallery("--check", "--out", str(copy), "--jobs", "2").exit_code == 0
+    result = gallery("--out", str(copy), "--jobs", "2")
+    assert "warning" not in result.output and "0 removed" in result.output
+    assert live.exists() and not dead.exists()
+
+
+def test_an_unwritable_gallery_folder_is_a_clean_error(tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    result = gallery("--out", str(tmp_path / "file" / "sub"), "--jobs", "2")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == f"{tmp_path / 'file' / 'sub'}: cannot make the folder: Not a directory"
+
+
+def test_a_spec_that_cannot_be_drawn_is_one_line_per_problem(tmp_path, monkeypatch, capsys):
+    from cnnviz.cli import report
+    from cnnviz.gallery.cards import DrawError
+
+    (tmp_path / "bad.yaml").write_text('name: t\ninput: [3, 8, 8]\nlayers: [conv 8 3x3]\n"odd\\nkey": 1\nother: 2\n', encoding="utf-8")
+    monkeypatch.setattr("cnnviz.spec.catalogue.spec_dir", lambda: tmp_path)
+    with pytest.raises(DrawError) as info:
+        build(jobs=1, ids=["bad"])
+    lines = info.value.lines()
+    assert lines[0] == "cannot draw the gallery:" and len(lines) == 3
+    assert all(line.startswith("bad: ") for line in lines[1:]) and "odd\nkey" in lines[1]
+    report(info.value)
+    assert capsys.readouterr().err.splitlines() == [line.replace("\n", "\\n") for line in lines]

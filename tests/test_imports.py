@@ -52,3 +52,39 @@ def test_a_spec_error_costs_no_torch_import(command, tmp_path):
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == f"1 {path}:3:10: conv: kernel: expected a size like 3 or 3x3 or 1x7, got '3y3'"
     assert not set(json.loads(out[-1])) & set(HEAVY)
+
+
+SYNTAX_ERROR = "name: t\ninput: [3, 8\nlayers: [conv 8 3x3]\n"  # an unclosed [
+
+
+@pytest.mark.parametrize(
+    "args, bad",
+    [
+        (["validate", "{bad}", "{bad2}"], 2),
+        (["summary", "{bad}"], 1),
+        (["summary", "{bad}", "--json"], 1),
+        (["diff", "{bad}", "resnet50"], 1),
+        (["diff", "resnet50", "{bad}"], 1),
+        (["diff", "{bad}", "{bad2}", "--format", "json"], 2),
+        (["render", "{bad}", "--shapes", "-o", "-"], 1),
+        (["render", "{bad}", "--params", "-o", "-"], 1),
+    ],
+    ids=["validate-several", "summary", "summary-json", "diff-a", "diff-b", "diff-both", "render-shapes", "render-params"],
+)
+def test_a_yaml_syntax_error_costs_no_torch_import(args, bad, tmp_path):
+    paths = {"{bad}": tmp_path / "bad.yaml", "{bad2}": tmp_path / "bad2.yaml"}
+    for path in paths.values():
+        path.write_text(SYNTAX_ERROR, encoding="utf-8")
+    argv = [str(paths.get(a, a)) for a in args]
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom cnnviz.cli import cli\n"
+        f"result = CliRunner().invoke(cli, {argv!r})\n"
+        "import json; print(json.dumps([result.exit_code, result.output, sorted(sys.modules)]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    exit_code, output, modules = json.loads(out.splitlines()[-1])
+    assert exit_code == 1
+    lines = output.splitlines()
+    assert len(lines) == bad and all(": YAML syntax error: " in line for line in lines), output
+    assert [line.split(":")[0] for line in lines] == [str(p) for p in paths.values()][:bad]
+    assert not set(modules) & set(HEAVY)

@@ -316,3 +316,48 @@ def test_render_refuses_outputs_it_must_not_write(tmp_path, monkeypatch, target,
     assert result.output.splitlines() == [says]
     assert sorted(os.listdir(tmp_path)) == before
     assert (tmp_path / "net.yaml").read_bytes() == spec.read_bytes()
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch):
+    import errno
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    target = tmp_path / "x.json"
+    target.write_bytes(b"old")
+    monkeypatch.setattr(os, "write", full)
+    result = run("render", "lenet5", "-o", str(target))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"{target}: cannot write: No space left on device"]
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["x.json"]
+
+
+def test_a_folder_it_may_not_write_in_is_one_line(tmp_path, monkeypatch):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        os.chmod(folder, 0o555)
+    else:  # root may write anywhere: make os.access say what it says to anyone else
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == folder else real(p, mode))
+    try:
+        result = run("render", "lenet5", "-o", str(folder / "x.json"))
+    finally:
+        os.chmod(folder, 0o755)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"{folder / 'x.json'}: cannot write in folder {folder} (permission denied)"]
+    assert os.listdir(folder) == []
+
+
+def test_a_killed_runs_temporary_file_is_removed_by_the_next(tmp_path):
+    stale = tmp_path / ".lenet5.json.abcdefgh.tmp"  # what SIGKILL during a write leaves behind
+    stale.write_bytes(b"half")
+    old = os.path.getmtime(stale) - 3600
+    os.utime(stale, (old, old))
+    other = tmp_path / ".notes.txt.abcdefgh.tmp"
+    other.write_bytes(b"not render's")
+    os.utime(other, (old, old))
+    result = run("render", "lenet5", "-o", str(tmp_path / "lenet5.json"))
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(tmp_path)) == [other.name, "lenet5.json"]

@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..errors import Problem, SpecError
 from ..files import check_target, write_atomic
+from ..terminal import safe, safe_lines
 
 if TYPE_CHECKING:
+    from ..model import Network
     from .text import Line
 
 FORMATS = ("text", "json", "svg", "png")
@@ -44,10 +47,29 @@ def output_format(output: str | None, fmt: str | None) -> str:
 
 
 def styled(line: Line) -> str:
-    """A report line in its role's colour (click.echo drops colours when not writing to a terminal)."""
+    """A report line, terminal-safe, in its role's colour (click.echo drops colours when
+    not writing to a terminal).  The text is made safe before it is coloured: the
+    colour codes are the only escape sequences on the line."""
     style = STYLES.get(line.role)
-    text = click.style(line.text, **style) if style else line.text
-    return " " * line.indent + text + line.tail
+    text = safe(line.text)
+    return " " * line.indent + (click.style(text, **style) if style else text) + safe(line.tail)
+
+
+def networks(arch_a: str, arch_b: str) -> list[Network]:
+    """Both networks, read before the shape pass (no torch import for a spec error),
+    with the errors of both specs reported together."""
+    from ..graph import as_network
+
+    nets: list[Network] = []
+    problems: list[Problem] = []
+    for ref in (arch_a, arch_b):
+        try:
+            nets.append(as_network(ref))
+        except SpecError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+    if problems:
+        raise SpecError(problems)
+    return nets
 
 
 def run(arch_a: str, arch_b: str, output: str | None, fmt: str | None, detail: str) -> bool:
@@ -61,13 +83,15 @@ def run(arch_a: str, arch_b: str, output: str | None, fmt: str | None, detail: s
         check_target(target, protect)  # before the shape pass: a bad -o costs no torch import
     from . import diff
 
-    d = diff(arch_a, arch_b)
+    d = diff(*networks(arch_a, arch_b))
     protect += [side.network.source for side in (d.a, d.b)]  # a catalogue id's spec file too
     if fmt in ("svg", "png"):
         from .picture import Picture
 
         data = Picture(d, detail).render(fmt)
         if target is None:
+            if sys.stdout.isatty():  # SVG read on a screen (PNG was refused above)
+                data = safe_lines(data.decode("utf-8", "replace")).encode("utf-8")
             sys.stdout.flush()
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
@@ -77,7 +101,7 @@ def run(arch_a: str, arch_b: str, output: str | None, fmt: str | None, detail: s
 
         text = as_json(d)
         if target is None:
-            click.echo(text, nl=False)
+            click.echo(safe_lines(text) if sys.stdout.isatty() else text, nl=False)  # (non-ASCII is written as is)
             return d.identical
         data = text.encode("utf-8")
     else:

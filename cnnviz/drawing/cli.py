@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..files import check_target, write_atomic
+from ..terminal import echo, safe_lines
 from . import Diagram, format_of
 
 
@@ -41,15 +42,17 @@ def run(arch: str, output: str | None, fmt: str | None, **options) -> None:
         check_target(path, protect)  # before the layout: a bad -o fails fast
     data = d.render(fmt)
     if path is None:
-        if fmt in ("png", "pdf") and sys.stdout.isatty():
-            raise click.UsageError(f"refusing to write {fmt.upper()} bytes to a terminal; redirect the output or use -o FILE")
+        if sys.stdout.isatty():
+            if fmt in ("png", "pdf"):
+                raise click.UsageError(f"refusing to write {fmt.upper()} bytes to a terminal; redirect the output or use -o FILE")
+            data = safe_lines(data.decode("utf-8", "replace")).encode("utf-8")  # SVG, DOT or JSON read on a screen
         stream = sys.stdout.buffer
         sys.stdout.flush()
         stream.write(data)
         stream.flush()
         return
     write_atomic(path, data, protect)
-    click.echo(f"wrote {path} ({_size(len(data))})", err=True)
+    echo(f"wrote {path} ({_size(len(data))})", err=True)
 
 
 def _size(n: int) -> str:

@@ -43,13 +43,24 @@ class Card:
     svg: bytes
 
 
-def draw(ident: str) -> Card | str:
-    """A catalogue id → its card; a user error (bad spec, missing engine) → its message."""
+class DrawError(GalleryError):
+    """Architectures that could not be drawn: one line per problem, each naming its id."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = ["cannot draw the gallery:", *problems]
+        super().__init__("\n".join(self.problems))
+
+    def lines(self) -> list[str]:
+        return list(self.problems)  # (a line may hold a line break of the spec's: it is one line still)
+
+
+def draw(ident: str) -> Card | list[str]:
+    """A catalogue id → its card; a user error (bad spec, missing engine) → its lines."""
     try:
         net = build_network(load_spec(ident))
         svg = Diagram(net, detail=DETAIL, engine=PURE).render("svg")
     except CnnvizError as exc:  # SpecError, EngineError: report them all, then stop
-        return "\n".join(f"{ident}: {line}" for line in exc.lines())
+        return [f"{ident}: {line}" for line in exc.lines()]
     meta = net.meta
     paper = meta.get("paper") or {}
     return Card(
@@ -90,9 +101,9 @@ def draw_all(ids: list[str], jobs: int | None = None, done: Callable[[str], None
     Raises :class:`GalleryError` listing every id that failed."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids)))
     work = sorted(ids, key=_cost, reverse=True)
-    results: dict[str, Card | str] = {}
+    results: dict[str, Card | list[str]] = {}
 
-    def collect(result: Card | str, ident: str) -> None:
+    def collect(result: Card | list[str], ident: str) -> None:
         results[ident] = result
         if done:
             done(ident)
@@ -105,11 +116,11 @@ def draw_all(ids: list[str], jobs: int | None = None, done: Callable[[str], None
             for ident, result in pool.imap_unordered(_draw_pair, work):
                 collect(result, ident)
     ordered = [results[i] for i in ids]
-    errors = [r for r in ordered if isinstance(r, str)]
+    errors = [line for r in ordered if isinstance(r, list) for line in r]
     if errors:
-        raise GalleryError("cannot draw the gallery:\n" + "\n".join(errors))
+        raise DrawError(errors)
     return [r for r in ordered if isinstance(r, Card)]  # all of them, now
 
 
-def _draw_pair(ident: str) -> tuple[str, Card | str]:
+def _draw_pair(ident: str) -> tuple[str, Card | list[str]]:
     return ident, draw(ident)

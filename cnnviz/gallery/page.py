@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from itertools import groupby
-from urllib.parse import quote
 
 from ..present import exact, rounded, shape
 from .cards import Card
-from .text import html, url
+from .text import file_link, fragment, html, url
 
 _PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)  # XML declaration, DOCTYPE, generator comment
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
@@ -26,7 +25,7 @@ def inline_svg(card: Card) -> str:
     the few wider than the page."""
     text = card.svg.decode("utf-8")
     text = _COMMENT.sub("", _PROLOGUE.sub("", text, count=1)).strip()
-    prefix = html(card.id) + "-"
+    prefix = fragment(card.id) + "-"
     text = _ID.sub(lambda m: m.group(1) + prefix, text)
     text = _REF.sub(lambda m: m.group(1) + prefix, text)
     text = _GRAPH_TITLE.sub(f"<title>{html(card.name)}</title>", text, count=1)
@@ -35,11 +34,11 @@ def inline_svg(card: Card) -> str:
 
 
 def svg_href(card: Card) -> str:
-    return html(quote(f"{card.id}.svg"))
+    return html(file_link(f"{card.id}.svg"))
 
 
 def anchor(card: Card) -> str:
-    return html(card.id)
+    return fragment(card.id)
 
 
 def facts(card: Card) -> str:
@@ -65,7 +64,7 @@ def facts(card: Card) -> str:
 
 
 def card_html(card: Card) -> str:
-    year = f'<span class="year">{card.year}</span>' if card.year else ""
+    year = f'<span class="year">{html(card.year)}</span>' if card.year else ""
     return f"""<article class="card" id="{anchor(card)}">
 <header><h2><a href="{svg_href(card)}" title="Open the SVG">{html(card.name)}</a></h2>{year}<a class="up" href="#top" title="Back to the contents">↑ contents</a></header>
 <p class="novel">{html(card.novel)}</p>
@@ -82,7 +81,7 @@ def toc(cards: list[Card]) -> str:
     rows = []
     for year, group in groupby(cards, key=lambda c: c.year):
         links = " ".join(f'<a href="#{anchor(c)}">{html(c.name)}</a>' for c in group)
-        rows.append(f'<li><span class="year">{year or "—"}</span><span class="names">{links}</span></li>')
+        rows.append(f'<li><span class="year">{html(year or "—")}</span><span class="names">{links}</span></li>')
     return "\n".join(rows)
 
 
@@ -149,7 +148,7 @@ def page(cards: list[Card], engine: str) -> str:
 <div class="wrap">
 <header class="top" id="top">
 <h1>CNN architectures, drawn by cnnviz</h1>
-<p class="lede">{len(cards)} networks from {html(first.name)} ({first.year}) to {html(last.name)} ({last.year}), in the order of the article
+<p class="lede">{len(cards)} networks from {html(first.name)} ({html(first.year)}) to {html(last.name)} ({html(last.year)}), in the order of the article
 <cite>Illustrated: 10 CNN Architectures</cite>. Each is drawn from its YAML spec in <code>arch_specs/</code>:
 one box per module on the main line, each module’s inside drawn once beside it, one colour per layer type.
 Click a name for its SVG.</p>

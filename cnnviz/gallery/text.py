@@ -1,7 +1,9 @@
 """The one place where gallery text meets HTML or Markdown.
 
-User text (names, novel notes, paper titles, URLs) reaches ``index.html`` and
-``README.md`` only through :func:`html`, :func:`md` and :func:`url`.  Figures
+User text (names, novel notes, paper titles, URLs, and the ids, which are the
+specs' file names) reaches ``index.html`` and ``README.md`` only through
+:func:`html`, :func:`md`, :func:`md_html`, :func:`url`, :func:`file_link` and
+:func:`fragment`.  Figures
 (counts, shapes) are written by :mod:`cnnviz.present`, as everywhere else.  The
 renderer's :mod:`cnnviz.drawing.quoting` is made for Graphviz labels (it puts a
 zero-width space after every backslash for graphviz-pure's sake), so the
@@ -21,6 +23,7 @@ _SPACE = re.compile(r"\s*[\r\n]+\s*|\t")
 # Punctuation that means something inline in GitHub Markdown; CommonMark lets any of it be backslash-escaped.
 _MD = re.compile(r"([\\`*_\[\]<>|&~])")
 _URL_SAFE = "/:?#@!$&*+,;=%~-._"
+_FRAGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def clean(text) -> str:
@@ -53,3 +56,17 @@ def url(text) -> str | None:
     if urlsplit(raw).scheme.lower() not in ("http", "https"):
         return None
     return _quote(raw, safe=_URL_SAFE)
+
+
+def file_link(name: str) -> str:
+    """A file name as a relative link (``href``, ``src``, a Markdown link's target): every
+    character but ``A-Z a-z 0-9 _ . - ~`` percent-encoded, so that it cannot end an
+    attribute or a link, start a scheme (``javascript:``) or name another folder."""
+    return _quote(str(name), safe="", errors="surrogateescape")
+
+
+def fragment(ident: str) -> str:
+    """An id as an HTML ``id``, a ``#`` link and an SVG id prefix: itself when it is made
+    of ``A-Z a-z 0-9 _ -`` (every catalogue id), else percent-encoded with ``_`` for ``%``."""
+    text = str(ident)
+    return text if _FRAGMENT.fullmatch(text) else "_" + file_link(text).replace("%", "_")

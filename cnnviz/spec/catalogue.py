@@ -49,11 +49,15 @@ def aliases() -> dict[str, str]:
 
 
 def looks_like_path(ref: str) -> bool:
-    return os.sep in ref or "/" in ref or ref.endswith((".yaml", ".yml")) or Path(ref).exists()
+    """The rule that tells a file from a catalogue entry, by the text alone: a path has a
+    folder separator (``./resnet50``, ``specs/net``) or ends in ``.yaml``/``.yml``.  Anything
+    else is a catalogue id or alias, whatever files the working folder holds."""
+    seps = [sep for sep in ("/", os.sep, os.altsep) if sep]
+    return any(sep in ref for sep in seps) or ref.lower().endswith((".yaml", ".yml"))
 
 
 def resolve(ref: str | os.PathLike[str], relative_to: Path | None = None) -> Path:
-    """A catalogue id, an alias or a file path → the spec file's path."""
+    """A catalogue id, an alias or a file path → the spec file's path (see :func:`looks_like_path`)."""
     text = os.fspath(ref)
     if looks_like_path(text):
         path = Path(text)
@@ -61,10 +65,13 @@ def resolve(ref: str | os.PathLike[str], relative_to: Path | None = None) -> Pat
             path = relative_to / path
         return path
     path = spec_dir() / f"{text}.yaml"
-    if path.is_file():
+    if text and path.is_file():
         return path
     if text in aliases():
         return spec_dir() / f"{aliases()[text]}.yaml"
+    local = (relative_to or Path()) / text
+    if text and local.exists():
+        raise SpecError(Problem(text, 0, 0, f"not a catalogue id or alias; to read the file of that name, write ./{text}"))
     import difflib
 
     close = difflib.get_close_matches(text, [*ids(), *aliases()], n=1, cutoff=0.6)

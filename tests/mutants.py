@@ -1,0 +1,139 @@
+"""Hand-picked mutation testing: does the suite catch one-line bugs in the spec, shape and diff stages?
+
+Each mutant is one exact text replacement in one file, the kind of slip a
+person makes (a bound off by one, a setting ignored, a check dropped).  For
+each, the tree is copied, the mutant applied, and the suite run until its
+first failure: a failure *kills* the mutant; a mutant the whole suite lets
+through *survives* and names a test worth writing.  Not collected by pytest
+(slow: a minute or so per surviving mutant); run it by hand::
+
+    .venv/bin/python tests/mutants.py            # every mutant, 2 at a time
+    .venv/bin/python tests/mutants.py -k expr    # those whose file or note matches
+
+A mutant whose text is not found exactly once is reported as stale: the code
+moved on, and the line needs rewriting (never silently skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (file, text, replacement, what the bug is)
+MUTANTS: list[tuple[str, str, str, str]] = [
+    # -- spec: keys, names, bounds ---------------------------------------------------------
+    ("cnnviz/spec/parse.py", "if key not in EXPECT_KEYS:", "if False:", "unknown keys under expect: ignored"),
+    ("cnnviz/spec/parse.py", "if key not in MODULE_KEYS:", "if False:", "unknown keys in a module ignored"),
+    ("cnnviz/spec/parse.py", "if key not in TOP_KEYS:", "if False:", "unknown top-level keys ignored"),
+    ("cnnviz/spec/parse.py", "if key not in PAPER_KEYS:", "if False:", "unknown paper keys ignored"),
+    ("cnnviz/spec/parse.py", 'for key in ("name", "input", "layers"):', 'for key in ("name", "layers"):', "missing input not reported"),
+    ("cnnviz/spec/parse.py", "if key in chain or key == path.resolve():", "if key in chain:", "a spec extending itself"),
+    ("cnnviz/spec/names.py", "first = owner.get(item.name)", "first = None", "duplicate names in one list"),
+    ("cnnviz/spec/names.py", "if SEPARATOR in name:", "if False:", "a '.' in a name"),
+    ("cnnviz/spec/names.py", "if name in parts:", "if False:", "a name taking a folded part's path"),
+    ("cnnviz/spec/names.py", "if name not in used and not used.intersection(folded(item, name)):", "if name not in used:", "made-up names colliding with folded parts"),
+    ("cnnviz/spec/items.py", "if module in stack:", "if False:", "a module using itself"),
+    (
+        "cnnviz/spec/layers.py",
+        "        if not lo <= v <= hi:\n            raise BadValue(f\"{v} is out of range ({lo} to {hi})\")\n        return v",
+        "        return v",
+        "integer ranges not enforced",
+    ),
+    ("cnnviz/spec/items.py", 'params["stride"] = params["kernel"]', 'params["stride"] = (1, 1)', "a pool's default stride"),
+    ("cnnviz/spec/items.py", "given[positional.pop(0)] = scalar(tok)", "given[positional.pop(-1)] = scalar(tok)", "positional values in the wrong order"),
+    # -- spec: expressions -------------------------------------------------------------------
+    ("cnnviz/spec/expr.py", "ast.FloorDiv: operator.floordiv,", "ast.FloorDiv: operator.truediv,", "// as true division"),
+    ("cnnviz/spec/expr.py", "and value.is_integer() and isinstance(node.op, ast.Div)", "and False", "$(w / 2) not made a whole number"),
+    ("cnnviz/spec/expr.py", "return -value if isinstance(node.op, ast.USub) else value", "return value", "unary minus ignored"),
+    ("cnnviz/spec/expr.py", "raise ExprError(f\"arithmetic needs numbers in '{text}'\")", "pass", "string arithmetic allowed"),
+    # -- shapes: counts and sizes ------------------------------------------------------------
+    ("cnnviz/rules.py", 'return int(p["groups"])', "return 1", "groups ignored outside towers"),
+    ("cnnviz/shapes.py", 'nn.Conv2d(c, p["filters"], 1, bias=p["bias"]),', 'nn.Conv2d(c, p["filters"], 1, bias=False),', "sepconv pointwise bias ignored"),
+    ("cnnviz/shapes.py", 'return nn.Linear(c, p["units"], p["bias"])', 'return nn.Linear(c, p["units"], True)', "dense nobias ignored"),
+    ("cnnviz/rules.py", "if p.get(\"ceil\") and (out - 1) * s >= n + pad:", "if False:", "ceil mode: the last window must start inside the input"),
+    ("cnnviz/shapes.py", 'return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=p["eps"])', "return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c)", "bn eps not reaching the model"),
+    ("cnnviz/shapes.py", 'for key, have in (("params", r.total), ("params_aux", r.aux)):', 'for key, have in (("params", r.total),):', "expect: params_aux never checked"),
+    ("cnnviz/shapes.py", "ceil_mode=p[\"ceil\"], count_include_pad=p[\"count_pad\"])", "ceil_mode=p[\"ceil\"])", "avgpool count_pad not reaching the model"),
+    ("cnnviz/shapes.py", 'if "output" in expect and tuple(expect["output"]) != out:', "if False:", "expect: output never checked"),
+    ("cnnviz/rules.py", "if type_ == \"conv\" and shape[0] % p[\"groups\"]:", "if False:", "groups not dividing the input channels"),
+    ("cnnviz/rules.py", "if type_ == \"conv\" and p[\"filters\"] % p[\"groups\"]:", "if False:", "groups not dividing the filters"),
+    ("cnnviz/rules.py", "reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, p[\"kernel\"]))", "reach = tuple(p[\"kernel\"])", "dilation ignored in the kernel-too-big check"),
+    ("cnnviz/rules.py", "span = n + 2 * pad - dil * (k - 1) - 1", "span = n + 2 * pad - (k - 1) - 1", "dilation ignored in output sizes"),
+    ("cnnviz/shapes.py", "aux = sum(n for path, n in params.items() if net.nodes[path].aux)", "aux = 0", "aux heads counted in the main total"),
+    ("cnnviz/shapes.py", "if self.training and self._aux_outputs:", "if self._aux_outputs:", "aux outputs in eval mode"),
+    # -- diff -------------------------------------------------------------------------------
+    ("cnnviz/diff/align.py", "THRESHOLD = 0.3", "THRESHOLD = 0.0", "unrelated parts paired"),
+    ("cnnviz/diff/align.py", 'notes.insert(0, Note("repeat", ua.count, ub.count))', "pass", "repeat count changes not noted"),
+    ("cnnviz/diff/align.py", "return ratio if ratio >= 0.6 else 0.0", "return ratio", "any two labels alike"),
+    ("cnnviz/diff/overview.py", "shortcut = p.type == \"add\" and any(not br.body for br in p.body)", "shortcut = False", "residual adds not told apart"),
+    ("cnnviz/diff/jsonout.py", '"params_delta": (y.params if y else 0) - (x.params if x else 0)', '"params_delta": (y.params if y else 0)', "stage deltas wrong"),
+    ("cnnviz/diff/overview.py", "c[\"layers\"][p.type] += times", "c[\"layers\"][p.type] += 1", "census ignoring repeats"),
+    ("cnnviz/diff/__init__.py", "return self.a.input == self.b.input and", "return", "a changed input reported identical"),
+]
+
+
+def apply(tree: Path, file: str, old: str, new: str) -> bool:
+    path = tree / file
+    text = path.read_text(encoding="utf-8")
+    if text.count(old) != 1:
+        return False
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return True
+
+
+SKIP = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pytest_cache", "*.egg-info", "*.svg.*.tmp")
+
+
+def suite_passes(tree: Path, timeout: int) -> bool:
+    """Run the suite on ``tree`` (imported ahead of any installed cnnviz) until its first failure."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "tests"]
+    try:
+        proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return proc.returncode == 0
+
+
+def run_one(index: int, mutant: tuple[str, str, str, str] | None, timeout: int) -> tuple[int, str]:
+    """Apply one mutant (None: the control, no change) to a copy of the tree and run the suite."""
+    with tempfile.TemporaryDirectory(prefix="cnnviz-mutant-") as tmp:
+        tree = Path(tmp) / "tree"
+        shutil.copytree(ROOT, tree, ignore=SKIP)
+        if mutant is not None and not apply(tree, *mutant[:3]):
+            return index, "stale"
+        return index, "survived" if suite_passes(tree, timeout) else "killed"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", help="only mutants whose file or note contains this")
+    parser.add_argument("-j", "--jobs", type=int, default=2)
+    parser.add_argument("--timeout", type=int, default=600)
+    args = parser.parse_args()
+    chosen = [(i, m) for i, m in enumerate(MUTANTS) if not args.k or args.k in m[0] or args.k in m[3]]
+    if run_one(-1, None, args.timeout)[1] != "survived":  # the unchanged tree must pass, or every "kill" is noise
+        print("the suite fails on an unchanged copy of the tree; fix that first")
+        return 2
+    results: dict[int, str] = {}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for i, outcome in pool.map(lambda im: run_one(im[0], im[1], args.timeout), chosen):
+            results[i] = outcome
+            print(f"{outcome:<16} {MUTANTS[i][0]}: {MUTANTS[i][3]}", flush=True)
+    live = [o for o in results.values() if o != "stale"]
+    killed = sum(o.startswith("killed") for o in live)
+    stale = len(results) - len(live)
+    print(f"\n{killed} of {len(live)} mutants killed ({killed / max(len(live), 1):.0%}); {stale} stale")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
