@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -78,3 +81,54 @@ def test_extends_cycle(tmp_path):
     (tmp_path / "b.yaml").write_text("extends: a.yaml\nname: B\ninput: [3, 8, 8]\nlayers: [gap]\n")
     with pytest.raises(SpecError, match="extends this spec again"):
         load_spec(tmp_path / "a.yaml")
+
+
+@pytest.mark.parametrize(
+    "text, problems",
+    [
+        ("a: 9223372036854775807\n", []),
+        ("a: -9223372036854775807\n", []),
+        ("a: 9223372036854775808\n", ["t.yaml:1:4: whole number too large (the limit is 2**63 - 1)"]),
+        ("a: 0x" + "F" * 4400 + "\n", ["t.yaml:1:4: whole number too large (the limit is 2**63 - 1)"]),
+        ("a: " + "9" * 4400 + "\n", ["t.yaml:1:4: whole number too large (the limit is 2**63 - 1)"]),
+        ("a: [1, 99999999999999999999]\nb: 0b" + "1" * 70 + "\n", ["t.yaml:1:8: whole number too large (the limit is 2**63 - 1)", "t.yaml:2:4: whole number too large (the limit is 2**63 - 1)"]),
+        ('a: "\\e[31m"\n', ["t.yaml:1:4: text with the control character U+001B; leave it out"]),
+        ('a: "x\\0y"\nb: "\\x9b"\n', ["t.yaml:1:4: text with the control character U+0000; leave it out", "t.yaml:2:4: text with the control character U+009B; leave it out"]),
+        ('"\\a": 1\n', ["t.yaml:1:1: text with the control character U+0007; leave it out", "t.yaml:1:1: mapping keys must be plain words"]),
+        ('a: "tab\\tand\\nnewline"\n', []),
+    ],
+    ids=["largest", "smallest", "2**63", "hex-4400-digits", "4400-digits", "all-at-once", "escape", "nul-and-c1", "key", "tab-newline"],
+)
+def test_values_refused_where_written(text, problems):
+    if not problems:
+        load_text(text, "t.yaml")
+        return
+    with pytest.raises(SpecError) as info:
+        load_text(text, "t.yaml")
+    assert [str(p) for p in info.value.problems] == problems
+
+
+def test_nesting_is_measured_before_composing():
+    # 100 kB of brackets: composing recursed in C and crashed the process; now the first
+    # bracket too deep is reported, located
+    with pytest.raises(SpecError) as info:
+        load_text("a: " + "[" * 50_000 + "]" * 50_000, "t.yaml")
+    assert [str(p) for p in info.value.problems] == ["t.yaml:1:67: nesting deeper than 64 levels"]
+
+
+def test_only_regular_files_are_read(tmp_path):
+    from cnnviz.spec.loader import read_text
+
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.yaml")
+        with pytest.raises(SpecError, match="is a named pipe, not a spec file; only regular files are read"):
+            read_text(tmp_path / "pipe.yaml")  # would block forever if opened for reading
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(SpecError, match="is a device, not a spec file"):
+            read_text(Path("/dev/zero"))  # would never end
+
+
+@pytest.mark.parametrize("ref", ["a" * 256, "x/" + "a" * 300 + ".yaml", "a/" * 2100 + "b.yaml"])
+def test_names_too_long_are_refused_before_the_system_sees_them(ref):
+    with pytest.raises(SpecError, match="file name too long"):
+        load_spec(ref)

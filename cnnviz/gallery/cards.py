@@ -12,6 +12,8 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 # Imported here, not in draw(): forked workers then inherit them instead of importing each.
@@ -112,9 +114,15 @@ def draw_all(ids: list[str], jobs: int | None = None, done: Callable[[str], None
         for ident in work:
             collect(draw(ident), ident)
     else:
-        with _context().Pool(jobs) as pool:
-            for ident, result in pool.imap_unordered(_draw_pair, work):
-                collect(result, ident)
+        # An executor, not a multiprocessing.Pool: a worker that dies (a crash, a kill) breaks
+        # the executor, which says so at once, where a Pool would wait for its task forever.
+        with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
+            try:
+                for future in as_completed([pool.submit(_draw_pair, ident) for ident in work]):
+                    ident, result = future.result()
+                    collect(result, ident)
+            except BrokenProcessPool:
+                raise GalleryError("a drawing process died before it finished; run 'cnnviz gallery -j 1' to see where") from None
     ordered = [results[i] for i in ids]
     errors = [line for r in ordered if isinstance(r, list) for line in r]
     if errors:

@@ -9,10 +9,12 @@ from typing import Any
 
 from ..errors import Collector, Problem, SpecError
 from . import catalogue
+from .documents import load_doc, ref_problem, show_path
 from .expr import ExprError, Scope, substitute
-from .items import STRUCTURAL, Expander, _TooBig
+from .items import STRUCTURAL, Expander
 from .layers import LAYERS, BadValue
-from .loader import Loc, LocDict, LocList, Value, load_text, read_text
+from .limits import MAX_TEXT, Budget, Limit, Problems, Stop, expression_budget
+from .loader import Loc, LocDict, LocList, Value
 from .model import Item, Spec
 from .words import suggest
 
@@ -33,7 +35,6 @@ TOP_KEYS = {
     "layers": "the network, in order",
     "expect": "declared facts checked by validation: params, params_aux, output, shapes",
 }
-NOT_INHERITED = ("aliases", "article_params")
 PAPER_KEYS = ("title", "authors", "venue", "url")
 MODULE_KEYS = ("label", "args", "vars", "layers", "doc")
 EXPECT_KEYS = ("params", "params_aux", "output", "shapes")
@@ -43,79 +44,40 @@ MAX_DIM = 1 << 14
 
 def load_spec(ref: str | os.PathLike[str]) -> Spec:
     """Load a catalogue id (``resnet50``) or a path to a YAML spec."""
-    path = catalogue.resolve(ref)
-    doc = _load_doc(path, ())
+    text = os.fspath(ref)
+    if problem := ref_problem(text):
+        raise SpecError(Problem(text if len(text) <= 80 else text[:60] + "...", 0, 0, problem))
+    path = catalogue.resolve(text)
+    doc = load_doc(path)
     return _build(doc, path)
 
 
-def show_path(path: Path) -> str:
-    try:
-        rel = path.resolve().relative_to(Path.cwd().resolve())
-        return str(rel)
-    except ValueError:
-        return str(path)
-
-
-def _load_doc(path: Path, chain: tuple[Path, ...]) -> LocDict:
-    shown = show_path(path)
-    doc = load_text(read_text(path), shown)
-    if not isinstance(doc, LocDict):
-        _, line, col = getattr(doc, "loc", (shown, 1, 1))
-        raise SpecError(Problem(shown, line, col, "a spec is a mapping (name:, input:, layers:, ...)"))
-    if "extends" not in doc:
-        return doc
-    base_ref = doc["extends"]
-    loc = doc.loc_of("extends")
-    if not isinstance(base_ref, str):
-        raise SpecError(Problem(*loc, "extends: expected a catalogue id or a path"))
-    try:
-        base_path = catalogue.resolve(base_ref, relative_to=path.parent)
-    except SpecError as exc:
-        raise SpecError(Problem(*loc, f"extends: {exc.problems[0].message}")) from None
-    key = base_path.resolve()
-    if key in chain or key == path.resolve():
-        raise SpecError(Problem(*loc, f"extends: '{base_ref}' extends this spec again (a cycle)"))
-    base = _load_doc(base_path, (*chain, path.resolve()))
-    for k in NOT_INHERITED:
-        base.pop(k, None)
-    base.pop("extends", None)
-    return _merge(base, doc)
-
-
-def _merge(base: LocDict, over: LocDict) -> LocDict:
-    out = LocDict(base)
-    out.loc, out.locs, out.keylocs = over.loc, dict(base.locs), dict(base.keylocs)
-    for key, value in over.items():
-        if isinstance(value, LocDict) and isinstance(base.get(key), LocDict):
-            value = _merge(base[key], value)
-        out[key] = value
-        out.locs[key], out.keylocs[key] = over.loc_of(key), over.key_loc(key)
-    return out
-
-
 def _build(doc: LocDict, path: Path) -> Spec:
-    coll = Collector(show_path(path))
-    for key in doc:
-        if key not in TOP_KEYS:
-            coll.add(doc.key_loc(key), f"unknown key '{key}'{suggest(key, TOP_KEYS)}")
-    for key in ("name", "input", "layers"):
-        if key not in doc:
-            coll.add(doc.loc, f"missing '{key}' ({TOP_KEYS[key]})")
+    coll = Problems(show_path(path))
+    work = expression_budget()
+    try:
+        for key in doc:
+            if key not in TOP_KEYS:
+                coll.add(doc.key_loc(key), f"unknown key '{key}'{suggest(key, TOP_KEYS)}")
+        for key in ("name", "input", "layers"):
+            if key not in doc:
+                coll.add(doc.loc, f"missing '{key}' ({TOP_KEYS[key]})")
+        if _long_texts(doc, coll):
+            raise Stop  # not expanded: a value too long would cost its length at every module call
 
-    meta = _meta(doc, coll)
-    shape = _shape(doc.get("input"), doc.loc_of("input"), coll, "input") if "input" in doc else None
-    variables = _vars(doc, coll)
-    defaults = _defaults(doc, coll, variables)
-    modules = _modules(doc, coll)
-    expect, expect_locs = _expect(doc, coll)
+        meta = _meta(doc, coll)
+        shape = _shape(doc.get("input"), doc.loc_of("input"), coll, "input") if "input" in doc else None
+        variables = _vars(doc, coll, work)
+        defaults = _defaults(doc, coll, variables, work)
+        modules = _modules(doc, coll)
+        expect, expect_locs = _expect(doc, coll)
 
-    expander = Expander(coll, modules, defaults, variables)
-    body: list[Item] = []
-    if "layers" in doc:
-        try:
+        expander = Expander(coll, modules, defaults, variables, work)
+        body: list[Item] = []
+        if "layers" in doc:
             body = expander.items(doc["layers"], doc.loc_of("layers"), variables)
-        except _TooBig:
-            pass
+    except Stop:
+        pass  # reported already; raise_if_any() raises
     coll.raise_if_any()
     assert shape is not None  # a missing or bad input was reported, so raise_if_any() raised
     return Spec(
@@ -175,18 +137,49 @@ def _shape(value: Value, loc: Loc, coll: Collector, what: str) -> tuple[int, ...
     return tuple(value)
 
 
-def _vars(doc: LocDict, coll: Collector) -> dict[str, Any]:
+def _long_texts(doc: LocDict, coll: Collector) -> bool:
+    """Refuse text longer than MAX_TEXT where layers are expanded (layers, modules, vars,
+    defaults): expanding a value works on its whole length at every module call.
+    Whether there was any."""
+    before = len(coll.problems)
+    todo: list[tuple[Value, Loc]] = [(doc[k], doc.loc_of(k)) for k in ("layers", "modules", "vars", "defaults") if k in doc]
+    while todo:  # no recursion: the loader bounds the depth, but a walk needs none
+        value, loc = todo.pop()
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            coll.add(loc, f"text longer than {MAX_TEXT} characters (a layer line or a value is a few words)")
+        elif isinstance(value, LocDict):
+            for key, item in value.items():
+                if len(key) > MAX_TEXT:
+                    coll.add(value.key_loc(key), f"name longer than {MAX_TEXT} characters")
+                elif key != "doc":
+                    todo.append((item, value.loc_of(key)))
+        elif isinstance(value, LocList):
+            todo += [(item, value.loc_of(i)) for i, item in enumerate(value)]
+    return len(coll.problems) > before
+
+
+def _vars(doc: LocDict, coll: Collector, work: Budget) -> dict[str, Any]:
+    """The spec's vars, in order; each may use the ones before it (``$(2*base)``)."""
     raw: Value = doc.get("vars", LocDict())
-    if not isinstance(raw, dict):
+    if not isinstance(raw, LocDict):
         coll.add(doc.loc_of("vars"), "vars: expected a mapping of names to values")
         return {}
-    for key in raw:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
         if not IDENT.match(key):
             coll.add(raw.key_loc(key), f"vars: '{key}' is not a valid name (letters, digits, _)")
-    return {k: v for k, v in raw.items() if IDENT.match(k)}
+            continue
+        try:
+            out[key] = substitute(value, out, work)
+        except ExprError as exc:
+            coll.add(raw.loc_of(key), f"vars: {key}: {exc}")
+        except Limit as exc:
+            coll.add(raw.loc_of(key), str(exc))
+            raise Stop from None
+    return out
 
 
-def _defaults(doc: LocDict, coll: Collector, variables: Scope) -> dict[str, dict[str, Any]]:
+def _defaults(doc: LocDict, coll: Collector, variables: Scope, work: Budget) -> dict[str, dict[str, Any]]:
     raw: Value = doc.get("defaults", LocDict())
     if not isinstance(raw, dict):
         coll.add(doc.loc_of("defaults"), "defaults: expected a mapping of layer type to settings")
@@ -207,10 +200,14 @@ def _defaults(doc: LocDict, coll: Collector, variables: Scope) -> dict[str, dict
                 coll.add(settings.key_loc(key), f"defaults: {type_name}: unknown setting '{key}'{suggest(key, [x.name for x in lt.fields])}")
                 continue
             try:
-                f.convert(substitute(value, variables))
-                out[type_name][key] = substitute(value, variables)
+                value = substitute(value, variables, work)
+                f.convert(value)
+                out[type_name][key] = value
             except (BadValue, ExprError) as exc:
                 coll.add(settings.loc_of(key), f"defaults: {type_name}: {key}: {exc}")
+            except Limit as exc:
+                coll.add(settings.loc_of(key), str(exc))
+                raise Stop from None
     return out
 
 
