@@ -92,10 +92,20 @@ def apply(tree: Path, file: str, old: str, new: str) -> bool:
 SKIP = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pytest_cache", "*.egg-info", "*.svg.*.tmp")
 
 
-def suite_passes(tree: Path, timeout: int) -> bool:
+# The tests most likely to catch a mutant of a stage run first (the rest of the suite follows), so a kill comes early.
+FIRST = {
+    "cnnviz/spec/": ["test_spec.py", "test_expr.py", "test_loader.py", "test_spec_errors.py", "test_graph.py"],
+    "cnnviz/shapes.py": ["test_layers_torch.py", "test_shapes.py", "test_catalogue.py"],
+    "cnnviz/rules.py": ["test_layers_torch.py", "test_shapes.py", "test_catalogue.py"],
+    "cnnviz/diff/": ["test_diff.py", "test_diff_cli.py"],
+}
+
+
+def suite_passes(tree: Path, timeout: int, file: str = "") -> bool:
     """Run the suite on ``tree`` (imported ahead of any installed cnnviz) until its first failure."""
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "tests"]
+    order = [f"tests/{t}" for prefix, tests in FIRST.items() if file.startswith(prefix) for t in tests]
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *order, "tests"]
     try:
         proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -110,7 +120,7 @@ def run_one(index: int, mutant: tuple[str, str, str, str] | None, timeout: int) 
         shutil.copytree(ROOT, tree, ignore=SKIP)
         if mutant is not None and not apply(tree, *mutant[:3]):
             return index, "stale"
-        return index, "survived" if suite_passes(tree, timeout) else "killed"
+        return index, "survived" if suite_passes(tree, timeout, mutant[0] if mutant else "") else "killed"
 
 
 def main() -> int:
