@@ -236,3 +236,30 @@ def test_every_problem_at_once_across_the_stages_of_reading():
         "t.yaml:5:10: unknown layer type or module 'convv' (did you mean 'conv'?)",
         "t.yaml:6:10: expect: unknown key 'parms' (did you mean 'params'?)",
     ]
+
+
+@pytest.mark.parametrize("missing", ["name", "input", "layers"])
+def test_each_required_key_missing_is_reported(missing):
+    full = {"name": "name: t", "input": "input: [3, 8, 8]", "layers": "layers: [relu]"}
+    text = "\n".join(line for key, line in full.items() if key != missing) + "\n"
+    with pytest.raises(SpecError) as err:
+        parse(text)
+    assert [p.message.split(" (")[0] for p in err.value.problems] == [f"missing '{missing}'"]
+
+
+@pytest.mark.parametrize(
+    "files, says",
+    [
+        ({"a.yaml": "extends: a.yaml\n"}, "extends: 'a.yaml' extends this spec again (a cycle)"),
+        ({"a.yaml": "extends: b.yaml\n", "b.yaml": "extends: ./a.yaml\n"}, "extends: './a.yaml' extends this spec again (a cycle)"),
+    ],
+    ids=["itself", "through-another"],
+)
+def test_an_extends_cycle_is_refused(tmp_path, files, says):
+    from cnnviz.spec import load_spec
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text + "name: t\ninput: [3, 8, 8]\nlayers: [relu]\n", encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_spec(tmp_path / "a.yaml")
+    assert [p.message for p in err.value.problems] == [says]
