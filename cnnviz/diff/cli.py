@@ -36,14 +36,10 @@ def output_format(output: str | None, fmt: str | None) -> str:
     another format than --format, or that says none without --format, is a usage error."""
     if output is None or output == "-":
         return fmt or "text"
-    suffix = Path(output).suffix
-    implied = SUFFIXES.get(suffix.lower())
-    if fmt and implied and implied != fmt:
-        raise click.UsageError(f"-o {output} says {implied} but --format says {fmt}; drop one of them")
-    if not fmt and not implied and suffix:
-        known = ", ".join(SUFFIXES)
-        raise click.UsageError(f"cannot tell the format from '{suffix}' (known: {known}); add --format ({', '.join(FORMATS)})")
-    return fmt or implied or "text"
+    from ..drawing.cli import agreed_format
+
+    implied = SUFFIXES.get(Path(output).suffix.lower())
+    return agreed_format(output, fmt, implied, ", ".join(FORMATS), f" (known: {', '.join(SUFFIXES)})") or "text"
 
 
 def styled(line: Line) -> str:

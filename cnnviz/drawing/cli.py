@@ -26,12 +26,19 @@ def output_path(output: str | None, ident: str, fmt: str | None) -> tuple[Path |
     if path.is_dir():
         fmt = fmt or "svg"
         return path / f"{ident}.{fmt}", fmt
-    implied = format_of(path)
+    return path, agreed_format(output, fmt, format_of(path), "svg, png, pdf, dot or json") or "svg"
+
+
+def agreed_format(output: str, fmt: str | None, implied: str | None, choices: str, known: str = "") -> str | None:
+    """The format ``--format`` and the ``-o`` suffix agree on (``implied``: what the suffix says,
+    None when it says nothing known); a usage error when they disagree, or when the suffix
+    is unknown and ``--format`` is not given.  Shared by render and diff."""
+    suffix = Path(output).suffix
     if fmt and implied and implied != fmt:
         raise click.UsageError(f"-o {output} says {implied} but --format says {fmt}; drop one of them")
-    if not fmt and not implied and path.suffix:
-        raise click.UsageError(f"cannot tell the format from '{path.suffix}'; add --format (svg, png, pdf, dot or json)")
-    return path, fmt or implied or "svg"
+    if not fmt and not implied and suffix:
+        raise click.UsageError(f"cannot tell the format from '{suffix}'{known}; add --format ({choices})")
+    return fmt or implied
 
 
 def run(arch: str, output: str | None, fmt: str | None, **options) -> None:
