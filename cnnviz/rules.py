@@ -26,6 +26,7 @@ from .model import Network, Node, Path, Shape
 
 __all__ = [
     "CONV_LIKE",
+    "ELEMENTWISE",
     "MAX_ELEMENTS",
     "SHAPE_PRESERVING",
     "TOWER_SAFE",
@@ -42,12 +43,13 @@ __all__ = [
     "weight_shapes",
 ]
 
-SHAPE_PRESERVING = {"bn", "relu", "tanh", "sigmoid", "softmax", "dropout", "identity", "scale", "lrn"}
+ELEMENTWISE = {"relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid"}  # activations that act on each value alone
+SHAPE_PRESERVING = {"bn", "softmax", "dropout", "identity", "scale", "lrn", *ELEMENTWISE}
 CONV_LIKE = {"conv", "sepconv", "maxpool", "avgpool"}
 # Layers that act on each channel (or each group of channels) alone, so that N towers
 # can run as one grouped layer.  LRN mixes neighbouring channels across tower
 # boundaries, so it is not here: put it after the towers' merge.
-TOWER_SAFE = {"conv", "bn", "relu", "tanh", "sigmoid", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad"}
+TOWER_SAFE = {"conv", "bn", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad", *ELEMENTWISE}
 
 # The most elements one tensor (a layer's output or weight) may have: 2**48, about
 # 2.8e14, a petabyte of float32.  The largest input the spec stage accepts

@@ -85,6 +85,12 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     ("conv 8 3x3 tanh", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1), nn.Tanh()]),
     ("conv 8 3x3 act=sigmoid bn eps=0.5", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1), C(8, eps=0.5), nn.Sigmoid()]),
     ("conv 8 3x3 act=none", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1)]),
+    ("conv 8 3x3 relu6", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1), nn.ReLU6()]),
+    ("conv 8 3x3 bn silu", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1), C(8), nn.SiLU()]),
+    ("conv 8 1x1 gelu", (3, 5, 5), lambda: [C2(3, 8, 1), nn.GELU()]),
+    ("conv 8 3x3 /2 bn hardswish", (3, 9, 9), lambda: [C2(3, 8, 3, 2, 1), C(8), nn.Hardswish()]),
+    ("conv 8 1x1 hardsigmoid", (3, 5, 5), lambda: [C2(3, 8, 1), nn.Hardsigmoid()]),
+    ("conv 8 1x1 act=hardswish", (3, 5, 5), lambda: [C2(3, 8, 1), nn.Hardswish()]),
     ("conv 8 3x3 valid sigmoid", (3, 9, 9), lambda: [C2(3, 8, 3), nn.Sigmoid()]),
     ("conv 16 11x11 /4 valid relu", (3, 67, 67), lambda: [C2(3, 16, 11, 4), nn.ReLU()]),
     ("conv 8 1x1", (3, 1, 1), lambda: [C2(3, 8, 1)]),
@@ -104,6 +110,11 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
         (8, 9, 9),
         lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), C(16, eps=0.001), nn.ReLU()],
     ),
+    ("sepconv 16 3x3 bn relu6", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), C(16), nn.ReLU6()]),
+    ("sepconv 16 3x3 silu", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), nn.SiLU()]),
+    ("sepconv 16 3x3 gelu", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), nn.GELU()]),
+    ("sepconv 16 3x3 hardswish", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), nn.Hardswish()]),
+    ("sepconv 16 3x3 hardsigmoid", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), nn.Hardsigmoid()]),
     # bn on an image and on a vector
     ("bn", (4, 5, 5), lambda: [C(4)]),
     ("bn eps=0.001", (4, 5, 5), lambda: [C(4, eps=0.001)]),
@@ -114,6 +125,13 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     ("sigmoid", (4, 5, 5), lambda: [nn.Sigmoid()]),
     ("softmax", (6,), lambda: [nn.Softmax(dim=1)]),
     ("softmax", (4, 5, 5), lambda: [nn.Softmax(dim=1)]),
+    ("relu6", (4, 5, 5), lambda: [nn.ReLU6()]),
+    ("relu6", (6,), lambda: [nn.ReLU6()]),
+    ("silu", (4, 5, 5), lambda: [nn.SiLU()]),
+    ("gelu", (6,), lambda: [nn.GELU()]),
+    ("gelu", (4, 5, 5), lambda: [nn.GELU()]),
+    ("hardswish", (4, 5, 5), lambda: [nn.Hardswish()]),
+    ("hardsigmoid", (6,), lambda: [nn.Hardsigmoid()]),
     # maxpool: stride defaults to the window; padding valid, same, n, [h, w]; ceil mode
     ("maxpool 2", (3, 8, 8), lambda: [nn.MaxPool2d(2)]),
     ("maxpool 2", (3, 9, 9), lambda: [nn.MaxPool2d(2)]),
@@ -166,6 +184,12 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     ("dense 10 sigmoid", (36,), lambda: [nn.Linear(36, 10), nn.Sigmoid()]),
     ("dense 10 softmax", (36,), lambda: [nn.Linear(36, 10), nn.Softmax(dim=1)]),
     ("dense 1 act=relu", (1,), lambda: [nn.Linear(1, 1), nn.ReLU()]),
+    ("dense 10 relu6", (36,), lambda: [nn.Linear(36, 10), nn.ReLU6()]),
+    ("dense 10 silu", (36,), lambda: [nn.Linear(36, 10), nn.SiLU()]),
+    ("dense 10 gelu nobias", (36,), lambda: [nn.Linear(36, 10, bias=False), nn.GELU()]),
+    ("dense 10 hardswish", (36,), lambda: [nn.Linear(36, 10), nn.Hardswish()]),
+    ("dense 10 act=hardsigmoid", (36,), lambda: [nn.Linear(36, 10), nn.Hardsigmoid()]),
+    ("dense 10 hardsigmoid", (36,), lambda: [nn.Linear(36, 10), nn.Hardsigmoid()]),
     ("zeropad 1", (3, 4, 4), lambda: [nn.ZeroPad2d(1)]),
     ("zeropad 1x2", (3, 4, 4), lambda: [nn.ZeroPad2d((2, 2, 1, 1))]),
     ("zeropad: {padding: [2, 0]}", (3, 4, 4), lambda: [nn.ZeroPad2d((0, 0, 2, 2))]),
@@ -293,6 +317,7 @@ TOWERS: list[tuple[str, tuple[int, ...], int, bool, object]] = [
     ("towers: {count: 2, layers: [maxpool 2, conv 8 1x1]}", (3, 8, 8), 2, False, lambda: [nn.MaxPool2d(2), C2(3, 8, 1)]),
     ("towers: {count: 2, layers: [bn, conv 4 1x1 nobias]}", (3, 8, 8), 2, False, lambda: [C(3), C2(3, 4, 1, bias=False)]),
     ("towers: {count: 3, layers: [relu]}", (4, 5, 5), 3, False, lambda: [nn.ReLU()]),
+    ("towers: {count: 2, layers: [conv 4 1x1 bn relu6, silu, gelu, hardswish, hardsigmoid]}", (3, 5, 5), 2, False, lambda: [C2(3, 4, 1), C(4), nn.ReLU6(), nn.SiLU(), nn.GELU(), nn.Hardswish(), nn.Hardsigmoid()]),
     ("towers: {count: 2, layers: [zeropad: {padding: [0, 1, 0, 1]}, conv 2 2x2 valid]}", (3, 4, 4), 2, False, lambda: [nn.ZeroPad2d((0, 1, 0, 1)), C2(3, 2, 2)]),
     ("towers: {count: 2, input: split, layers: [bn eps=0.1, relu]}", (6,), 2, True, lambda: [nn.BatchNorm1d(3, eps=0.1), nn.ReLU()]),
 ]
@@ -346,7 +371,7 @@ st = hypothesis.strategies
 SIZE = st.integers(1, 4).map(str) | st.tuples(st.integers(1, 4), st.integers(1, 4)).map(lambda t: f"{t[0]}x{t[1]}")
 STRIDE = st.sampled_from(["", "/2", "/3", "stride=1x2"])
 PAD = st.sampled_from(["", "same", "valid", "padding=1", "padding=2", "padding=0x1"])
-ACT = st.sampled_from(["", "relu", "tanh", "sigmoid", "act=none"])
+ACT = st.sampled_from(["", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "act=none"])
 BN = st.sampled_from(["", "bn", "bn eps=0.1"])
 OPT = st.lists(st.sampled_from(["nobias", "bias=true", "dilation=2", "dilation=1x2", "groups=2", "groups=3", "ceil", "count_pad=false"]), max_size=2, unique=True)
 
@@ -360,7 +385,7 @@ LINE = st.one_of(
     st.builds(lambda f, k, s, p, o, b, a: _line("sepconv", f, k, s, p, *[x for x in o if x in ("nobias", "bias=true", "dilation=2")], b, a), st.integers(1, 6), SIZE, STRIDE, PAD, OPT, BN, ACT),
     st.builds(lambda t, k, s, p, o: _line(t, k, s, p, *[x for x in o if x == "ceil" or (x == "count_pad=false" and t == "avgpool")]), st.sampled_from(["maxpool", "avgpool"]), SIZE, STRIDE, PAD, OPT),
     st.builds(lambda u, b, a: _line("dense", u, b, a), st.integers(1, 5), st.sampled_from(["", "nobias"]), ACT),
-    st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "softmax", "gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
+    st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax", "gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
 )
 
 

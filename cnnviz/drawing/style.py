@@ -74,6 +74,11 @@ TITLES: dict[str, str] = {
     "relu": "ReLU",
     "tanh": "tanh",
     "sigmoid": "Sigmoid",
+    "relu6": "ReLU6",
+    "silu": "SiLU",
+    "gelu": "GELU",
+    "hardswish": "Hard swish",
+    "hardsigmoid": "Hard sigmoid",
     "softmax": "Softmax",
     "maxpool": "Max pool",
     "avgpool": "Avg pool",
@@ -91,6 +96,8 @@ TITLES: dict[str, str] = {
 # norm and activations fold into their conv, and dropout, flatten, padding,
 # LRN, residual scaling and identities are left out.
 CLUTTER = frozenset({"bn", "relu", "tanh", "sigmoid", "dropout", "flatten", "zeropad", "lrn", "scale", "identity"})
+# The newer activations hide as relu does.
+CLUTTER |= {"relu6", "silu", "gelu", "hardswish", "hardsigmoid"}
 
 # Point sizes.
 TITLE_SIZE = 18

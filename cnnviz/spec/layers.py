@@ -16,7 +16,9 @@ from typing import Any, Protocol, TypeVar, cast
 REQUIRED = object()
 MAX_CHANNELS = 1 << 16
 MAX_KERNEL = 1 << 12
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax")
+# Activations that are also bare flags of the layers with an ``act`` field (softmax only of dense).
+ACT_FLAG_WORDS = ACTIVATIONS[:-1]
 
 
 class BadValue(ValueError):
@@ -168,7 +170,7 @@ class LayerType:
 _CHANNELS = _int(1, MAX_CHANNELS)
 _KERNEL = _pair(1, MAX_KERNEL)
 _STRIDE = _pair(1, MAX_KERNEL)
-_ACT_FLAGS = {a: ("act", a) for a in ("relu", "tanh", "sigmoid")}
+_ACT_FLAGS = {a: ("act", a) for a in ACT_FLAG_WORDS}
 _PAD_FLAGS = {"same": ("padding", "same"), "valid": ("padding", "valid")}
 _CONV_FLAGS = {**_PAD_FLAGS, **_ACT_FLAGS, "bn": ("bn", True), "nobias": ("bias", False)}
 
@@ -187,7 +189,7 @@ def _conv_fields(*, bias: bool, groups: bool) -> tuple[Field, ...]:
         Field("bias", _bool, bias, "learnable bias"),
         Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
         Field("eps", _float(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
-        Field("act", _act, "none", "activation after conv (and bn): none, relu, tanh, sigmoid"),
+        Field("act", _act, "none", f"activation after conv (and bn): none, {', '.join(ACT_FLAG_WORDS)}"),
     ]
     return tuple(out)
 
@@ -225,6 +227,11 @@ LAYERS: dict[str, LayerType] = {
         LayerType("relu", "ReLU activation", category="act"),
         LayerType("tanh", "tanh activation", category="act"),
         LayerType("sigmoid", "sigmoid activation", category="act"),
+        LayerType("relu6", "ReLU clipped at 6 (MobileNet)", category="act"),
+        LayerType("silu", "SiLU (swish): x * sigmoid(x)", category="act"),
+        LayerType("gelu", "GELU (exact, erf form)", category="act"),
+        LayerType("hardswish", "hard swish (MobileNetV3)", category="act"),
+        LayerType("hardsigmoid", "hard sigmoid (MobileNetV3)", category="act"),
         LayerType("softmax", "softmax over channels", category="softmax"),
         _pool("maxpool"),
         _pool("avgpool"),
