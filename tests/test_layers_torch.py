@@ -317,7 +317,13 @@ TOWERS: list[tuple[str, tuple[int, ...], int, bool, object]] = [
     ("towers: {count: 2, layers: [maxpool 2, conv 8 1x1]}", (3, 8, 8), 2, False, lambda: [nn.MaxPool2d(2), C2(3, 8, 1)]),
     ("towers: {count: 2, layers: [bn, conv 4 1x1 nobias]}", (3, 8, 8), 2, False, lambda: [C(3), C2(3, 4, 1, bias=False)]),
     ("towers: {count: 3, layers: [relu]}", (4, 5, 5), 3, False, lambda: [nn.ReLU()]),
-    ("towers: {count: 2, layers: [conv 4 1x1 bn relu6, silu, gelu, hardswish, hardsigmoid]}", (3, 5, 5), 2, False, lambda: [C2(3, 4, 1), C(4), nn.ReLU6(), nn.SiLU(), nn.GELU(), nn.Hardswish(), nn.Hardsigmoid()]),
+    (
+        "towers: {count: 2, layers: [conv 4 1x1 bn relu6, silu, gelu, hardswish, hardsigmoid]}",
+        (3, 5, 5),
+        2,
+        False,
+        lambda: [C2(3, 4, 1), C(4), nn.ReLU6(), nn.SiLU(), nn.GELU(), nn.Hardswish(), nn.Hardsigmoid()],
+    ),
     ("towers: {count: 2, layers: [zeropad: {padding: [0, 1, 0, 1]}, conv 2 2x2 valid]}", (3, 4, 4), 2, False, lambda: [nn.ZeroPad2d((0, 1, 0, 1)), C2(3, 2, 2)]),
     ("towers: {count: 2, input: split, layers: [bn eps=0.1, relu]}", (6,), 2, True, lambda: [nn.BatchNorm1d(3, eps=0.1), nn.ReLU()]),
 ]
@@ -385,7 +391,8 @@ LINE = st.one_of(
     st.builds(lambda f, k, s, p, o, b, a: _line("sepconv", f, k, s, p, *[x for x in o if x in ("nobias", "bias=true", "dilation=2")], b, a), st.integers(1, 6), SIZE, STRIDE, PAD, OPT, BN, ACT),
     st.builds(lambda t, k, s, p, o: _line(t, k, s, p, *[x for x in o if x == "ceil" or (x == "count_pad=false" and t == "avgpool")]), st.sampled_from(["maxpool", "avgpool"]), SIZE, STRIDE, PAD, OPT),
     st.builds(lambda u, b, a: _line("dense", u, b, a), st.integers(1, 5), st.sampled_from(["", "nobias"]), ACT),
-    st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax", "gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
+    st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax"]),
+    st.sampled_from(["gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
 )
 
 
