@@ -45,7 +45,7 @@ __all__ = [
 
 ELEMENTWISE = {"relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid"}  # activations that act on each value alone
 SHAPE_PRESERVING = {"bn", "softmax", "dropout", "identity", "scale", "lrn", *ELEMENTWISE}
-CONV_LIKE = {"conv", "sepconv", "maxpool", "avgpool"}
+CONV_LIKE = {"conv", "sepconv", "dwconv", "maxpool", "avgpool"}
 # Layers that act on each channel (or each group of channels) alone, so that N towers
 # can run as one grouped layer.  LRN mixes neighbouring channels across tower
 # boundaries, so it is not here: put it after the towers' merge.
@@ -99,7 +99,7 @@ def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -
         if p.get("ceil") and (out - 1) * s >= n + pad:  # the last window must start inside the input
             out -= 1
         sizes.append(out)
-    channels = p["filters"] * towers if type_ in ("conv", "sepconv") else shape[0]
+    channels = p["filters"] * towers if type_ in ("conv", "sepconv") else shape[0] * p.get("multiplier", 1)
     return (channels, *sizes)
 
 
@@ -118,6 +118,8 @@ def weight_shapes(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 
         return [(p["filters"] * towers, c // conv_groups(p, towers, split), *p["kernel"])]
     if type_ == "sepconv":
         return [(c, 1, *p["kernel"]), (p["filters"], c, 1, 1)]
+    if type_ == "dwconv":
+        return [(c * p["multiplier"], 1, *p["kernel"])]
     if type_ == "dense":
         return [(p["units"], c)]
     return []

@@ -80,6 +80,11 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
+def activation(name: str) -> nn.Module:
+    """The module of an activation: a layer type, or a value of ``act``/``mid_act``."""
+    return nn.Softmax(dim=1) if name == "softmax" else ACTIVATIONS[name]()
+
+
 def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, split: bool = False) -> nn.Module:
     """One node's module, for an input of ``shape`` (no batch dimension).
 
@@ -96,16 +101,19 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
         pad = padding(p["padding"], p["kernel"], p["dilation"])
         return nn.Conv2d(c, p["filters"] * towers, p["kernel"], p["stride"], pad, p["dilation"], conv_groups(p, towers, split), p["bias"])
     if type_ == "sepconv":
+        mid = ([nn.BatchNorm2d(c, eps=p["eps"])] if p["mid_bn"] else []) + ([activation(p["mid_act"])] if p["mid_act"] != "none" else [])
         return nn.Sequential(
             nn.Conv2d(c, c, p["kernel"], p["stride"], padding(p["padding"], p["kernel"], p["dilation"]), p["dilation"], c, False),
+            *mid,
             nn.Conv2d(c, p["filters"], 1, bias=p["bias"]),
         )
+    if type_ == "dwconv":
+        pad = padding(p["padding"], p["kernel"], p["dilation"])
+        return nn.Conv2d(c, c * p["multiplier"], p["kernel"], p["stride"], pad, p["dilation"], c, p["bias"])
     if type_ == "bn":
         return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=p["eps"])
-    if type_ in ACTIVATIONS:
-        return ACTIVATIONS[type_]()
-    if type_ == "softmax":
-        return nn.Softmax(dim=1)
+    if type_ in ACTIVATIONS or type_ == "softmax":
+        return activation(type_)
     if type_ == "maxpool":
         return nn.MaxPool2d(p["kernel"], p["stride"], padding(p["padding"], p["kernel"]), ceil_mode=p["ceil"])
     if type_ == "avgpool":

@@ -52,6 +52,7 @@ CATEGORIES: dict[str, Swatch] = {
     "module": Swatch("#f3e6cf", "#a98c5f", "Module (see its panel)"),
     "conv": Swatch("#c4dcf0", "#5b8db8", "Convolution"),
     "sepconv": Swatch("#bfe5d8", "#4e9a84", "Separable convolution"),
+    "dwconv": Swatch("#c8cdf2", "#5561b3", "Depthwise convolution"),
     "pool": Swatch("#fadcb0", "#cf8a2e", "Pooling"),
     "norm": Swatch("#dbecd3", "#76a266", "Normalisation"),
     "act": Swatch("#f6d3d3", "#c07272", "Activation"),
@@ -70,6 +71,7 @@ CATEGORIES: dict[str, Swatch] = {
 TITLES: dict[str, str] = {
     "conv": "Conv",
     "sepconv": "Sep conv",
+    "dwconv": "DW conv",
     "bn": "Batch norm",
     "relu": "ReLU",
     "tanh": "tanh",

@@ -162,6 +162,7 @@ class LayerType:
     positional: tuple[str, ...] = ()  # field names filled by bare values in the short form, in order
     flags: dict[str, tuple[str, Any]] = field(default_factory=dict)  # bare word -> (field, value)
     category: str = ""  # colour family in the pictures
+    usage: str = ""  # a hint for a short form that gives a value too many
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -175,9 +176,9 @@ _PAD_FLAGS = {"same": ("padding", "same"), "valid": ("padding", "valid")}
 _CONV_FLAGS = {**_PAD_FLAGS, **_ACT_FLAGS, "bn": ("bn", True), "nobias": ("bias", False)}
 
 
-def _conv_fields(*, bias: bool, groups: bool) -> tuple[Field, ...]:
-    out = [
-        Field("filters", _CHANNELS, doc="output channels"),
+def _conv_fields(*, bias: bool, groups: bool, depthwise: bool = False) -> tuple[Field, ...]:
+    out = [] if depthwise else [Field("filters", _CHANNELS, doc="output channels")]
+    out += [
         Field("kernel", _KERNEL, doc="kernel size: 3, 3x3 or 1x7"),
         Field("stride", _STRIDE, (1, 1), "stride, also written /2"),
         Field("padding", _padding, "same", "same (kernel//2 each side), valid, n or [h, w]"),
@@ -185,6 +186,8 @@ def _conv_fields(*, bias: bool, groups: bool) -> tuple[Field, ...]:
     ]
     if groups:
         out.append(Field("groups", _int(1, MAX_CHANNELS), 1, "grouped convolution"))
+    if depthwise:
+        out.append(Field("multiplier", _int(1, MAX_CHANNELS), 1, "output channels per input channel"))
     out += [
         Field("bias", _bool, bias, "learnable bias"),
         Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
@@ -218,10 +221,23 @@ LAYERS: dict[str, LayerType] = {
         LayerType(
             "sepconv",
             "depthwise-separable convolution: depthwise kxk, then pointwise 1x1",
-            _conv_fields(bias=False, groups=False),
+            (
+                *_conv_fields(bias=False, groups=False),
+                Field("mid_bn", _bool, False, "batch norm between the depthwise and pointwise parts"),
+                Field("mid_act", _act, "none", "activation between the depthwise and pointwise parts (after mid_bn)"),
+            ),
             ("filters", "kernel"),
             _CONV_FLAGS,
             "sepconv",
+        ),
+        LayerType(
+            "dwconv",
+            "depthwise convolution: one kxk filter per input channel (groups = input channels), times multiplier",
+            _conv_fields(bias=True, groups=False, depthwise=True),
+            ("kernel",),
+            _CONV_FLAGS,
+            "dwconv",
+            usage="dwconv takes a kernel only: its output has the input's channels, times multiplier",
         ),
         LayerType("bn", "batch normalisation", (Field("eps", _float(0.0, 1.0), 1e-5, "epsilon"),), category="norm"),
         LayerType("relu", "ReLU activation", category="act"),
