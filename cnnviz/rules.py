@@ -44,12 +44,12 @@ __all__ = [
 ]
 
 ELEMENTWISE = {"relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid"}  # activations that act on each value alone
-SHAPE_PRESERVING = {"bn", "softmax", "dropout", "identity", "scale", "lrn", *ELEMENTWISE}
+SHAPE_PRESERVING = {"bn", "softmax", "dropout", "identity", "scale", "lrn", "layernorm", "groupnorm", "layerscale", *ELEMENTWISE}
 CONV_LIKE = {"conv", "sepconv", "dwconv", "maxpool", "avgpool"}
 # Layers that act on each channel (or each group of channels) alone, so that N towers
 # can run as one grouped layer.  LRN mixes neighbouring channels across tower
 # boundaries, so it is not here: put it after the towers' merge.
-TOWER_SAFE = {"conv", "bn", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad", *ELEMENTWISE}
+TOWER_SAFE = {"conv", "bn", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad", "layerscale", *ELEMENTWISE}
 
 # The most elements one tensor (a layer's output or weight) may have: 2**48, about
 # 2.8e14, a petabyte of float32.  The largest input the spec stage accepts
@@ -143,6 +143,8 @@ def precheck(type_: str, p: Mapping[str, Any], shape: Shape) -> str | None:
             return f"{shape[0]} input channels are not divisible by groups={p['groups']}"
         if type_ == "conv" and p["filters"] % p["groups"]:
             return f"{p['filters']} filters are not divisible by groups={p['groups']}"
+    if type_ == "groupnorm" and shape[0] % p["groups"]:
+        return f"{shape[0]} channels are not divisible by groups={p['groups']}"
     if type_ == "dense" and len(shape) != 1:
         return f"needs a flat input, got [{present.shape(shape)}]; put flatten or gap before it"
     return None

@@ -36,7 +36,7 @@ from .graph import as_network
 from .model import INPUT, Network, Path, Shape, Shapes
 from .rules import SHAPE_PRESERVING, conv_groups, layer_input, layer_problem, located, merge_shape, out_shape, padding, tower_setting
 
-__all__ = ["SHAPE_PRESERVING", "GraphNet", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
+__all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "GraphNet", "LayerScale", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
 
 
 class Scale(nn.Module):
@@ -66,6 +66,29 @@ class Tile(nn.Module):
 
     def extra_repr(self) -> str:
         return f"towers={self.towers}"
+
+
+class ChannelLayerNorm(nn.Module):
+    """Layer normalisation over the channels at each position of an image (ConvNeXt's
+    LayerNorm2d): channels moved last, normalised by ``norm`` (an ``nn.LayerNorm``), moved back."""
+
+    def __init__(self, channels: int, eps: float):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """A learned scale per channel (ConvNeXt): ``channels`` parameters, each set to ``init``."""
+
+    def __init__(self, channels: int, init: float):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma.view(-1, *([1] * (x.dim() - 2)))
 
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -112,6 +135,12 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
         return nn.Conv2d(c, c * p["multiplier"], p["kernel"], p["stride"], pad, p["dilation"], c, p["bias"])
     if type_ == "bn":
         return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=p["eps"])
+    if type_ == "layernorm":
+        return nn.LayerNorm(c, eps=p["eps"]) if flat else ChannelLayerNorm(c, p["eps"])
+    if type_ == "groupnorm":
+        return nn.GroupNorm(p["groups"], c, eps=p["eps"])
+    if type_ == "layerscale":
+        return LayerScale(c, p["init"])
     if type_ in ACTIVATIONS or type_ == "softmax":
         return activation(type_)
     if type_ == "maxpool":

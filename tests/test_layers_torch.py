@@ -29,9 +29,37 @@ from torch import nn
 from cnnviz.errors import ShapeError
 from cnnviz.graph import build_network
 from cnnviz.model import Network
-from cnnviz.shapes import Scale, Tile, build_model, infer
+from cnnviz.shapes import LayerScale, Scale, Tile, build_model, infer
 from cnnviz.spec import load_spec
 from cnnviz.spec.layers import LAYERS
+
+
+class ChannelNorm(nn.Module):
+    """The hand-built stand-in for ``layernorm`` on an image: each position's channels
+    normalised to mean 0 and variance 1 (computed here, not by LayerNorm), then scaled
+    and shifted by the parameters of ``norm``."""
+
+    def __init__(self, channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=1, keepdim=True)
+        var = x.var(dim=1, unbiased=False, keepdim=True)
+        w, b = self.norm.weight.view(1, -1, 1, 1), self.norm.bias.view(1, -1, 1, 1)
+        return (x - mean) / torch.sqrt(var + self.norm.eps) * w + b
+
+
+class Gamma(nn.Module):
+    """The hand-built stand-in for ``layerscale``: a parameter per channel, broadcast over the positions."""
+
+    def __init__(self, channels: int, init: float = 1e-6):
+        super().__init__()
+        self.init = init
+        self.gamma = nn.Parameter(torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * (self.gamma[:, None, None] if x.dim() == 4 else self.gamma)
 
 
 class Mul(nn.Module):
@@ -147,6 +175,18 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     ("bn", (4, 5, 5), lambda: [C(4)]),
     ("bn eps=0.001", (4, 5, 5), lambda: [C(4, eps=0.001)]),
     ("bn eps=0.5", (6,), lambda: [nn.BatchNorm1d(6, eps=0.5)]),
+    # layernorm over the channels at each position (ConvNeXt) or over a vector's features; groupnorm; layer scale
+    ("layernorm", (8, 5, 7), lambda: [ChannelNorm(8)]),
+    ("layernorm eps=1e-6", (8, 5, 7), lambda: [ChannelNorm(8, eps=1e-6)]),
+    ("layernorm eps=0.001", (6,), lambda: [nn.LayerNorm(6, eps=0.001)]),
+    ("layernorm", (3, 1, 1), lambda: [ChannelNorm(3)]),
+    ("groupnorm 2", (8, 5, 5), lambda: [nn.GroupNorm(2, 8)]),
+    ("groupnorm 8 eps=0.01", (8, 3, 5), lambda: [nn.GroupNorm(8, 8, eps=0.01)]),
+    ("groupnorm groups=1", (6, 4, 4), lambda: [nn.GroupNorm(1, 6)]),
+    ("groupnorm 3", (6,), lambda: [nn.GroupNorm(3, 6)]),
+    ("layerscale", (8, 5, 5), lambda: [Gamma(8)]),
+    ("layerscale 0.1", (8, 5, 5), lambda: [Gamma(8, 0.1)]),
+    ("layerscale init=1e-5", (6,), lambda: [Gamma(6, 1e-5)]),
     # activations, on an image and on a vector
     ("relu", (4, 5, 5), lambda: [nn.ReLU()]),
     ("tanh", (6,), lambda: [nn.Tanh()]),
@@ -306,6 +346,8 @@ def test_layer_matches_the_torch_modules_it_means(tmp_path, line, shape, hand):
     for node, b, stage in zip(nodes, built, stages):
         if isinstance(stage, Mul):
             assert isinstance(b, Scale) and b.factor == stage.factor
+        elif isinstance(stage, Gamma):
+            assert isinstance(b, LayerScale) and b.gamma.shape == stage.gamma.shape and bool((b.gamma == stage.init).all())
         else:
             assert settings(b) == settings(stage), f"{node}: settings"
         b.load_state_dict(stage.state_dict())
@@ -345,6 +387,8 @@ TOWERS: list[tuple[str, tuple[int, ...], int, bool, object]] = [
     ("towers: {count: 2, layers: [maxpool 2, conv 8 1x1]}", (3, 8, 8), 2, False, lambda: [nn.MaxPool2d(2), C2(3, 8, 1)]),
     ("towers: {count: 2, layers: [bn, conv 4 1x1 nobias]}", (3, 8, 8), 2, False, lambda: [C(3), C2(3, 4, 1, bias=False)]),
     ("towers: {count: 3, layers: [relu]}", (4, 5, 5), 3, False, lambda: [nn.ReLU()]),
+    ("towers: {count: 2, layers: [conv 4 1x1, layerscale 0.5]}", (3, 5, 5), 2, False, lambda: [C2(3, 4, 1), Gamma(4, 0.5)]),
+    ("towers: {count: 3, layers: [layerscale]}", (2, 5, 5), 3, False, lambda: [Gamma(2)]),
     (
         "towers: {count: 2, layers: [conv 4 1x1 bn relu6, silu, gelu, hardswish, hardsigmoid]}",
         (3, 5, 5),
@@ -422,6 +466,7 @@ LINE = st.one_of(
     st.builds(lambda f, k, m, a: _line("sepconv", f, k, m, a), st.integers(1, 6), SIZE, st.sampled_from(["mid_bn=true", "mid_act=relu6", "mid_bn=true mid_act=silu"]), ACT),
     st.builds(lambda u, b, a: _line("dense", u, b, a), st.integers(1, 5), st.sampled_from(["", "nobias"]), ACT),
     st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax"]),
+    st.sampled_from(["layernorm", "layernorm eps=0.1", "groupnorm 2", "groupnorm 3", "layerscale", "layerscale 2"]),
     st.sampled_from(["gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
 )
 
