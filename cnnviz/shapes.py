@@ -77,7 +77,8 @@ class ChannelLayerNorm(nn.Module):
         self.norm = nn.LayerNorm(channels, eps=eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        out: torch.Tensor = self.norm(x.permute(0, 2, 3, 1))
+        return out.permute(0, 3, 1, 2)
 
 
 class LayerScale(nn.Module):
