@@ -139,3 +139,8 @@ def test_a_module_block_switched_off_by_an_argument():
 def test_zero_repeats_are_still_checked():
     with pytest.raises(SpecError, match="unknown setting 'bogus'"):
         first_layer("conv 8 3x3 bogus=1 x0")
+
+
+def test_from_is_not_a_module_name():
+    with pytest.raises(SpecError, match="modules: 'from' starts a reference"):
+        parse("name: t\ninput: [3, 8, 8]\nmodules:\n  from: {layers: [relu]}\nlayers: [gap]\n")

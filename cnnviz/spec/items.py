@@ -147,7 +147,7 @@ class Expander:
             self.coll.add(loc, str(exc))
             return None
         if kind == REF_WORD or kind.startswith("@"):
-            self.coll.add(loc, f"'{REF_WORD} NAME' (or '@NAME') can only be the first item of a branch of concat or add; here it is an item of a layer list")
+            self.coll.add(loc, f"'{REF_WORD} NAME' (or '@NAME') can only start a branch of a merge, as in concat: [{REF_WORD} NAME, identity]; here it is an item of a layer list")
             return None
 
         if isinstance(args, list) and kind not in STRUCTURAL:  # short form: pull out @name, xN
