@@ -51,7 +51,7 @@ class Expander:
         self.modules = modules  # module name -> its definition (``args`` bound to a dict of name -> default)
         self.vars = variables
         self.work = work  # substitution work of the whole spec
-        self.args = Arguments(coll, defaults, work)
+        self.args = Arguments(coll, defaults, work, variables)
         self.size = network_budget()  # items of the unrolled network
         self.depth = 0  # items being expanded, one inside the other
         self.known = (*LAYERS, *STRUCTURAL, *modules)  # what an item may be
