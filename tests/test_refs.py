@@ -199,8 +199,13 @@ def test_unet_is_drawn_as_a_u(detail):
 
 
 def test_unet_dot_pairs_ranks_and_draws_the_way_back_reversed():
-    from cnnviz.drawing import Diagram
+    import json
 
+    from cnnviz.drawing import Diagram
+    from cnnviz.drawing.view import as_json, build
+
+    edges = json.loads(json.dumps(as_json(build(net_of(UNET)))))["main"]["edges"]
+    assert sum(1 for e in edges if e.get("skip")) == 2  # render --format json says which edges are skips
     dot = Diagram(net_of(UNET), legend=False, title=False).source()
     assert dot.count("rank=same") == 2
     assert dot.count('dir="back"') > 0
