@@ -41,7 +41,8 @@ from .names import name_items, name_problem
 from .refs import REF_WORD, Scopes, ref_name
 from .words import BadLine, split_line, suggest, whole
 
-STRUCTURAL = ("concat", "add", "towers", "aux")
+MERGES = ("concat", "add", "mul", "split")  # how the branches of a branches item meet
+STRUCTURAL = (*MERGES, "towers", "aux")
 COMMON_KEYS = ("name", "repeat")
 
 
@@ -180,7 +181,7 @@ class Expander:
         made: Item | None
         if kind in LAYERS:
             made = self.layer(LAYERS[kind], args, body_loc, scope)
-        elif kind in ("concat", "add"):
+        elif kind in MERGES:
             made = self.branches(kind, body, body_loc, scope, stack)
         elif kind == "towers":
             made = self.towers(body, body_loc, scope, stack)
@@ -213,6 +214,9 @@ class Expander:
         for i, branch in enumerate(body):
             bloc = body.loc_of(i) if isinstance(body, LocList) else loc
             branch, ref = self.branch_ref(branch, bloc, scope)
+            if ref is not None and merge == "split":
+                self.coll.add(ref.loc, f"split: a branch cannot start from '{ref.name}': each branch of a split reads its own part of the input")
+                ref = None
             refs.append(ref)
             if branch is None or branch == [] or branch == "identity":
                 out.append([])
