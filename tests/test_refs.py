@@ -256,3 +256,13 @@ def test_docs_examples_validate(marker, head, output):
     (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S) if marker in b]
     net = net_of(head + block)
     assert infer(net).output_of(net) == output
+
+
+def test_a_u_out_of_expanded_modules_folds_without_rank_pairs():
+    modules = "modules:\n  two:\n    args: [w]\n    layers: [conv $w 3x3, conv $w 3x3]\n"
+    down = ["two 8 @e1", "maxpool 2", "two 8 @e2", "maxpool 2", "two 8", "conv 8 1x1"]
+    text = spec(*down, "zeropad 2", "concat: [from e2, identity]", "two 8", "zeropad 4", "concat: [from e1, identity]", modules=modules)
+    compact, expanded = _main(text), _main(text, "modules")
+    assert compact.graph["u"] and len(compact.graph["same_rank"]) == 2  # module boxes: the pairs line up
+    assert expanded.graph["u"] and expanded.graph["same_rank"] == []  # inside clusters: folded only
+    assert any(e.get("back") for *_, e in expanded.edges(data=True))
