@@ -57,6 +57,8 @@ M = "modules:\n  m:\n    layers:\n      - conv 8 1x1 @a\n      - add: [from a, i
         (spec("conv 8 3x3 @c", "concat: [from c, identity]"), "concat1.b1", "c", "c"),
         # quoted @NAME, and a branch that goes on after the reference
         (spec("conv 8 3x3 @c", "relu", "add: [identity, ['@c', conv 8 1x1]]"), "add1.b2", "c", "c"),
+        # the mapping form, block style
+        (spec("conv 8 3x3 @c", "concat:\n      - - from: c\n        - conv 8 1x1\n      - identity"), "concat1.b1", "c", "c"),
         # a folded activation: the reference reads the layer's last part
         (spec("conv 8 3x3 relu @c", "concat: [from c, identity]"), "concat1.b1", "c", "c_relu"),
         # a repeated item: the output of its last copy
@@ -70,7 +72,7 @@ M = "modules:\n  m:\n    layers:\n      - conv 8 1x1 @a\n      - add: [from a, i
         # the nearest list that writes the name decides
         (spec("conv 8 3x3 @c", "add: [[conv 8 3x3 @c, concat: [from c, identity]], identity]"), "add1.b1.concat1.b1", "add1.b1.c", "add1.b1.c"),
     ],
-    ids=["same-list", "quoted-then-layers", "folded", "repeat", "block", "outer-list", "module", "nearest"],
+    ids=["same-list", "quoted-then-layers", "mapping", "folded", "repeat", "block", "outer-list", "module", "nearest"],
 )
 def test_a_reference_names_the_item_and_reads_its_output(text, branch, target, source):
     net = net_of(text)
