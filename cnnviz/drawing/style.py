@@ -66,7 +66,7 @@ CATEGORIES: dict[str, Swatch] = {
     "shuffle": Swatch("#e6d2c3", "#8b5e3c", "Channel shuffle"),
     "flatten": Swatch("#efefef", "#a0a0a0", "Flatten"),
     "identity": Swatch("#ffffff", "#a0a0a0", "Identity"),
-    "custom": Swatch("#e9eef2", "#3e4c59", "Other (imported as is)"),
+    "custom": Swatch("#e9eef2", "#3e4c59", "Custom (not looked inside)"),
     "dense": Swatch("#dccdec", "#8a6bb1", "Fully connected"),
     "softmax": Swatch("#f7eaa6", "#c2a21e", "Softmax"),
     "add": Swatch("#ffffff", "#52606d", "Addition"),
