@@ -268,3 +268,42 @@ def test_a_u_out_of_expanded_modules_folds_without_rank_pairs():
     assert compact.graph["u"] and len(compact.graph["same_rank"]) == 2  # module boxes: the pairs line up
     assert expanded.graph["u"] and expanded.graph["same_rank"] == []  # inside clusters: folded only
     assert any(e.get("back") for *_, e in expanded.edges(data=True))
+
+
+# -- a valid case: a small U-Net with a lateral skip, its count from torch and its golden DOT ----------
+
+SMALL_UNET = FilePath(__file__).resolve().parent / "cases" / "valid" / "unet_refs.yaml"
+GOLDEN = FilePath(__file__).resolve().parent / "golden" / "render"
+
+
+def test_small_unet_counts_as_its_torch_copy():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from cnnviz.shapes import build_model, infer
+
+    def double(i: int, o: int) -> list[nn.Module]:
+        return [nn.Conv2d(i, o, 3, padding=1), nn.Conv2d(o, o, 3, padding=1)]
+
+    copy = nn.ModuleList(
+        [
+            *double(1, 8), *double(8, 16), *double(16, 32), *double(32, 64),
+            nn.Conv2d(32, 64, 1),  # the lateral
+            nn.ConvTranspose2d(64, 32, 2, 2), *double(64, 32),
+            nn.ConvTranspose2d(32, 16, 2, 2), *double(32, 16),
+            nn.ConvTranspose2d(16, 8, 2, 2), *double(16, 8),
+            nn.Conv2d(8, 2, 1),
+        ]
+    )  # fmt: skip
+    r = infer(str(SMALL_UNET))  # its expect: (params, output, shapes) is checked too
+    assert r.total == sum(p.numel() for p in copy.parameters()) == 122_802
+    model = build_model(str(SMALL_UNET)).train()
+    (model(torch.randn(2, 1, 64, 64)) ** 2).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())  # every layer, skips included, is on the path
+
+
+@pytest.mark.parametrize("detail", ["compact", "full"])
+def test_golden_dot_of_references(golden, detail):
+    from cnnviz.drawing import Diagram
+
+    golden(GOLDEN / f"unet_refs.{detail}.gv", Diagram(str(SMALL_UNET), detail=detail).source())
