@@ -200,6 +200,12 @@ def test_unet_is_drawn_as_a_u(detail):
         assert bool(e.get("back")) == (order[s] >= fold and not e.get("skip")), (s, t)
 
 
+def test_a_skip_through_a_hidden_layer_is_still_a_skip():
+    # the branch starts with a dropout, which the compact view hides: the edge it bridges is the skip
+    v = _main(UNET.replace("[from enc2, identity]", "[[from enc2, dropout], identity]"))
+    assert len(v.graph["same_rank"]) == 2
+
+
 def test_unet_dot_pairs_ranks_and_draws_the_way_back_reversed():
     import json
 
