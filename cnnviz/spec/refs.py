@@ -69,17 +69,14 @@ class Frame:
 
     def earlier(self, name: str) -> Loc | None:
         """Where ``name`` is written before the current entry, or None."""
-        for n, loc in zip(self.names[: self.index], self.locs[: self.index]):
-            if n == name:
-                return loc
-        return None
+        return self._where(name, 0, self.index)
 
     def later(self, name: str) -> Loc | None:
         """Where ``name`` is written after the current entry, or None."""
-        for n, loc in zip(self.names[self.index + 1 :], self.locs[self.index + 1 :]):
-            if n == name:
-                return loc
-        return None
+        return self._where(name, self.index + 1, len(self.names))
+
+    def _where(self, name: str, lo: int, hi: int) -> Loc | None:
+        return next((loc for n, loc in zip(self.names[lo:hi], self.locs[lo:hi]) if n == name), None)
 
 
 class Scopes:
