@@ -7,12 +7,13 @@ A :class:`Network` owns two tables keyed by :class:`Path`:
   in execution order, so iterating ``network.nodes`` is a topological order.
 * :class:`Block`: every enclosing structure (module calls, repeats, branches
   blocks and their branches, towers, auxiliary heads) with its parent, entry,
-  exit and children, in the order the spec opens them.
+  exit and children, in the order the spec opens them.  A branch that starts
+  from an earlier item (``from enc1``) carries a :class:`Ref`; its first nodes
+  read that item's output, so the skip edge is an ordinary input in the tables,
+  and :attr:`Network.ref_edges` says which inputs are skips.
 
-A path is a tuple of typed segments, never a string built or split by
-convention: a name the spec wrote (``conv4``), the i-th copy of a repeat, the
-j-th branch of a ``concat``/``add``, the merge node of a block, a batch norm or
-activation folded into a layer, the input.  Segments of different kinds never
+A path (:mod:`cnnviz.paths`, re-exported here) is a tuple of typed segments,
+never a string built or split by convention; segments of different kinds never
 compare equal, so a layer named ``x_bn`` can never be mistaken for the batch
 norm of ``x``.  ``str(path)`` is the documented serialisation
 (``docs/spec-format.md``, "Paths")::
@@ -37,120 +38,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
+
+from .paths import INPUT, ROOT, Path, Seg, SegKind
 
 if TYPE_CHECKING:
     import networkx as nx
 
 Loc = tuple[str, int, int]  # (file, line, col), 1-based; line 0 when unknown
 Shape = tuple[int, ...]  # a tensor shape without the batch dimension
-
-SegKind = Literal["name", "copy", "branch", "merge", "fold", "input"]
-
-
-class Seg(NamedTuple):
-    """One step of a path: its kind and its value (a name, a number or an operation)."""
-
-    kind: SegKind
-    value: str | int
-
-    def text(self) -> str:
-        if self.kind == "branch":
-            return f"b{self.value}"
-        return str(self.value)
-
-
-@dataclass(frozen=True)
-class Path:
-    """Where a node or block sits in the network: a tuple of typed segments."""
-
-    segs: tuple[Seg, ...] = ()
-
-    # -- making paths ---------------------------------------------------------
-
-    def _plus(self, seg: Seg) -> Path:
-        return Path((*self.segs, seg))
-
-    def child(self, name: str) -> Path:
-        """An item of a layer list, by its name (written or made up)."""
-        return self._plus(Seg("name", name))
-
-    def copy(self, i: int) -> Path:
-        """The i-th copy (from 1) of a repeated item."""
-        return self._plus(Seg("copy", i))
-
-    def branch(self, j: int) -> Path:
-        """The j-th branch (from 1) of a concat/add block."""
-        return self._plus(Seg("branch", j))
-
-    def merge(self, op: str) -> Path:
-        """The node where a block's branches (or towers) meet."""
-        return self._plus(Seg("merge", op))
-
-    def split_input(self) -> Path:
-        """The part of a ``split``'s input that this branch reads (written ``input``, a name no item may take)."""
-        return self._plus(Seg("input", "input"))
-
-    def fold(self, op: str) -> Path:
-        """A batch norm or activation written on this layer (``conv 64 3x3 bn relu``)."""
-        return self._plus(Seg("fold", op))
-
-    # -- reading paths --------------------------------------------------------
-
-    @property
-    def parent(self) -> Path | None:
-        return Path(self.segs[:-1]) if self.segs else None
-
-    @property
-    def last(self) -> Seg | None:
-        return self.segs[-1] if self.segs else None
-
-    @property
-    def is_fold(self) -> bool:
-        return bool(self.segs) and self.segs[-1].kind == "fold"
-
-    def within(self, other: Path) -> bool:
-        """Whether ``other`` is this path or one of its ancestors."""
-        n = len(other.segs)
-        return self.segs[:n] == other.segs
-
-    def relative_to(self, other: Path) -> Path:
-        if not self.within(other):
-            raise ValueError(f"{self} is not inside {other}")
-        return Path(self.segs[len(other.segs) :])
-
-    def rebase(self, old: Path, new: Path) -> Path:
-        """This path with the ancestor ``old`` replaced by ``new``."""
-        return Path((*new.segs, *self.relative_to(old).segs))
-
-    def names(self) -> tuple[str, ...]:
-        """The serialised steps: a folded part joins the name before it (``conv1_relu``)."""
-        out: list[str] = []
-        for seg in self.segs:
-            if seg.kind == "fold" and out:
-                out[-1] = f"{out[-1]}_{seg.value}"
-            else:
-                out.append(seg.text())
-        return tuple(out)
-
-    @property
-    def name(self) -> str:
-        """The last serialised step (``conv1_relu``, ``b2``, ``3``), or '' for the root."""
-        names = self.names()
-        return names[-1] if names else ""
-
-    def __str__(self) -> str:
-        return ".".join(self.names())
-
-    def __repr__(self) -> str:
-        return f"Path({str(self)!r})"
-
-    def __len__(self) -> int:
-        return len(self.segs)
-
-
-ROOT = Path()
-INPUT = Path((Seg("input", "input"),))
+__all__ = ["INPUT", "ROOT", "Block", "DuplicatePath", "Loc", "Network", "NetworkBuilder", "Node", "Path", "Ref", "Seg", "SegKind", "Shape", "Shapes", "frozen"]
 
 NodeKind = Literal["input", "layer", "merge"]
 BlockKind = Literal["call", "repeat", "branches", "branch", "towers", "aux"]
@@ -184,6 +81,16 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A branch that starts from an earlier item's output (``from NAME``) instead of its merge's input."""
+
+    name: str  # the name as written
+    target: Path  # the item it names (a layer or a block; the last copy's for a repeat)
+    source: Path  # the node whose output the branch reads: the target's exit
+    loc: Loc  # where ``from NAME`` is written
+
+
+@dataclass(frozen=True)
 class Block:
     """A structure around nodes: a module call, a repeat, branches and each branch, towers, an aux head."""
 
@@ -202,6 +109,7 @@ class Block:
     args: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # call: bound arguments, in declared order
     merge: str = ""  # branches: "concat", "add", "mul" or "split"
     split: bool = False  # towers: each tower reads its own slice of the input
+    ref: Ref | None = None  # branch: it starts from this earlier item instead of the merge's input
 
     @property
     def name(self) -> str:
@@ -251,6 +159,35 @@ class Network:
         return MappingProxyType({p: tuple(v) for p, v in out.items()})
 
     @cached_property
+    def refs(self) -> Mapping[Path, Ref]:
+        """Branch block → the reference it starts from (``from NAME``), in the order the spec opens them."""
+        return MappingProxyType({p: b.ref for p, b in self.blocks.items() if b.ref is not None})
+
+    @cached_property
+    def ref_edges(self) -> Mapping[tuple[Path, Path], Ref]:
+        """(source node, reading node) → the reference that makes that edge: the skip connections.
+
+        The readers are the first nodes of the branch, or its merge when the branch
+        is nothing but the reference (``concat: [from enc1, identity]``)."""
+        out: dict[tuple[Path, Path], Ref] = {}
+        for p, ref in self.refs.items():
+            branch = self.blocks[p]
+            merge = self.blocks[branch.parent].exit if branch.parent is not None else None
+            for reader in self.consumers[ref.source]:
+                inside = p in self.nodes[reader].scope
+                if inside or (reader == merge and branch.exit == ref.source):
+                    out.setdefault((ref.source, reader), ref)
+        return MappingProxyType(out)
+
+    def merge_refs(self, path: Path) -> tuple[Ref | None, ...]:
+        """For a merge node, the reference each of its branches starts from (None: the merge's input)."""
+        node = self.nodes[path]
+        if node.kind != "merge" or not node.scope or node.towers:
+            return ()
+        block = self.blocks[node.scope[-1]]
+        return tuple(self.blocks[c].ref for c in block.children)
+
+    @cached_property
     def folds(self) -> Mapping[Path, tuple[Path, ...]]:
         """Layer → the batch norm and activation nodes folded into it, in order."""
         out: dict[Path, list[Path]] = {}
@@ -295,14 +232,16 @@ class Network:
 
     @cached_property
     def graph(self) -> nx.DiGraph:
-        """A networkx view (nodes are paths, attribute ``node`` the :class:`Node`) for graph algorithms."""
+        """A networkx view for graph algorithms: nodes are paths (attribute ``node``, the
+        :class:`Node`), edges carry ``ref``: the :class:`Ref` of a skip edge, else None."""
         import networkx as nx
 
         g = nx.DiGraph()
+        skips = self.ref_edges
         for p, n in self.nodes.items():
             g.add_node(p, node=n)
             for i in n.inputs:
-                g.add_edge(i, p)
+                g.add_edge(i, p, ref=skips.get((i, p)))
         return g
 
 

@@ -124,12 +124,14 @@ class _Collapser:
                 v.add_node(ids[k], **attrs, order=len(ids) - 1)
             return ids[k]
 
-        def link(s, t, via: Path, aux: bool):
+        def link(s, t, via: Path, aux: bool, skip: bool = False):
             if s == t or v.has_edge(s, t):
                 return
-            v.add_edge(s, t, via=via, aux=aux)
+            v.add_edge(s, t, via=via, aux=aux, **({"skip": True} if skip else {}))
 
         members: dict[str, list[Path]] = {}  # view node -> the network nodes it stands for
+        skips = self.net.ref_edges  # (source, reader) of each branch that starts from an earlier item
+        hidden_skips: set[Path] = set()  # hidden nodes (dropout…) that a skip feeds: the skip goes on through them
         if self.root is not None:
             add(IN_PORT, _port("in"))
         for n in self.region:
@@ -147,13 +149,15 @@ class _Collapser:
                     feeds.append((i, (ids[IN_PORT],)))
             if k == _HIDE:
                 src[n] = tuple(dict.fromkeys(s for _, ss in feeds for s in ss))
+                if any((i, n) in skips or i in hidden_skips for i, _ in feeds):
+                    hidden_skips.add(n)
                 continue
             me = add(k, self.attrs(k))
             if k[0] == "node":
                 members.setdefault(me, []).append(n)
             for i, ss in feeds:
                 for s in ss:
-                    link(s, me, i, node.aux or bool(v.nodes[s].get("aux")))
+                    link(s, me, i, node.aux or bool(v.nodes[s].get("aux")), (i, n) in skips or i in hidden_skips)
             src[n] = (me,)
         for me, ms in members.items():
             v.nodes[me]["members"] = tuple(ms)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .values import BadValue, Converter, Schema, boolean, enum, integer, number, optional, pair, shape, text, with_schema
+from .values import PAIR, BadValue, Converter, Schema, boolean, enum, integer, number, optional, pair, shape, text, with_schema
 
 __all__ = [
     "ACTIVATIONS",
@@ -45,6 +45,8 @@ def _padding(v: Any) -> str | tuple[int, int]:
     """'same' (half the kernel on each side, any stride), 'valid' (none), n or [h, w]."""
     if isinstance(v, str) and v in ("same", "valid"):  # (only text equals these words)
         return v
+    if isinstance(v, str) and not PAIR.match(v.strip()):
+        raise BadValue(f"expected same, valid, a size like 1 or 0x3, or [h, w], got {v!r}")
     return pair(0, MAX_KERNEL)(v)
 
 

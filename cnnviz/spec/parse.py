@@ -10,12 +10,13 @@ from typing import Any
 from ..errors import Collector, Problem, SpecError
 from . import catalogue
 from .documents import load_doc, ref_problem, show_path
-from .expr import ExprError, Scope, substitute
+from .expr import ExprError, Scope, substitute_all
 from .items import STRUCTURAL, Expander
 from .layers import LAYERS, BadValue
 from .limits import MAX_TEXT, Budget, Limit, Problems, Stop, expression_budget
 from .loader import Loc, LocDict, LocList, Value
 from .model import Item, Spec
+from .refs import REF_WORD
 from .words import suggest
 
 TOP_KEYS = {
@@ -170,7 +171,7 @@ def _vars(doc: LocDict, coll: Collector, work: Budget) -> dict[str, Any]:
             coll.add(raw.key_loc(key), f"vars: '{key}' is not a valid name (letters, digits, _)")
             continue
         try:
-            out[key] = substitute(value, out, work)
+            out[key] = substitute_all(value, out, work)
         except ExprError as exc:
             coll.add(raw.loc_of(key), f"vars: {key}: {exc}")
         except Limit as exc:
@@ -200,7 +201,7 @@ def _defaults(doc: LocDict, coll: Collector, variables: Scope, work: Budget) -> 
                 coll.add(settings.key_loc(key), f"defaults: {type_name}: unknown setting '{key}'{suggest(key, [x.name for x in lt.fields])}")
                 continue
             try:
-                value = substitute(value, variables, work)
+                value = substitute_all(value, variables, work)
                 f.convert(value)
                 out[type_name][key] = value
             except (BadValue, ExprError) as exc:
@@ -226,6 +227,9 @@ def _modules(doc: LocDict, coll: Collector) -> dict[str, LocDict]:
             continue
         if name in LAYERS or name in STRUCTURAL:
             coll.add(loc, f"modules: '{name}' is a built-in layer type; choose another name")
+            continue
+        if name == REF_WORD:
+            coll.add(loc, f"modules: '{name}' starts a reference (from NAME); choose another name")
             continue
         if not isinstance(mdef, LocDict):
             coll.add(raw.loc_of(name), f"modules: {name}: expected a mapping with label, args, layers")
