@@ -13,9 +13,10 @@ import networkx as nx
 
 from .. import present
 from ..model import Network, Path, Shapes
-from . import style
+from . import naming, style
 from .collapse import COMPACT, DETAILS, FULL, collapse
 from .runs import Inside, Runs, inside, runs
+from .widths import Widths, measure
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,11 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
     within = inside(net) if detail != FULL else None  # each block's nodes, for its panel
     run = runs(net, aux, within) if detail != FULL else None  # which instances fold: the same for every part
-    main = collapse(net, None, detail, aux, run)
+    widths = shapes.shapes if shapes is not None else measure(net)  # what boxes say of widths and groups
+    main = collapse(net, None, detail, aux, run, within, widths)
     parts = [Part("main", "", main)]
     if detail != FULL:
-        parts += _panels(net, [main], aux, run, within)
-    for part in parts:
-        _distinguish(part.graph)
+        parts += _panels(net, [main], aux, run, within, widths)
     if shapes is not None:
         for part in parts:
             _annotate(net, part.graph, shapes)
@@ -109,96 +109,53 @@ def _signature(v: nx.DiGraph) -> tuple:
     return nodes, tuple(v.edges)
 
 
-def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, within: Inside | None = None) -> list[Part]:
-    """One panel per module type (per variant, when instances draw differently), in order of appearance."""
+def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, within: Inside | None, widths: Widths) -> list[Part]:
+    """One panel per module type (per variant, when instances draw differently), in order of
+    appearance; variants are named by what differs, and every module box says its width and
+    its own call's distinguishing arguments (:mod:`.naming`)."""
     blocks = net.blocks
     graphs = list(todo)
-    panel_of: dict[tuple, str] = {}  # (module, args) -> panel key
+    panel_of: dict[Path, Part] = {}  # call block -> the panel drawing it
     variants: dict[str, dict[tuple, Part]] = {}  # module -> its panels by what they draw
     order: list[Part] = []
+    drawn_for: dict[tuple, Part] = {}  # (module, args) -> panel: one collapse per argument set
     while todo:
         v = todo.pop(0)
         for _n, d in v.nodes(data=True):
             if d["kind"] != "module":
                 continue
             for b in d["members"]:
-                args_key = (d["type"], repr(sorted((k, repr(x)) for k, x in blocks[b].args.items())))
-                if args_key not in panel_of:
-                    drawn = collapse(net, b, COMPACT, aux, run, within)
-                    sig = _signature(drawn)
+                args_key = (d["type"], repr(list(blocks[b].args.items())))
+                match = drawn_for.get(args_key)
+                if match is None:
+                    drawn = collapse(net, b, COMPACT, aux, run, within, widths)
                     have = variants.setdefault(d["type"], {})
-                    match = have.get(sig)
+                    match = have.get(_signature(drawn))
                     if match is None:
                         key = d["type"] if not have else f"{d['type']}~{len(have) + 1}"
-                        match = Part(key, blocks[b].label, drawn, b)
-                        have[sig] = match
+                        match = have[_signature(drawn)] = Part(key, blocks[b].label, drawn, b)
                         order.append(match)
                         todo.append(drawn)
                         graphs.append(drawn)
-                    panel_of[args_key] = match.key
+                    drawn_for[args_key] = match
+                panel_of[b] = match
                 d.setdefault("panels", [])
-                if panel_of[args_key] not in d["panels"]:
-                    d["panels"].append(panel_of[args_key])
-    # Variants of one module that share a title get a tag, on the panel and on the boxes it draws.
-    tags: dict[str, str] = {}
-    for _module, have in variants.items():
+                if match.key not in d["panels"]:
+                    d["panels"].append(match.key)
+    titles: dict[str, str] = {}  # panel key -> its title, where a module has variants
+    named: dict[str, tuple[str, ...]] = {}  # module -> the arguments naming its panels
+    for module, have in variants.items():
         parts = list(have.values())
         if len(parts) > 1 and len({p.title for p in parts}) < len(parts):
-            diff = _differing([blocks[p.block].args for p in parts if p.block is not None])
-            for i, p in enumerate(parts):
-                tags[p.key] = diff[i] if diff else f"variant {i + 1}"
-    out = []
-    for part in order:
-        if part.key in tags:
-            part = Part(part.key, f"{part.title} ({tags[part.key]})", part.graph, part.block)
-        out.append(part)
+            groups = [[blocks[b].args for b, p in panel_of.items() if p is part] for part in parts]
+            titles.update(zip((p.key for p in parts), naming.variant_titles(parts[0].title, groups)))
+            named[module] = naming.variant_keys(groups)
+    shown = naming.differing(net, widths, named)
     for graph in graphs:
-        _tag_boxes(graph, tags)
-    return out
-
-
-def _tag_boxes(v: nx.DiGraph, tags: dict) -> None:
-    for _, d in v.nodes(data=True):
-        if d["kind"] == "module" and d.get("panels"):
-            found = [tags[k] for k in d["panels"] if k in tags]
-            if found:
-                d["detail"] = found[0]
-                d["tagged"] = True
-
-
-def _fmt_arg(x) -> str:
-    if isinstance(x, (tuple, list)) and len(x) == 2 and x[0] == x[1]:
-        return str(x[0])
-    if isinstance(x, (tuple, list)):
-        return "×".join(str(i) for i in x)
-    if isinstance(x, float):
-        return f"{x:g}"
-    return str(x)
-
-
-def _differing(arg_sets: list, most: int = 2, width: int = 24) -> list[str] | None:
-    """Short texts telling instances apart by the arguments that differ, or None when
-    too many differ to say it briefly."""
-    keys = sorted({k for a in arg_sets for k in a})
-    differ = [k for k in keys if len({repr(a.get(k)) for a in arg_sets}) > 1]
-    if not differ or len(differ) > most:
-        return None
-    texts = [", ".join(f"{k} {_fmt_arg(a.get(k))}" for k in differ) for a in arg_sets]
-    if max(len(t) for t in texts) > width:
-        return None
-    return texts
-
-
-def _distinguish(v: nx.DiGraph) -> None:
-    """Neighbouring boxes of one module with different arguments say how they differ
-    ("pool 32" | "pool 64 ×2"), so two same-named boxes never look like a missed fold."""
-    for s, t in v.edges:
-        a, b = v.nodes[s], v.nodes[t]
-        if a["kind"] != "module" or b["kind"] != "module" or a["title"] != b["title"] or a.get("tagged") or b.get("tagged"):
-            continue
-        texts = _differing([a["args"], b["args"]])
-        if texts:
-            a["detail"], b["detail"] = texts
+        for _, d in graph.nodes(data=True):
+            if d["kind"] == "module":
+                d["detail"] = naming.box_detail(d["width"], d["args"], shown.get(d["type"], ()))
+    return [Part(p.key, titles.get(p.key, p.title), p.graph, p.block) for p in order]
 
 
 def _annotate(net: Network, v: nx.DiGraph, shapes: Shapes) -> None:
@@ -240,7 +197,7 @@ def as_json(view: View) -> dict:
             if "nparams" in d:
                 item["params"] = d["nparams"]
             if d["kind"] == "module":
-                item["args"] = {k: _plain(x) for k, x in sorted(d["args"].items())}
+                item["args"] = {k: _plain(x) for k, x in d["args"].items()}  # in declared order
             item["members"] = [str(m) for m in d["members"]]
             nodes.append(item)
         edges = []

@@ -1,0 +1,119 @@
+"""What a module's box and panel say to tell its instances apart.
+
+A module box says its output width ("256-d", as the ResNet paper writes
+it) and, each from the box's own call, the fewest arguments (in the order
+the module declares them) that tell apart the module's calls of the same
+width and the calls its different panels draw ("24-d · k3 /2").  A module
+drawn with different insides gets one panel per variant, named by the fewest
+arguments, constant within each variant, that tell them apart
+("MBConv6 · k5").
+
+Plain text only: :mod:`.quoting` escapes it where it is drawn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..model import Network, Path
+from ..present import TIMES, setting, size
+from .labels import SEP
+from .widths import Widths, channels
+
+Args = Mapping[str, Any]
+_SIZE = re.compile(r"[0-9]+x[0-9]+")
+
+
+def value_text(x: Any) -> str:
+    """One argument's value: a square pair as one number, a pair as 1×7, a list joined."""
+    if isinstance(x, (tuple, list)) and len(x) == 2 and x[0] == x[1] and not isinstance(x[0], (tuple, list)):
+        return setting(x[0])
+    if isinstance(x, (tuple, list)):
+        return size(setting(i) for i in x)
+    if isinstance(x, str) and _SIZE.fullmatch(x):  # a size as written in a spec: 1x7
+        return x.replace("x", TIMES)
+    return setting(x)
+
+
+def arg_text(key: str, value: Any) -> str:
+    """``stride`` as the spec writes it (/2), a one-letter argument glued to its value (k5),
+    any other as ``name value`` (pool 32)."""
+    v = value_text(value)
+    if key == "stride":
+        return "/" + v
+    return f"{key}{v}" if len(key) == 1 else f"{key} {v}"
+
+
+def args_text(args: Args, keys: Sequence[str]) -> str:
+    """The texts of ``keys`` (in that order) for these arguments: 'k5, e6 /2'."""
+    out = ""
+    for k in keys:
+        t = arg_text(k, args.get(k))
+        out += t if not out else (" " if k == "stride" else ", ") + t
+    return out
+
+
+def width_text(width: int | None) -> str:
+    return f"{width}-d" if width else ""
+
+
+def box_detail(width: int | None, args: Args, keys: Sequence[str]) -> str:
+    """A module box's detail line: its output width, then the arguments that tell it apart."""
+    return SEP.join(t for t in (width_text(width), args_text(args, keys)) if t)
+
+
+def calls(net: Network) -> dict[str, list[Path]]:
+    """module → its call blocks, in execution order."""
+    out: dict[str, list[Path]] = {}
+    for b, block in net.blocks.items():
+        if block.kind == "call":
+            out.setdefault(block.module, []).append(b)
+    return out
+
+
+def separating(sets: Sequence[Args], apart: Sequence[tuple[int, int]], given: Sequence[str] = ()) -> tuple[str, ...]:
+    """The fewest arguments, taken in declared order, that (with those ``given``) tell apart
+    each pair of argument sets in ``apart`` (pairs of indices into ``sets``) that can be told
+    apart at all; ``given`` among them, the whole in declared order."""
+    keys = list(dict.fromkeys(k for a in sets for k in a))
+    todo = [(i, j) for i, j in apart if repr(list(sets[i].items())) != repr(list(sets[j].items()))]
+    out = set(given)
+    for k in [*given, *keys]:
+        left = [(i, j) for i, j in todo if repr(sets[i].get(k)) == repr(sets[j].get(k))]
+        if len(left) < len(todo):
+            out.add(k)
+            todo = left
+    return tuple(k for k in keys if k in out)
+
+
+def differing(net: Network, widths: Widths, given: Mapping[str, Sequence[str]] | None = None) -> dict[str, tuple[str, ...]]:
+    """module → the arguments its boxes show: those ``given`` (the ones naming its panels),
+    and the fewest more, in declared order, that tell apart its calls of the same output width."""
+    out: dict[str, tuple[str, ...]] = {}
+    for module, blocks in calls(net).items():
+        sets = [net.blocks[b].args for b in blocks]
+        ws = [channels(widths, net.blocks[b].exit) for b in blocks]
+        pairs = [(i, j) for i in range(len(blocks)) for j in range(i) if ws[i] == ws[j]]
+        out[module] = separating(sets, pairs, (given or {}).get(module, ()))
+    return out
+
+
+def variant_keys(groups: list[list[Args]]) -> tuple[str, ...]:
+    """The fewest arguments, constant within each group (a variant's calls), that tell the groups apart."""
+    flat = [(g, a) for g, group in enumerate(groups) for a in group]
+    keys = list(dict.fromkeys(k for _, a in flat for k in a))
+    steady = {k for k in keys if all(len({repr(a.get(k)) for a in group}) == 1 for group in groups)}
+    sets = [{k: v for k, v in a.items() if k in steady} for _, a in flat]
+    return separating(sets, [(i, j) for i in range(len(flat)) for j in range(i) if flat[i][0] != flat[j][0]])
+
+
+def variant_titles(label: str, groups: list[list[Args]]) -> list[str]:
+    """Panel titles of a module's variants: 'MBConv6 · k5', or 'block · variant 2' when no
+    argument tells them apart alone (the difference lies in how several combine)."""
+    keys = variant_keys(groups)
+    titles = [f"{label}{SEP}{args_text(g[0], keys)}" for g in groups]
+    if not keys or len(set(titles)) < len(titles):
+        return [f"{label}{SEP}variant {i + 1}" for i in range(len(groups))]
+    return titles
