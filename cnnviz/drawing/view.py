@@ -42,6 +42,7 @@ class View:
     parts: tuple[Part, ...]
     legend: tuple[str, ...]  # categories present, in the style table's order
     marks: tuple[str, ...] = field(default=())  # "towers", "aux" when drawn
+    params_declared: bool = False  # params is the spec's unchecked ``expect: params``, not measured
 
     @property
     def main(self) -> Part:
@@ -81,16 +82,16 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
     params: int | None
     if shapes is not None:
         params, params_aux = shapes.total, shapes.aux
-    elif net.catalogue:  # declared counts, which the test-suite checks against the shape pass
+    else:  # declared counts: the catalogue's are checked by the test-suite, a user's are marked as declared
         params, params_aux = expect.get("params"), expect.get("params_aux", 0)
-    else:  # a user's declared count is unchecked without the shape pass: show none rather than a wrong one
-        params, params_aux = None, 0
+    declared = shapes is None and params is not None and not net.catalogue
     return View(
         id=net.id,
         name=net.name,
         year=net.meta.get("year"),
         params=params,
         params_aux=params_aux or 0,
+        params_declared=declared,
         input=tuple(net.input),
         detail=detail,
         aux=aux,
@@ -220,6 +221,7 @@ def as_json(view: View) -> dict:
         "year": view.year,
         "params": view.params,
         "params_aux": view.params_aux,
+        "params_declared": view.params_declared,
         "input": list(view.input),
         "detail": view.detail,
         "main": part(view.main),
@@ -237,13 +239,15 @@ def _plain(x: Any) -> Any:
 
 
 def subtitle(view: View) -> str:
-    """'2015 · 25.6M parameters · input 3×224×224' (what is known)."""
+    """'2015 · 25.6M parameters · input 3×224×224' (what is known).  The count is the shape
+    pass's when it ran, else the declared ``expect: params``; a user's declared count, which
+    nothing has checked, says "(declared)"."""
     bits = []
     if view.year:
         bits.append(str(view.year))
     if view.params is not None:
         aux = f" (+{present.count(view.params_aux)} aux)" if view.params_aux and view.aux else ""
-        bits.append(f"{present.count(view.params)} parameters{aux}")
+        bits.append(f"{present.count(view.params)} parameters{aux}{' (declared)' if view.params_declared else ''}")
     if view.input:
         bits.append(f"input {present.shape(view.input)}")
     return " · ".join(bits)
