@@ -56,7 +56,15 @@ def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None)
         bits.append("global")
     elif type_ == "dense" and full:
         bits.append(str(p["units"]))
-    elif type_ == "dropout" and full:
+    elif type_ == "upsample":
+        bits.append(", ".join(f"×{n}" for n in dict.fromkeys(p["scale"])) if p["scale"] else f"to {size(p['size'])}")
+        if full:
+            bits.append(p["mode"])
+    elif type_ == "split":
+        bits.append(f"{p['part']}/{p['parts']}")
+    elif type_ == "shuffle" and full:
+        bits.append(f"g{p['groups']}")
+    elif type_ in ("dropout", "droppath") and full:
         bits.append(f"p={p['p']:g}")
     elif type_ == "scale" and full:
         bits.append(f"×{p['factor']:g}")

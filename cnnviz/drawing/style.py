@@ -52,17 +52,25 @@ CATEGORIES: dict[str, Swatch] = {
     "module": Swatch("#f3e6cf", "#a98c5f", "Module (see its panel)"),
     "conv": Swatch("#c4dcf0", "#5b8db8", "Convolution"),
     "sepconv": Swatch("#bfe5d8", "#4e9a84", "Separable convolution"),
+    "dwconv": Swatch("#c8cdf2", "#5561b3", "Depthwise convolution"),
+    "tconv": Swatch("#b8e6ee", "#2f8ea3", "Transposed convolution"),
+    "upsample": Swatch("#e0f4f7", "#5aa9b8", "Up-sampling"),
     "pool": Swatch("#fadcb0", "#cf8a2e", "Pooling"),
     "norm": Swatch("#dbecd3", "#76a266", "Normalisation"),
     "act": Swatch("#f6d3d3", "#c07272", "Activation"),
     "scale": Swatch("#f7d6e8", "#bf6f9a", "Residual scaling"),
+    "layerscale": Swatch("#eccbe9", "#a05a9a", "Layer scale (learned)"),
     "pad": Swatch("#eeeeee", "#a0a0a0", "Zero padding"),
     "dropout": Swatch("#e9e9e9", "#9a9a9a", "Dropout"),
+    "droppath": Swatch("#e9e9e9", "#6f6f6f", "Drop path (training only)"),
+    "shuffle": Swatch("#e6d2c3", "#8b5e3c", "Channel shuffle"),
     "flatten": Swatch("#efefef", "#a0a0a0", "Flatten"),
     "identity": Swatch("#ffffff", "#a0a0a0", "Identity"),
     "dense": Swatch("#dccdec", "#8a6bb1", "Fully connected"),
     "softmax": Swatch("#f7eaa6", "#c2a21e", "Softmax"),
     "add": Swatch("#ffffff", "#52606d", "Addition"),
+    "mul": Swatch("#ffffff", "#8a4f7d", "Multiplication (element-wise)"),
+    "split": Swatch("#f5ece4", "#a07a5a", "Channel split"),
     "concat": Swatch("#e4e7eb", "#7b8794", "Concatenation"),
 }
 
@@ -70,15 +78,29 @@ CATEGORIES: dict[str, Swatch] = {
 TITLES: dict[str, str] = {
     "conv": "Conv",
     "sepconv": "Sep conv",
+    "dwconv": "DW conv",
     "bn": "Batch norm",
     "relu": "ReLU",
     "tanh": "tanh",
     "sigmoid": "Sigmoid",
+    "relu6": "ReLU6",
+    "silu": "SiLU",
+    "gelu": "GELU",
+    "hardswish": "Hard swish",
+    "hardsigmoid": "Hard sigmoid",
     "softmax": "Softmax",
     "maxpool": "Max pool",
     "avgpool": "Avg pool",
     "gap": "Avg pool",
     "lrn": "LRN",
+    "layernorm": "Layer norm",
+    "groupnorm": "Group norm",
+    "layerscale": "Layer scale",
+    "tconv": "Transposed conv",
+    "upsample": "Upsample",
+    "droppath": "Drop path",
+    "shuffle": "Shuffle",
+    "split": "Split",
     "dropout": "Dropout",
     "flatten": "Flatten",
     "dense": "FC",
@@ -107,9 +129,13 @@ LEGEND_SIZE = 10
 EDGE_LABEL_SIZE = 8
 
 
+# Node types that are not layer types of the spec: the multiplying merge, and the part of a split's input each branch reads.
+NOT_LAYERS = ("mul", "split")
+
+
 def category(type_: str) -> str:
     """The colour family of a layer type, or of a merge/view kind."""
-    if type_ in ("add", "concat", "module", "input"):
+    if type_ in ("add", "concat", "module", "input") or type_ in NOT_LAYERS:
         return type_
     lt = LAYERS.get(type_)
     if lt is None:
