@@ -22,6 +22,9 @@ def spec(tmp_path, text: str, name: str = "spec.yaml"):
     return build_network(str(path))
 
 
+ACTIVATIONS = {style.title(t) for t, lt in LAYERS.items() if lt.category == "act"}
+
+
 def module_boxes(view):
     for part in view.parts:
         for _, d in part.graph.nodes(data=True):
@@ -58,6 +61,78 @@ layers:
 """
 
 
+# Two modules under one label, activations as arguments, depthwise convs and a
+# squeeze-and-excitation module (a mul merge): variants are named by what they draw.
+BNECK = """
+name: MobileNetV3-like
+input: [3, 224, 224]
+defaults:
+  conv: {bias: false, bn: true}
+  dwconv: {bias: false, bn: true}
+modules:
+  se:
+    label: SE
+    args: [c, r]
+    layers:
+      - mul: [identity, [gap keep, conv $r 1x1 bias=true bn=false relu, conv $c 1x1 bias=true bn=false hardsigmoid]]
+  bneck:
+    label: bneck
+    args: [e, c, k, stride, act]
+    layers:
+      - conv $e 1x1 act=$act
+      - dwconv $k /$stride act=$act
+      - conv $c 1x1
+  bneck_se:
+    label: bneck
+    args: [e, c, k, stride, act]
+    layers:
+      - conv $e 1x1 act=$act
+      - dwconv $k /$stride act=$act
+      - se $e $(e // 4)
+      - conv $c 1x1
+layers:
+  - conv 16 3x3 /2 hardswish
+  - bneck 64 24 3 2 relu
+  - bneck 72 24 3 1 relu
+  - bneck_se 72 40 5 2 relu
+  - bneck 240 80 3 2 hardswish
+  - bneck 200 80 3 1 hardswish x2
+  - bneck_se 480 112 3 1 hardswish
+  - conv 960 1x1 hardswish
+  - gap
+  - dense 1280 hardswish
+  - dropout 0.2
+  - dense 1000
+"""
+
+
+def test_variants_drawing_other_activations_are_named_by_them(tmp_path):
+    view = build(spec(tmp_path, BNECK))
+    assert [p.title for p in view.panels] == [
+        "bneck (bneck) · ReLU",
+        "bneck (bneck_se) · ReLU",
+        "bneck (bneck) · Hard swish",
+        "bneck (bneck_se) · Hard swish",
+        "SE",
+    ]
+    assert [d["detail"] for p, d in module_boxes(view) if p.key == "main"] == [
+        "24-d · e64 · ReLU",
+        "24-d · e72 · ReLU",
+        "40-d · ReLU",
+        "80-d · e240 · Hard swish",
+        "80-d · e200 · Hard swish",
+        "112-d · Hard swish",
+    ]
+    (se,) = [p for p in view.panels if p.title == "SE"]
+    assert [(d["title"], d["detail"]) for _, d in se.graph.nodes(data=True) if d["kind"] == "layer"] == [
+        ("Avg pool", "global"),
+        ("Conv", "1×1 · ReLU"),
+        ("Conv", "1×1 · Hard sigmoid"),
+    ]
+    first = view.panels[0].graph
+    assert [d["title"] for _, d in first.nodes(data=True) if d["kind"] == "layer"] == ["Conv", "DW conv", "Conv"]
+
+
 def test_repeated_calls_say_their_own_arguments(tmp_path):
     view = build(spec(tmp_path, MBCONV))
     got = [(d["detail"], d["count"]) for _, d in module_boxes(view)]
@@ -79,15 +154,19 @@ def _pieces(detail: str) -> list[str]:
     parts = detail.split(labels.SEP)
     if parts and re.fullmatch(r"[0-9]+-d", parts[0]):
         parts = parts[1:]
+    parts = [p for p in parts if p not in ACTIVATIONS]  # the activation its panel draws
     assert len(parts) <= 1, detail
     return [p for chunk in parts for p in re.split(r", | (?=/)", chunk)]
 
 
-@pytest.mark.parametrize("ident", [*list_models(), "mbconv"])
+OWN = {"mbconv": MBCONV, "bneck": BNECK}
+
+
+@pytest.mark.parametrize("ident", [*list_models(), *OWN])
 def test_each_folded_box_says_its_own_calls_arguments(tmp_path, ident):
     """Every module box of every part: every member of the run has the box's arguments, and
     each argument text on the box is one of those, in the module's declared order."""
-    net = spec(tmp_path, MBCONV) if ident == "mbconv" else build_network(ident)
+    net = spec(tmp_path, OWN[ident]) if ident in OWN else build_network(ident)
     for _, d in module_boxes(build(net)):
         for b in d["members"]:
             own = net.blocks[b].args
@@ -100,10 +179,10 @@ def test_each_folded_box_says_its_own_calls_arguments(tmp_path, ident):
             assert at == sorted(at), d["detail"]
 
 
-@pytest.mark.parametrize("ident", [*list_models(), "mbconv"])
+@pytest.mark.parametrize("ident", [*list_models(), *OWN])
 def test_box_widths_are_the_shape_pass_channels(tmp_path, ident):
     shapes = pytest.importorskip("cnnviz.shapes")
-    net = spec(tmp_path, MBCONV) if ident == "mbconv" else build_network(ident)
+    net = spec(tmp_path, OWN[ident]) if ident in OWN else build_network(ident)
     measured = shapes.infer(net, check=False)
     assert measure(net) == dict(measured.shapes)  # the torch-free walk agrees node by node
     for _, d in module_boxes(build(net)):
@@ -183,6 +262,18 @@ def test_no_norm_or_activation_type_is_hidden(type_):
 )
 def test_variant_titles(groups, expected):
     assert naming.variant_titles("m", groups) == expected
+
+
+@pytest.mark.parametrize(
+    ("groups", "drawn", "expected"),
+    [
+        ([[{"k": 3, "a": "r"}], [{"k": 3, "a": "h"}]], ["ReLU", "Hard swish"], ["m · ReLU", "m · Hard swish"]),
+        ([[{"k": 3}], [{"k": 5}], [{"k": 3}]], ["ReLU", "ReLU", "SiLU"], ["m · ReLU · k3", "m · ReLU · k5", "m · SiLU · k3"]),
+        ([[{"k": 3}], [{"k": 5}]], ["ReLU", "ReLU"], ["m · k3", "m · k5"]),  # the same activation says nothing
+    ],
+)
+def test_variant_titles_with_what_they_draw(groups, drawn, expected):
+    assert naming.variant_titles("m", groups, drawn) == expected
 
 
 @pytest.mark.parametrize(

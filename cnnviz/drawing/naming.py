@@ -59,9 +59,10 @@ def width_text(width: int | None) -> str:
     return f"{width}-d" if width else ""
 
 
-def box_detail(width: int | None, args: Args, keys: Sequence[str]) -> str:
-    """A module box's detail line: its output width, then the arguments that tell it apart."""
-    return SEP.join(t for t in (width_text(width), args_text(args, keys)) if t)
+def box_detail(width: int | None, args: Args, keys: Sequence[str], tag: str = "") -> str:
+    """A module box's detail line: its output width, the arguments that tell it apart, and
+    what its panel draws differently from the module's other panels (``tag``)."""
+    return SEP.join(t for t in (width_text(width), args_text(args, keys), tag) if t)
 
 
 def calls(net: Network) -> dict[str, list[Path]]:
@@ -100,20 +101,25 @@ def differing(net: Network, widths: Widths, given: Mapping[str, Sequence[str]] |
     return out
 
 
-def variant_keys(groups: list[list[Args]]) -> tuple[str, ...]:
-    """The fewest arguments, constant within each group (a variant's calls), that tell the groups apart."""
+def variant_keys(groups: list[list[Args]], drawn: Sequence[str] = ()) -> tuple[str, ...]:
+    """The fewest arguments, constant within each group (a variant's calls), that tell the
+    groups apart; groups whose ``drawn`` texts (the activation they draw, say) differ are
+    told apart already."""
+    tag = list(drawn) or [""] * len(groups)
     flat = [(g, a) for g, group in enumerate(groups) for a in group]
     keys = list(dict.fromkeys(k for _, a in flat for k in a))
     steady = {k for k in keys if all(len({repr(a.get(k)) for a in group}) == 1 for group in groups)}
     sets = [{k: v for k, v in a.items() if k in steady} for _, a in flat]
-    return separating(sets, [(i, j) for i in range(len(flat)) for j in range(i) if flat[i][0] != flat[j][0]])
+    return separating(sets, [(i, j) for i in range(len(flat)) for j in range(i) if flat[i][0] != flat[j][0] and tag[flat[i][0]] == tag[flat[j][0]]])
 
 
-def variant_titles(label: str, groups: list[list[Args]]) -> list[str]:
-    """Panel titles of a module's variants: 'MBConv6 · k5', or 'block · variant 2' when no
-    argument tells them apart alone (the difference lies in how several combine)."""
-    keys = variant_keys(groups)
-    titles = [f"{label}{SEP}{args_text(g[0], keys)}" for g in groups]
-    if not keys or len(set(titles)) < len(titles):
+def variant_titles(label: str, groups: list[list[Args]], drawn: Sequence[str] = ()) -> list[str]:
+    """Panel titles of a module's variants: 'MBConv6 · k5' (the arguments), 'bneck · Hard swish
+    · k5' (with what each draws differently, ``drawn``, when that differs), or 'block ·
+    variant 2' when nothing tells them apart alone (the difference lies in how several combine)."""
+    keys = variant_keys(groups, drawn)
+    tags = list(drawn) if len(set(drawn)) > 1 else [""] * len(groups)
+    titles = [SEP.join(t for t in (label, tag, args_text(g[0], keys)) if t) for tag, g in zip(tags, groups)]
+    if titles.count(label) or len(set(titles)) < len(titles):
         return [f"{label}{SEP}variant {i + 1}" for i in range(len(groups))]
     return titles

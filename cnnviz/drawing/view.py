@@ -101,10 +101,18 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
     )
 
 
+def _activation(v: nx.DiGraph) -> str:
+    """The one activation a panel's convs use (its title: "Hard swish"), or ""."""
+    acts = {d["act"] for _, d in v.nodes(data=True) if d.get("act") and d["act"] != "linear"}
+    return style.title(acts.pop()) if len(acts) == 1 else ""
+
+
 def _signature(v: nx.DiGraph) -> tuple:
+    """What a panel draws; two instances with different activations on their convs draw
+    different panels, even where the panel's own tags would not tell them apart."""
     clusters = v.graph["clusters"]
     nodes = tuple(
-        (n, d["kind"], d["type"], d["title"], d["detail"], d["count"], clusters[d["cluster"]]["label"] if d.get("cluster") else None)
+        (n, d["kind"], d["type"], d["title"], d["detail"], d["count"], d.get("act"), clusters[d["cluster"]]["label"] if d.get("cluster") else None)
         for n, d in v.nodes(data=True)
     )
     return nodes, tuple(v.edges)
@@ -145,18 +153,30 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
                     d["panels"].append(match.key)
     titles: dict[str, str] = {}  # panel key -> its title, where a module has variants
     named: dict[str, tuple[str, ...]] = {}  # module -> the arguments naming its panels
+    tags: dict[str, str] = {}  # panel key -> the activation it draws, where that tells variants apart
     for module, have in variants.items():
         parts = list(have.values())
         if len(parts) > 1 and len({p.title for p in parts}) < len(parts):
             groups = [[blocks[b].args for b, p in panel_of.items() if p is part] for part in parts]
-            titles.update(zip((p.key for p in parts), naming.variant_titles(parts[0].title, groups)))
-            named[module] = naming.variant_keys(groups)
+            drawn = [_activation(p.graph) for p in parts]
+            titles.update(zip((p.key for p in parts), naming.variant_titles(parts[0].title, groups, drawn)))
+            named[module] = naming.variant_keys(groups, drawn)
+            if len(set(drawn)) > 1:
+                tags.update(zip((p.key for p in parts), drawn))
     shown = naming.differing(net, widths, named)
     for graph in graphs:
         for _, d in graph.nodes(data=True):
             if d["kind"] == "module":
-                d["detail"] = naming.box_detail(d["width"], d["args"], shown.get(d["type"], ()))
-    return [Part(p.key, titles.get(p.key, p.title), p.graph, p.block) for p in order]
+                tag = tags.get(d["panels"][0], "") if d.get("panels") else ""
+                d["detail"] = naming.box_detail(d["width"], d["args"], shown.get(d["type"], ()), tag)
+    return [Part(p.key, _own(titles.get(p.key, p.title), p.title, blocks[p.block].module, variants), p.graph, p.block) for p in order if p.block is not None]
+
+
+def _own(title: str, label: str, module: str, variants: dict[str, dict[tuple, Part]]) -> str:
+    """A panel's title, with its module's name after the label when another module has that label too."""
+    if any(m != module and next(iter(have.values())).title == label for m, have in variants.items()):
+        return f"{label} ({module}){title[len(label):]}"
+    return title
 
 
 def _annotate(net: Network, v: nx.DiGraph, shapes: Shapes) -> None:
