@@ -20,9 +20,10 @@ def svg_size(svg: str) -> tuple[float, float]:
     return w, h
 
 
+@pytest.mark.parametrize("detail", ["compact", "modules"])
 @pytest.mark.parametrize("ident", list_models())
-def test_catalogue_pictures_are_at_most_three_times_wider_than_tall(ident):
-    w, h = svg_size(str(Diagram(ident).svg()))
+def test_catalogue_pictures_are_at_most_three_times_wider_than_tall(ident, detail):
+    w, h = svg_size(str(Diagram(ident, detail=detail).svg()))
     assert w <= ASPECT * h * 1.05, f"{ident}: {w:.0f} × {h:.0f} pt"
 
 
