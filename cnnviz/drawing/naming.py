@@ -14,7 +14,7 @@ Plain text only: :mod:`.quoting` escapes it where it is drawn.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from ..model import Network, Path
@@ -74,18 +74,28 @@ def calls(net: Network) -> dict[str, list[Path]]:
     return out
 
 
-def separating(sets: Sequence[Args], apart: Sequence[tuple[int, int]], given: Sequence[str] = ()) -> tuple[str, ...]:
+def separating(sets: Sequence[Args], kinds: Sequence[Hashable], labels: Sequence[Hashable], given: Sequence[str] = ()) -> tuple[str, ...]:
     """The fewest arguments, taken in declared order, that (with those ``given``) tell apart
-    each pair of argument sets in ``apart`` (pairs of indices into ``sets``) that can be told
-    apart at all; ``given`` among them, the whole in declared order."""
+    every two argument sets of the same kind (``kinds[i]``) and different labels
+    (``labels[i]``), where anything can; ``given`` among them, the whole in declared order.
+
+    Argument sets of one kind that the arguments chosen so far do not tell apart form a
+    block; an argument is taken when it splits a block holding two labels or more (each
+    such split tells two of them apart).  Linear in the sets, for each argument."""
     keys = list(dict.fromkeys(k for a in sets for k in a))
-    todo = [(i, j) for i, j in apart if repr(list(sets[i].items())) != repr(list(sets[j].items()))]
+    blocks: dict[tuple, list[int]] = {}
+    for i, kind in enumerate(kinds):
+        blocks.setdefault((kind,), []).append(i)
     out = set(given)
     for k in [*given, *keys]:
-        left = [(i, j) for i, j in todo if repr(sets[i].get(k)) == repr(sets[j].get(k))]
-        if len(left) < len(todo):
+        split: dict[tuple, list[int]] = {}
+        for at, members in blocks.items():
+            if len({labels[i] for i in members}) > 1:  # a block already told apart needs nothing more
+                for i in members:
+                    split.setdefault((*at, repr(sets[i].get(k))), []).append(i)
+        if k in out or len(split) > sum(1 for m in blocks.values() if len({labels[i] for i in m}) > 1):
             out.add(k)
-            todo = left
+            blocks = split
     return tuple(k for k in keys if k in out)
 
 
@@ -96,8 +106,7 @@ def differing(net: Network, widths: Widths, given: Mapping[str, Sequence[str]] |
     for module, blocks in calls(net).items():
         sets = [net.blocks[b].args for b in blocks]
         ws = [channels(widths, net.blocks[b].exit) for b in blocks]
-        pairs = [(i, j) for i in range(len(blocks)) for j in range(i) if ws[i] == ws[j]]
-        out[module] = separating(sets, pairs, (given or {}).get(module, ()))
+        out[module] = separating(sets, ws, [repr(list(a.items())) for a in sets], (given or {}).get(module, ()))
     return out
 
 
@@ -110,7 +119,7 @@ def variant_keys(groups: list[list[Args]], drawn: Sequence[str] = ()) -> tuple[s
     keys = list(dict.fromkeys(k for _, a in flat for k in a))
     steady = {k for k in keys if all(len({repr(a.get(k)) for a in group}) == 1 for group in groups)}
     sets = [{k: v for k, v in a.items() if k in steady} for _, a in flat]
-    return separating(sets, [(i, j) for i in range(len(flat)) for j in range(i) if flat[i][0] != flat[j][0] and tag[flat[i][0]] == tag[flat[j][0]]])
+    return separating(sets, [tag[g] for g, _ in flat], [g for g, _ in flat])
 
 
 def variant_titles(label: str, groups: list[list[Args]], drawn: Sequence[str] = ()) -> list[str]:

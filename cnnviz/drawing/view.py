@@ -6,6 +6,7 @@ view graphs (see :mod:`.collapse`); nothing here knows about DOT or files.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,10 +155,13 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
     titles: dict[str, str] = {}  # panel key -> its title, where a module has variants
     named: dict[str, tuple[str, ...]] = {}  # module -> the arguments naming its panels
     tags: dict[str, str] = {}  # panel key -> the activation it draws, where that tells variants apart
+    calls_of: dict[str, list[Path]] = {}  # panel key -> the calls it draws
+    for b, p in panel_of.items():
+        calls_of.setdefault(p.key, []).append(b)
     for module, have in variants.items():
         parts = list(have.values())
         if len(parts) > 1 and len({p.title for p in parts}) < len(parts):
-            groups = [[blocks[b].args for b, p in panel_of.items() if p is part] for part in parts]
+            groups = [[blocks[b].args for b in calls_of[part.key]] for part in parts]
             drawn = [_activation(p.graph) for p in parts]
             titles.update(zip((p.key for p in parts), naming.variant_titles(parts[0].title, groups, drawn)))
             named[module] = naming.variant_keys(groups, drawn)
@@ -169,14 +173,14 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
             if d["kind"] == "module":
                 tag = tags.get(d["panels"][0], "") if d.get("panels") else ""
                 d["detail"] = naming.box_detail(d["width"], d["args"], shown.get(d["type"], ()), tag)
-    return [Part(p.key, _own(titles.get(p.key, p.title), p.title, blocks[p.block].module, variants), p.graph, p.block) for p in order if p.block is not None]
-
-
-def _own(title: str, label: str, module: str, variants: dict[str, dict[tuple, Part]]) -> str:
-    """A panel's title, with its module's name after the label when another module has that label too."""
-    if any(m != module and next(iter(have.values())).title == label for m, have in variants.items()):
-        return f"{label} ({module}){title[len(label):]}"
-    return title
+    shared = Counter(next(iter(have.values())).title for have in variants.values())  # label -> modules that have it
+    out = []
+    for p in order:
+        title = titles.get(p.key, p.title)
+        if shared[p.title] > 1 and p.block is not None:  # another module has this label too: say which module
+            title = f"{p.title} ({blocks[p.block].module}){title[len(p.title) :]}"
+        out.append(Part(p.key, title, p.graph, p.block))
+    return out
 
 
 def _annotate(net: Network, v: nx.DiGraph, shapes: Shapes) -> None:
