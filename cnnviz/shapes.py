@@ -35,9 +35,9 @@ from .errors import Collector, ShapeError
 from .graph import as_network
 from .model import INPUT, Network, Path, Shape, Shapes
 from .rules import SHAPE_PRESERVING, layer_input, layer_problem, located, merge_shape, out_shape, tower_setting
-from .torch_layers import ChannelLayerNorm, DropPath, LayerScale, Part, Scale, Tile, make_layer
+from .torch_layers import ChannelLayerNorm, Custom, DropPath, LayerScale, Part, Scale, Tile, make_layer
 
-__all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "DropPath", "GraphNet", "LayerScale", "Part", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
+__all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "Custom", "DropPath", "GraphNet", "LayerScale", "Part", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
 
 
 class GraphNet(nn.Module):
@@ -133,7 +133,7 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
         shapes[path] = out = out_shape(node.type, node.params, seen, towers)
         if verify and (node.type not in SHAPE_PRESERVING or seen != shape):
             with torch.no_grad():
-                ran = tuple(module(torch.empty((1, *shape), device="meta")).shape[1:])
+                ran = tuple(module.eval()(torch.empty((1, *shape), device="meta")).shape[1:])  # eval: a batch norm inside may see one value
             if ran != out:  # a bug in out_shape, not a user error
                 raise RuntimeError(f"{path}: shape formula gives {out} but torch gives {ran}")
     return shapes, params, modules

@@ -23,7 +23,7 @@ with warnings.catch_warnings():  # torch warns when NumPy is absent; we never ne
 from .model import Shape
 from .rules import conv_groups, layer_input, padding
 
-__all__ = ["ACTIVATIONS", "ChannelLayerNorm", "DropPath", "LayerScale", "Part", "Scale", "Tile", "activation", "make_layer"]
+__all__ = ["ACTIVATIONS", "ChannelLayerNorm", "Custom", "DropPath", "LayerScale", "Part", "Scale", "Tile", "activation", "make_layer"]
 
 
 class Scale(nn.Module):
@@ -113,6 +113,25 @@ class DropPath(nn.Module):
         return f"p={self.p}"
 
 
+class Custom(nn.Module):
+    """A box cnnviz cannot look inside: one flat parameter of its declared count, and its
+    declared output shape (zeros; the input itself when the shape does not change)."""
+
+    def __init__(self, label: str, params: int, output: Shape):
+        super().__init__()
+        self.label, self.output = label, tuple(output)
+        if params:
+            self.weight = nn.Parameter(torch.zeros(params))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[1:]) == self.output:
+            return x
+        return x.new_zeros((x.shape[0], *self.output))
+
+    def extra_repr(self) -> str:
+        return f"label={self.label!r}, output={self.output}"
+
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -172,6 +191,8 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
             return nn.Upsample(size=p["size"], mode=p["mode"], align_corners=corners)
         sh, sw = p["scale"]
         return nn.Upsample(scale_factor=sh if sh == sw else (sh, sw), mode=p["mode"], align_corners=corners)
+    if type_ == "custom":
+        return Custom(p["label"], p["params"], p["output"] or shape)
     if type_ == "droppath":
         return DropPath(p["p"])
     if type_ == "shuffle":

@@ -31,6 +31,8 @@ def depthwise(type_: str, p: Mapping[str, Any], cin: int | None) -> bool:
 
 def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None) -> tuple[str, str]:
     """(title, detail line) of one layer box; ``cin``: its input channels, when known."""
+    if type_ == "custom":  # the box says what the spec (or the importer) calls it
+        return str(p["label"]), ""
     dw = depthwise(type_, p, cin)
     title = DEPTHWISE if dw else style.title(type_)
     bits: list[str] = []

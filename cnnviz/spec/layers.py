@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .values import BadValue, Converter, Schema, boolean, enum, integer, number, optional, pair, with_schema
+from .values import BadValue, Converter, Schema, boolean, enum, integer, number, optional, pair, shape, text, with_schema
 
 __all__ = [
     "ACTIVATIONS",
@@ -237,6 +237,17 @@ LAYERS: dict[str, LayerType] = {
             (Field("groups", _CHANNELS, doc="channel groups, dividing the channels"),),
             ("groups",),
             category="shuffle",
+        ),
+        LayerType(
+            "custom",
+            "a box cnnviz cannot look inside: a label, its parameter count, its output shape",
+            (
+                Field("label", text(200), doc="what the box says"),
+                Field("params", integer(0, 1 << 48), 0, "its parameter count"),
+                Field("output", optional(shape(1 << 24)), None, "its output shape (default: its input's)"),
+            ),
+            ("label",),
+            category="custom",
         ),
         LayerType("relu", "ReLU activation", category="act"),
         LayerType("tanh", "tanh activation", category="act"),

@@ -126,3 +126,46 @@ def optional(convert: Converter[T]) -> Converter[T | None]:
         return None if v is None else convert(v)
 
     return conv
+
+
+def text(longest: int) -> Converter[str]:
+    """Non-empty text (a label), at most ``longest`` characters."""
+
+    @with_schema({"type": "string", "minLength": 1, "maxLength": longest})
+    def conv(v: Any) -> str:
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise BadValue(f"expected text, got {v!r}")
+        out = str(v).strip()
+        if not out or len(out) > longest:
+            raise BadValue(f"expected text of 1 to {longest} characters, got {len(out)} characters")
+        return out
+
+    return conv
+
+
+SHAPE = re.compile(r"^\d+(?:[x×]\d+){2}$")
+
+
+def shape(largest: int) -> Converter[tuple[int, ...]]:
+    """A tensor shape without the batch: [channels, height, width] (also written 64x56x56) or [features]."""
+    one = integer(1, largest)
+
+    @with_schema(
+        {
+            "oneOf": [
+                {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": largest}, "minItems": 1, "maxItems": 3},
+                {"type": "string", "pattern": r"^\d+[x×]\d+[x×]\d+$"},
+                {"type": "integer", "minimum": 1, "maximum": largest},
+            ]
+        }
+    )
+    def conv(v: Any) -> tuple[int, ...]:
+        if isinstance(v, str) and SHAPE.match(v.strip()):
+            v = [int(n) for n in re.split("[x×]", v.strip())]
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = [v]
+        if not isinstance(v, list) or len(v) not in (1, 3):
+            raise BadValue(f"expected [channels, height, width] or [features], got {v!r}")
+        return tuple(one(n) for n in v)
+
+    return conv
