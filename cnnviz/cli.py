@@ -127,9 +127,12 @@ def validate(archs):
 @cli.command()
 @ARCH
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: name, input, output, params, params_aux, layers.")
-@click.option("--depth", type=click.IntRange(0, 64), default=2, show_default=True, help="Levels of nesting to show in the table.")
+@click.option("--depth", type=click.IntRange(1, 64), default=2, show_default=True, help="Levels of nesting to show in the table (1: the top-level items only).")
 def summary(arch, as_json, depth):
-    """A layer-by-layer table: path, type, output shape, parameters."""
+    """A layer-by-layer table: path, type, output shape, parameters.
+
+    A declared expectation (expect: params, output, shapes) that the network breaks is
+    reported after the table, which is printed all the same; the exit status is then 1."""
     from . import shape_stage
     from .graph import build_network
     from .spec import load_spec
@@ -137,11 +140,14 @@ def summary(arch, as_json, depth):
     from .summary import table
 
     net = build_network(load_spec(arch))  # a spec error costs no torch import
-    r = shape_stage().infer(net)
+    stage = shape_stage()
+    r = stage.infer(net, check=False)  # shapes that do not fit stop here; broken expectations come after the table
     if as_json:  # json.dumps escapes every control character
         click.echo(to_json(net, r))
     else:
         click.echo(safe_lines(table(printable(net), r, depth)))
+    sys.stdout.flush()  # the table first, then what it contradicts
+    stage.check_expect(net, r)
 
 
 def printable(net):

@@ -185,6 +185,15 @@ def _check_expect(net: Network, r: Shapes, coll: Collector) -> None:
             coll.add(locs["shapes"][name], f"expect: shapes: {name} is {present.shape(want)} but the network gives {present.shape(got)}")
 
 
+def check_expect(arch: object, result: Shapes) -> None:
+    """Raise :class:`~cnnviz.errors.ShapeError` listing every declared expectation of ``arch``
+    that ``result`` (from ``infer(arch, check=False)``) breaks; ``summary`` prints its table first."""
+    net = as_network(arch)
+    coll = Collector(net.source, ShapeError)
+    _check_expect(net, result, coll)
+    coll.raise_if_any()
+
+
 def build_model(arch: object) -> nn.Module:
     """A trainable ``torch.nn.Module`` for a catalogue id, a spec path, a Spec or a Network.
 

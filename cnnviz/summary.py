@@ -25,12 +25,21 @@ class Row(NamedTuple):
     is_block: bool
 
 
-def block_type(b: Block) -> str:
-    """What a block row's Type column says: a module's label, '×3', 'concat of 4 branches'."""
+def block_type(net: Network, b: Block) -> str:
+    """What a block row's Type column says: a module's label, 'identity block ×5' (a repeat:
+    what is repeated, and how many copies), 'concat of 4 branches'."""
     if b.kind == "call":
         return b.label
     if b.kind == "repeat":
-        return f"{present.TIMES}{b.count}"
+        first = b.children[0] if b.children else None
+        if first is None:
+            what = ""
+        elif first in net.blocks:
+            what = block_type(net, net.blocks[first]) + " "
+        else:
+            node = net.nodes[first]
+            what = present.layer_line(node.type, node.params) + " "
+        return f"{what}{present.TIMES}{b.count}"
     if b.kind == "branches":
         return f"{b.merge} of {b.count} branches"
     if b.kind == "towers":
@@ -41,7 +50,8 @@ def block_type(b: Block) -> str:
 
 
 def rows(net: Network, shapes: Shapes, depth: int = DEFAULT_DEPTH) -> list[Row]:
-    """One row per block (down to ``depth`` levels) and per layer inside them, in execution order.
+    """One row per block and per layer, ``depth`` levels deep (1: the top-level items only),
+    in execution order.
 
     A batch norm or activation written on a layer joins that layer's row."""
     out: list[Row] = []
@@ -51,11 +61,11 @@ def rows(net: Network, shapes: Shapes, depth: int = DEFAULT_DEPTH) -> list[Row]:
             continue
         visible = [b for b in node.scope if net.blocks[b].kind != "branch"]
         for level, b in enumerate(visible):
-            if b not in opened and level <= depth:
+            if b not in opened and level < depth:
                 opened.add(b)
                 block = net.blocks[b]
-                out.append(Row(level, b, block_type(block) + _starts(net, block), shapes.shapes.get(block.exit), shapes.blocks[b], True))
-        if len(visible) > depth or node.kind == "merge":
+                out.append(Row(level, b, block_type(net, block) + _starts(net, block), shapes.shapes.get(block.exit), shapes.blocks[b], True))
+        if len(visible) >= depth or node.kind == "merge":
             continue
         parent = node.folded_into
         if parent is not None and out and out[-1].path == parent:  # bn/activation written on the conv: one row

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cnnviz.cli import cli
@@ -35,10 +36,46 @@ def test_validate_several_reports_each_and_fails_if_any_fails():
 
 
 def test_summary_table_has_totals():
-    result = run("summary", "resnet50", "--depth", "0")
+    result = run("summary", "resnet50", "--depth", "1")
     assert result.exit_code == 0
     assert "Total params: 25,557,032" in result.output
     assert "identity block" not in result.output.split("Total")[0].split("conv2 ")[0]
+
+
+@pytest.mark.parametrize(("depth", "deepest"), [(1, 0), (2, 1), (3, 2), (64, 3)])
+def test_summary_depth_is_the_levels_shown(depth, deepest):
+    from cnnviz import build_network, infer
+    from cnnviz.summary import rows
+
+    net = build_network(str(VALID / "tiny_resnet.yaml"))
+    got = rows(net, infer(net), depth)
+    assert max(r.indent for r in got) == deepest
+    assert [str(r.path) for r in got if r.indent == 0] == ["stem", "stage1", "aux1", "stage2", "grouped1", "gap1", "dense1"]
+
+
+@pytest.mark.parametrize(
+    ("arch", "path", "expected"),
+    [
+        (str(VALID / "tiny_resnet.yaml"), "stage1", "res block ×2"),  # a repeated module call: its label and the copies
+        ("resnet50", "conv4", "identity block ×5"),  # the stage's other block (conv4_1) is not one of the copies
+        ("vgg16", "block1", "conv 64 3×3 ×2"),  # a repeated layer: its line
+    ],
+)
+def test_summary_repeat_rows_say_what_is_repeated(arch, path, expected):
+    result = run("summary", arch, "--depth", "1")
+    (row,) = [line for line in result.output.splitlines() if line.split()[:1] == [path]]
+    assert expected in row
+
+
+def test_summary_prints_the_table_then_the_broken_expectations():
+    path = Path(__file__).parent / "cases" / "invalid" / "expect_mismatch.yaml"
+    result = CliRunner().invoke(cli, ["summary", str(path)])
+    assert result.exit_code == 1
+    out = result.output
+    assert "Total params: 314" in out
+    errors = [line for line in out.splitlines() if "expect:" in line]
+    assert [e.split(":", 1)[1] for e in errors] == ["10:11: expect: params is 100 but the network has 314 (+214)", "11:11: expect: output is 20 but the network gives 10"]
+    assert out.index("Total params: 314") < out.index(errors[0])
 
 
 def test_summary_json_schema():

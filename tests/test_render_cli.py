@@ -237,8 +237,8 @@ def test_a_very_long_main_line_wraps_into_rows():
     ports = [n for n, _, _ in composed.nodes if n.endswith("_w_out")]
     assert len(ports) >= 5
     assert width < 3000 and height > width / 3  # a page, not a twenty-metre strip
-    assert Diagram("resnet50").dot() == Diagram("resnet50").dot()  # compact lines do not wrap
-    assert "_w_out" not in Diagram("resnet50").dot()
+    assert Diagram("resnet50").dot() == Diagram("resnet50").dot()
+    assert "_w_out" not in Diagram("inception_v4").dot()  # a short line over tall panels does not wrap
 
 
 def test_shapes_without_torch_is_a_clear_error(monkeypatch):
@@ -249,17 +249,28 @@ def test_shapes_without_torch_is_a_clear_error(monkeypatch):
     assert "pip install torch" in result.output
 
 
-@pytest.mark.dot
-def test_title_shows_declared_params_only_for_the_verified_catalogue(tmp_path):
-    # the catalogue's declared counts are checked by the test-suite; a user's are not,
-    # so a plain render (no shape pass) leaves them out rather than risk a wrong figure
-    assert "61.7k parameters" in cnnviz.render("lenet5")
-    own = tmp_path / "lenet5.yaml"
-    catalogue_spec = Path(__file__).resolve().parent.parent / "arch_specs" / "lenet5.yaml"
-    text = catalogue_spec.read_text(encoding="utf-8")
-    assert "params: 61706" in text
-    own.write_text(text.replace("params: 61706", "params: 12345"), encoding="utf-8")
-    assert "parameters" not in cnnviz.render(str(own))
+@pytest.mark.parametrize(
+    ("declared", "shapes", "expected"),
+    [
+        (None, False, "61.7k parameters · input"),  # the catalogue's count, checked by the test-suite
+        ("12345", False, "12.3k parameters (declared)"),  # a user's count, unchecked: marked as declared
+        ("12345", True, "61.7k parameters · input"),  # the shape pass ran: its count, not the declared one
+        ("", False, "input 1×32×32"),  # nothing known: no count at all
+    ],
+    ids=["catalogue", "declared", "computed", "unknown"],
+)
+def test_title_shows_the_computed_or_the_declared_parameter_count(tmp_path, declared, shapes, expected):
+    from cnnviz.drawing.view import subtitle
+
+    arch = "lenet5"
+    if declared is not None:
+        text = (Path(__file__).resolve().parent.parent / "arch_specs" / "lenet5.yaml").read_text(encoding="utf-8")
+        assert "  params: 61706\n" in text
+        arch = str(tmp_path / "lenet5.yaml")
+        Path(arch).write_text(text.replace("  params: 61706\n", f"  params: {declared}\n" if declared else ""), encoding="utf-8")
+    sub = subtitle(Diagram(arch, shapes=shapes).view)
+    assert expected in sub
+    assert ("parameters" in sub) is bool(declared is None or declared or shapes)
 
 
 @pytest.mark.dot

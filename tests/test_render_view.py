@@ -44,9 +44,9 @@ def test_resnet50_panels_drawn_once():
     view = build(build_network("resnet50"))
     assert [p.title for p in view.panels] == ["conv block", "identity block"]
     conv, ident = (p.graph for p in view.panels)
-    assert titles(conv) == ["Conv", "Conv", "Conv", "Conv", "+"]  # three on the path, one on the shortcut
-    assert titles(ident) == ["Conv", "Conv", "Conv", "+"]
-    assert [d["detail"] for _, d in ident.nodes(data=True) if d["kind"] == "layer"] == ["1×1", "3×3", "1×1"]
+    assert titles(conv) == ["Conv", "Conv", "Conv", "Conv", "+", "ReLU"]  # three on the path, one on the shortcut, the ReLU after the sum
+    assert titles(ident) == ["Conv", "Conv", "Conv", "+", "ReLU"]
+    assert [d["detail"] for _, d in ident.nodes(data=True) if d["kind"] == "layer"] == ["1×1", "3×3", "1×1 · linear", ""]
     # the identity shortcut is an edge from the panel's input to the addition
     (port_in,) = [n for n, d in ident.nodes(data=True) if d["type"] == "in"]
     (add,) = [n for n, d in ident.nodes(data=True) if d["type"] == "add"]
@@ -104,11 +104,19 @@ def test_consecutive_identical_instances_fold(tmp_path, layers, expected):
     assert len(view.panels) == 1
 
 
-def test_neighbours_with_different_arguments_say_how():
-    path_text = SPELLED.replace("{LAYERS}", "blk 16\n  - blk 32 x2")
-    g = build_network_text(path_text)
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [
+        ("blk 16\n  - blk 16 x2", ["16-d"]),  # one run: nothing to tell apart
+        ("blk 16\n  - maxpool 2\n  - blk 16 x2", ["16-d", "16-d"]),  # same arguments: the same text
+        ("blk 16 x2\n  - conv 32 1x1\n  - blk 32", ["16-d", "32-d"]),  # the widths tell them apart
+    ],
+    ids=["run", "same-args", "widths"],
+)
+def test_module_boxes_say_their_output_width(layers, expected):
+    g = build_network_text(SPELLED.replace("{LAYERS}", layers))
     v = build(g).main.graph
-    assert [d["detail"] for _, d in v.nodes(data=True) if d["kind"] == "module"] == ["width 16", "width 32"]
+    assert [d["detail"] for _, d in v.nodes(data=True) if d["kind"] == "module"] == expected
 
 
 def build_network_text(text):
@@ -152,7 +160,9 @@ def test_clutter_hidden_and_bn_act_folded():
     g = build_network("alexnet")
     for detail, hidden in (("compact", True), ("full", False)):
         types = {d["type"] for _, d in collapse(g, detail=detail).nodes(data=True)}
-        assert ({"dropout", "flatten", "lrn", "relu"} & types == set()) is hidden
+        assert ({"dropout", "flatten"} & types == set()) is hidden
+        assert "lrn" in types  # a standalone normalisation is never hidden
+        assert ("relu" in types) is not hidden  # ReLUs written on the layers fold into them
     r50 = {d["type"] for _, d in collapse(build_network("resnet50"), detail="full").nodes(data=True)}
     assert {"bn", "relu"} <= r50
 
@@ -200,8 +210,12 @@ def test_variants_of_one_module_get_tags_on_panel_and_box():
     view = build(build_network("nin"))
     panel_titles = [p.title for p in view.panels]
     assert len(panel_titles) == len(set(panel_titles)) > 1
-    details = [d["detail"] for _, d in view.main.graph.nodes(data=True) if d["kind"] == "module"]
-    assert all(details) and all(any(det in t for t in panel_titles) for det in details)
+    assert all(t.startswith("mlpconv · ") for t in panel_titles)
+    for _, d in view.main.graph.nodes(data=True):
+        if d["kind"] == "module":
+            (key,) = d["panels"]
+            (title,) = [p.title for p in view.panels if p.key == key]
+            assert d["detail"].endswith(title.removeprefix("mlpconv · "))  # the box says which panel draws it
 
 
 @pytest.mark.parametrize("ident", list_models())

@@ -9,10 +9,11 @@
 
 The stages, each in its own module: :mod:`.runs` (which instances fold),
 :mod:`.collapse`, :mod:`.passes` and :mod:`.view` (network → collapsed view
-graphs, pure functions), :mod:`.labels` (what boxes say), :mod:`.dot` (view →
+graphs, pure functions), :mod:`.labels` and :mod:`.naming` (what boxes and panels say, with
+widths from :mod:`.widths`, torch-free), :mod:`.dot` (view →
 DOT, all text escaped by :mod:`.quoting`, colours from :mod:`.style`, a
 ``paint`` hook applied as it is built), :mod:`.figure` and :mod:`.compose` (lay
-out pieces, wrap long lines, pack them), :mod:`.engine` (the layout binary).
+out pieces, wrap long lines, and lines that make a picture too wide, pack them), :mod:`.engine` (the layout binary).
 torch is imported only for ``shapes=True`` or ``params=True``.
 
 To put several diagrams into one picture, take their :meth:`Diagram.pieces`

@@ -33,6 +33,7 @@ from ..model import Network, Path
 from . import labels, style
 from .passes import FULL_PASSES, PASSES
 from .runs import Inside, Runs, inside, runs
+from .widths import Widths, channels, measure
 
 COMPACT, MODULES, FULL = "compact", "modules", "full"
 DETAILS = (COMPACT, MODULES, FULL)
@@ -42,8 +43,9 @@ _HIDE, _DROP = "hide", "drop"
 
 
 class _Collapser:
-    def __init__(self, net: Network, root: Path | None, detail: str, aux: bool, run: Runs | None, within: Inside | None):
+    def __init__(self, net: Network, root: Path | None, detail: str, aux: bool, run: Runs | None, within: Inside | None, widths: Widths | None = None):
         self.net, self.root, self.detail, self.aux = net, root, detail, aux
+        self.widths = widths if widths is not None else measure(net)
         self.blocks = net.blocks
         self.expand = _EXPAND[detail]
         if root is None:
@@ -187,6 +189,7 @@ class _Collapser:
                 "aux": self._aux_block(ref),
                 "block": ref,
                 "args": dict(b.args),
+                "width": channels(self.widths, self.blocks[members[-1]].exit),  # the run's output
                 "members": members,
             }
         node = self.net.nodes[ref]
@@ -195,7 +198,8 @@ class _Collapser:
         if node.kind == "merge":
             title = {"add": "+", "mul": "×"}.get(node.type, "concat")
             return {"kind": "merge", "type": node.type, "category": style.category(node.type), "title": title, "detail": "", "count": 1, "aux": node.aux, "members": ()}
-        title, detail = labels.layer(node.type, node.params, self.detail)
+        cin = channels(self.widths, node.inputs[0]) if node.inputs else None
+        title, detail = labels.layer(node.type, node.params, self.detail, cin)
         return {
             "kind": "layer",
             "type": node.type,
@@ -205,9 +209,28 @@ class _Collapser:
             "count": 1,
             "aux": node.aux,
             "params": node.params,
+            "small": self.detail != FULL and style.category(node.type) in style.SMALL,  # a standalone norm or activation
+            **(self._act(ref) if node.type in labels.CONVS else {}),
             "branch": any(self.blocks[b].kind == "branch" for b in self.rel(node.scope)),
             "members": (),
         }
+
+    def _act(self, ref: Path) -> dict[str, Any]:
+        """A conv's activation (``act``): the one written on it (``act_on``), else a standalone
+        one it alone feeds (``conv, relu`` or ``conv, bn, relu``), else "linear"."""
+        nodes = self.net.nodes
+        for f in self.net.folds.get(ref, ()):
+            if style.category(nodes[f].type) == "act":
+                return {"act": nodes[f].type, "act_on": True}
+        at = self.net.layer_exit(ref)
+        while len(out := self.net.consumers[at]) == 1 and nodes[out[0]].kind == "layer":  # through a standalone norm
+            cat = style.category(nodes[out[0]].type)
+            if cat == "act":
+                return {"act": nodes[out[0]].type, "act_on": False}
+            if cat != "norm":
+                break
+            at = out[0]
+        return {"act": "linear", "act_on": False}
 
     def _aux_block(self, b: Path | None) -> bool:
         while b is not None:
@@ -274,11 +297,15 @@ def _port(which: str) -> dict[str, Any]:
     return {"kind": "port", "type": which, "category": "port", "title": "", "detail": "", "count": 1, "aux": False, "members": ()}
 
 
-def collapse(net: Network, root: Path | None = None, detail: str = COMPACT, aux: bool = True, run: Runs | None = None, within: Inside | None = None) -> nx.DiGraph:
+def collapse(
+    net: Network, root: Path | None = None, detail: str = COMPACT, aux: bool = True, run: Runs | None = None, within: Inside | None = None, widths: Widths | None = None
+) -> nx.DiGraph:
     """The view of the whole network (``root=None``) or of the inside of call block ``root``.
 
-    ``run`` is :func:`~cnnviz.drawing.runs.runs` of ``(net, aux)`` and ``within``
-    :func:`~cnnviz.drawing.runs.inside` of ``net`` when the caller has them already."""
+    ``run`` is :func:`~cnnviz.drawing.runs.runs` of ``(net, aux)``, ``within``
+    :func:`~cnnviz.drawing.runs.inside` of ``net`` and ``widths``
+    :func:`~cnnviz.drawing.widths.measure` of it (or the shape pass's shapes) when
+    the caller has them already."""
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
-    return _Collapser(net, root, detail, aux, run, within).build()
+    return _Collapser(net, root, detail, aux, run, within, widths).build()

@@ -73,6 +73,13 @@ def box_label(d: dict, show_params: bool) -> Html:
         second = [_font(times, style.BOX_SIZE, style.COUNT, bold=True) if times else "", _font(d["detail"], style.DETAIL_SIZE, style.MUTED) if d["detail"] else ""]
         if any(second):
             lines.append(join(*second, sep="  "))
+    elif d.get("small"):  # a standalone norm or activation (compact and modules views): a small box
+        head = [_font(d["title"], style.SMALL_SIZE)]
+        if times:
+            head.append(_font(" " + times, style.SMALL_SIZE, style.COUNT, bold=True))
+        lines.append(join(*head))
+        if d["detail"]:
+            lines.append(_font(d["detail"], style.TAG_SIZE, style.MUTED))
     else:
         head = [_font(d["title"])]
         if times:
@@ -100,6 +107,8 @@ def node_attrs(d: dict, show_params: bool, paint: PaintHook | None = None) -> di
         a.update(shape="box", label=box_label(d, False), style="rounded,filled", height=0.46, margin="0.1,0.04")
     elif kind == "module":
         a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.46, margin="0.12,0.05", penwidth=1.4)
+    elif d.get("small"):
+        a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.3, width=0.3, margin="0.05,0.02")
     else:
         a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.46, margin="0.08,0.04")
     if paint is not None:
@@ -127,7 +136,7 @@ def _tooltip(d: dict) -> str:
         return ""
     shown = ", ".join(str(m) for m in members[:4]) + (f", … ({len(members)} in all)" if len(members) > 4 else "")
     if d["kind"] == "module":
-        args = ", ".join(f"{k}={v}" for k, v in sorted(d["args"].items()))
+        args = ", ".join(f"{k}={v}" for k, v in d["args"].items())  # in declared order
         return f"{d['title']} ({d['type']}{': ' + args if args else ''}): {shown}"
     return shown
 

@@ -38,6 +38,9 @@ ROLES = ("title", "main", "panel", "legend")
 # A chunk of a long line is laid out only for its positions along the line, which
 # neither the edges' routes nor the order within a rank change: skip the first, hurry the second.
 MEASURE = {"splines": "", "mclimit": 0.01}
+ASPECT = 3.0  # a picture is at most this many times wider than tall, where its main line can wrap
+FIT_TRIES = 3  # layouts tried to bring a picture within ASPECT
+MAX_ROWS = 12  # rows a main line is cut into for the sake of the aspect, at most
 
 
 @dataclass(frozen=True)
@@ -146,11 +149,68 @@ def lay_out(pieces: list[Piece], engine: str, direction: str = "LR") -> list[lis
 
 def packed(pieces: list[Piece], engine: str, direction: str) -> Dot:
     """One diagram's pieces packed like the article's figures: the title, the main line
-    (in rows when long), the panels flowing below it (beside it for TB), the legend last."""
-    flat = [x for group in lay_out(pieces, engine, direction) for x in group]
+    (in rows when long, or when the picture would be too wide: :func:`fit`), the panels
+    flowing below it (beside it for TB), the legend last."""
+    groups = lay_out(pieces, engine, direction)
+    if direction == "LR":
+        groups = fit(pieces, groups, engine)
+    flat = [x for group in groups for x in group]
     laid = [lay for _, lay in flat]
     at, w, h = compose.pack([p.role for p, _ in flat], laid, direction)
     return compose.compose([p.dot for p, _ in flat], laid, at, w, h, direction)
+
+
+Groups = list[list[tuple[Piece, compose.Laid]]]
+
+
+def _size(groups: Groups, direction: str = "LR") -> tuple[float, float]:
+    flat = [x for group in groups for x in group]
+    _, w, h = compose.pack([p.role for p, _ in flat], [lay for _, lay in flat], direction)
+    return w, h
+
+
+def _within(size: tuple[float, float], aspect: float) -> bool:
+    return size[0] <= aspect * size[1]
+
+
+def _line(group: list[tuple[Piece, compose.Laid]]) -> tuple[dict, float]:
+    """Positions along a main line (LR) laid out whole or in rows, and its length."""
+    along: dict = {}
+    offset = 0.0
+    for _, lay in group:
+        pos, length = _along(lay, "LR")
+        along.update((n, x + offset) for n, x in pos.items() if n not in ("w_in", "w_out"))
+        offset += length
+    return along, offset
+
+
+def fit(pieces: list[Piece], groups: Groups, engine: str, aspect: float = ASPECT) -> Groups:
+    """The main line cut into more rows while the packed picture is more than ``aspect``
+    times wider than tall (a long line over short panels, as VGG's): the rows are
+    guessed from the packing with rows of the line's length split evenly, laid out,
+    and one more row taken while the picture is still too wide (a few tries at most)."""
+    main = [i for i, p in enumerate(pieces) if _wraps(p)]
+    if len(main) != 1 or pieces[main[0]].part is None:
+        return groups
+    i = main[0]
+    piece, part = pieces[i], pieces[i].part
+    assert part is not None
+    along, length = _line(groups[i])
+    height = max(lay.h for _, lay in groups[i])
+    rows = len(groups[i])
+    for _ in range(FIT_TRIES):
+        if _within(_size(groups), aspect):
+            break
+        want = rows + 1
+        while want < MAX_ROWS and not _within(_size([*groups[:i], [(piece, compose.Laid(length / want, height, {}, {}, {}))] * want, *groups[i + 1 :]]), aspect):
+            want += 1  # rows guessed as the line split evenly: packing them costs no layout
+        cuts = wrap.choose(part.graph, along, length, rows=want)
+        if len(cuts) + 1 <= rows:
+            break  # no more places to cut
+        redrawn = _redrawn(piece, wrap.split(part.graph, cuts))
+        groups = [*groups[:i], list(zip(redrawn, compose.layout([r.dot for r in redrawn], engine))), *groups[i + 1 :]]
+        rows = len(cuts) + 1
+    return groups
 
 
 def in_rows(rows: list[list[Piece]], engine: str, direction: str = "LR", gap: float = compose.ROW_GAP) -> Dot:

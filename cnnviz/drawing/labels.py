@@ -2,7 +2,9 @@
 
 The compact and modules views hide what the article hides (filter counts,
 padding, stride); a conv keeps its kernel size.  The full view says everything
-the spec gave.  Sizes, shapes and counts are written by :mod:`cnnviz.present`,
+the spec gave.  In every view a depthwise conv (groups equal to its input
+channels, or the ``dwconv`` type) is titled "DW conv", and a grouped one says
+its groups ("3×3 · g32").  Sizes, shapes and counts are written by :mod:`cnnviz.present`,
 as everywhere else.
 """
 
@@ -15,31 +17,39 @@ from ..present import size
 from . import style
 
 FULL = "full"
+SEP = " · "  # between the parts of a detail line that are not one phrase
+DEPTHWISE = "DW conv"
+CONVS = frozenset({"conv", "sepconv", "dwconv", "tconv"})  # boxes that may be linear or activated
 
 
-def layer(type_: str, p: Mapping[str, Any], detail: str) -> tuple[str, str]:
-    """(title, detail line) of one layer box."""
+def depthwise(type_: str, p: Mapping[str, Any], cin: int | None) -> bool:
+    """A depthwise conv: the ``dwconv`` type, or a conv whose groups equal its input channels."""
+    if type_ == "dwconv":
+        return True
+    return type_ == "conv" and cin is not None and cin > 1 and p.get("groups", 1) == cin
+
+
+def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None) -> tuple[str, str]:
+    """(title, detail line) of one layer box; ``cin``: its input channels, when known."""
     if type_ == "custom":  # the box says what the spec (or the importer) calls it
         return str(p["label"]), ""
-    title = style.title(type_)
+    dw = depthwise(type_, p, cin)
+    title = DEPTHWISE if dw else style.title(type_)
     bits: list[str] = []
+    tags: list[str] = []
     full = detail == FULL
-    if type_ in ("conv", "sepconv", "tconv"):
-        if full:
+    if type_ in CONVS:
+        if full and "filters" in p:
             bits.append(str(p["filters"]))
         bits.append(size(p["kernel"]))
         if full:
             bits.extend(_stride(p))
-            if p.get("groups", 1) != 1:
-                bits.append(f"g{p['groups']}")
             if tuple(p.get("dilation", (1, 1))) != (1, 1):
                 bits.append(f"d{size(p['dilation'])}")
-    elif type_ == "dwconv":
-        bits.append(size(p["kernel"]))
-        if full:
-            bits.extend(_stride(p))
-            if p["multiplier"] != 1:
-                bits.append(f"×{p['multiplier']}")
+        if not dw and p.get("groups", 1) != 1:
+            tags.append(f"g{p['groups']}")
+        if p.get("multiplier", 1) != 1:
+            tags.append(f"×{p['multiplier']}")
     elif type_ in ("maxpool", "avgpool"):
         bits.append(size(p["kernel"]))
         if full:
@@ -64,7 +74,7 @@ def layer(type_: str, p: Mapping[str, Any], detail: str) -> tuple[str, str]:
         bits.append(f"size {p['size']}")
     elif type_ == "zeropad" and full:
         bits.append(",".join(str(v) for v in p["padding"]))
-    return title, " ".join(bits)
+    return title, SEP.join([" ".join(bits)] * bool(bits) + tags)
 
 
 def _stride(p: Mapping[str, Any]) -> list[str]:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import networkx as nx
 
+from . import style
+from .labels import SEP
 from .ushape import u_shape
+
+LINEAR = "linear"
 
 
 def copy(v: nx.DiGraph) -> nx.DiGraph:
@@ -97,5 +101,23 @@ def mark_spine(v: nx.DiGraph) -> nx.DiGraph:
     return v
 
 
-PASSES = (fold_layers, renumber, mark_spine, u_shape)
+def tag_acts(v: nx.DiGraph) -> nx.DiGraph:
+    """Where one graph (the main line, a panel) mixes linear and activated convs, each
+    linear conv says "linear"; where it mixes activations, each conv says the one written
+    on it ("SiLU").  A conv followed by its activation's own box needs no tag for it."""
+    convs = [d for _, d in v.nodes(data=True) if d.get("act")]
+    acts = {d["act"] for d in convs}
+    if len(acts) < 2:
+        return v
+    named = len(acts - {LINEAR}) > 1
+    v = copy(v)
+    for _, d in v.nodes(data=True):
+        act = d.get("act")
+        tag = LINEAR if act == LINEAR else style.title(act) if act and named and d.get("act_on") else None
+        if tag:
+            d["detail"] = SEP.join([d["detail"]] * bool(d["detail"]) + [tag])
+    return v
+
+
+PASSES = (fold_layers, tag_acts, renumber, mark_spine, u_shape)
 FULL_PASSES = (mark_spine, u_shape)

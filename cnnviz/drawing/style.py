@@ -111,19 +111,20 @@ TITLES: dict[str, str] = {
     "identity": "Identity",
 }
 
-# Layer types hidden outside --detail full, as the article hides them: batch
-# norm and activations fold into their conv, and dropout, flatten, padding,
-# LRN, residual scaling and identities are left out.
-CLUTTER = frozenset({"bn", "relu", "tanh", "sigmoid", "dropout", "flatten", "zeropad", "lrn", "scale", "identity"})
-# The newer activations hide as relu does, the newer norms as bn does (layer scale,
-# drop path, up-sampling and the rest of the newer types are drawn).
-CLUTTER |= {"relu6", "silu", "gelu", "hardswish", "hardsigmoid", "layernorm", "groupnorm"}
+# Layer types hidden outside --detail full, as the article hides them:
+# dropout, flatten, padding, residual scaling and identities are left out.
+# Normalisations and activations are never hidden: written on a conv they fold
+# into its box, written on their own they are drawn as small boxes (SMALL).
+CLUTTER = frozenset({"dropout", "flatten", "zeropad", "scale", "identity"})
+SMALL = frozenset({"norm", "act"})  # categories drawn as small boxes, title only
 
 # Point sizes.
 TITLE_SIZE = 18
 SUBTITLE_SIZE = 11
 BOX_SIZE = 11
 DETAIL_SIZE = 9
+SMALL_SIZE = 9
+TAG_SIZE = 8
 PANEL_TITLE_SIZE = 12
 CLUSTER_SIZE = 10
 LEGEND_SIZE = 10

@@ -6,6 +6,7 @@ view graphs (see :mod:`.collapse`); nothing here knows about DOT or files.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +14,10 @@ import networkx as nx
 
 from .. import present
 from ..model import Network, Path, Shapes
-from . import style
+from . import naming, style
 from .collapse import COMPACT, DETAILS, FULL, collapse
 from .runs import Inside, Runs, inside, runs
+from .widths import Widths, measure
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class View:
     parts: tuple[Part, ...]
     legend: tuple[str, ...]  # categories present, in the style table's order
     marks: tuple[str, ...] = field(default=())  # "towers", "aux" when drawn
+    params_declared: bool = False  # params is the spec's unchecked ``expect: params``, not measured
 
     @property
     def main(self) -> Part:
@@ -58,12 +61,11 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
     within = inside(net) if detail != FULL else None  # each block's nodes, for its panel
     run = runs(net, aux, within) if detail != FULL else None  # which instances fold: the same for every part
-    main = collapse(net, None, detail, aux, run)
+    widths = shapes.shapes if shapes is not None else measure(net)  # what boxes say of widths and groups
+    main = collapse(net, None, detail, aux, run, within, widths)
     parts = [Part("main", "", main)]
     if detail != FULL:
-        parts += _panels(net, [main], aux, run, within)
-    for part in parts:
-        _distinguish(part.graph)
+        parts += _panels(net, [main], aux, run, within, widths)
     if shapes is not None:
         for part in parts:
             _annotate(net, part.graph, shapes)
@@ -81,16 +83,16 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
     params: int | None
     if shapes is not None:
         params, params_aux = shapes.total, shapes.aux
-    elif net.catalogue:  # declared counts, which the test-suite checks against the shape pass
+    else:  # declared counts: the catalogue's are checked by the test-suite, a user's are marked as declared
         params, params_aux = expect.get("params"), expect.get("params_aux", 0)
-    else:  # a user's declared count is unchecked without the shape pass: show none rather than a wrong one
-        params, params_aux = None, 0
+    declared = shapes is None and params is not None and not net.catalogue
     return View(
         id=net.id,
         name=net.name,
         year=net.meta.get("year"),
         params=params,
         params_aux=params_aux or 0,
+        params_declared=declared,
         input=tuple(net.input),
         detail=detail,
         aux=aux,
@@ -100,105 +102,85 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
     )
 
 
+def _activation(v: nx.DiGraph) -> str:
+    """The one activation a panel's convs use (its title: "Hard swish"), or ""."""
+    acts = {d["act"] for _, d in v.nodes(data=True) if d.get("act") and d["act"] != "linear"}
+    return style.title(acts.pop()) if len(acts) == 1 else ""
+
+
 def _signature(v: nx.DiGraph) -> tuple:
+    """What a panel draws; two instances with different activations on their convs draw
+    different panels, even where the panel's own tags would not tell them apart."""
     clusters = v.graph["clusters"]
     nodes = tuple(
-        (n, d["kind"], d["type"], d["title"], d["detail"], d["count"], clusters[d["cluster"]]["label"] if d.get("cluster") else None)
+        (n, d["kind"], d["type"], d["title"], d["detail"], d["count"], d.get("act"), clusters[d["cluster"]]["label"] if d.get("cluster") else None)
         for n, d in v.nodes(data=True)
     )
     return nodes, tuple(v.edges)
 
 
-def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, within: Inside | None = None) -> list[Part]:
-    """One panel per module type (per variant, when instances draw differently), in order of appearance."""
+def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, within: Inside | None, widths: Widths) -> list[Part]:
+    """One panel per module type (per variant, when instances draw differently), in order of
+    appearance; variants are named by what differs, and every module box says its width and
+    its own call's distinguishing arguments (:mod:`.naming`)."""
     blocks = net.blocks
     graphs = list(todo)
-    panel_of: dict[tuple, str] = {}  # (module, args) -> panel key
+    panel_of: dict[Path, Part] = {}  # call block -> the panel drawing it
     variants: dict[str, dict[tuple, Part]] = {}  # module -> its panels by what they draw
     order: list[Part] = []
+    drawn_for: dict[tuple, Part] = {}  # (module, args) -> panel: one collapse per argument set
     while todo:
         v = todo.pop(0)
         for _n, d in v.nodes(data=True):
             if d["kind"] != "module":
                 continue
             for b in d["members"]:
-                args_key = (d["type"], repr(sorted((k, repr(x)) for k, x in blocks[b].args.items())))
-                if args_key not in panel_of:
-                    drawn = collapse(net, b, COMPACT, aux, run, within)
-                    sig = _signature(drawn)
+                args_key = (d["type"], repr(list(blocks[b].args.items())))
+                match = drawn_for.get(args_key)
+                if match is None:
+                    drawn = collapse(net, b, COMPACT, aux, run, within, widths)
                     have = variants.setdefault(d["type"], {})
-                    match = have.get(sig)
+                    match = have.get(_signature(drawn))
                     if match is None:
                         key = d["type"] if not have else f"{d['type']}~{len(have) + 1}"
-                        match = Part(key, blocks[b].label, drawn, b)
-                        have[sig] = match
+                        match = have[_signature(drawn)] = Part(key, blocks[b].label, drawn, b)
                         order.append(match)
                         todo.append(drawn)
                         graphs.append(drawn)
-                    panel_of[args_key] = match.key
+                    drawn_for[args_key] = match
+                panel_of[b] = match
                 d.setdefault("panels", [])
-                if panel_of[args_key] not in d["panels"]:
-                    d["panels"].append(panel_of[args_key])
-    # Variants of one module that share a title get a tag, on the panel and on the boxes it draws.
-    tags: dict[str, str] = {}
-    for _module, have in variants.items():
+                if match.key not in d["panels"]:
+                    d["panels"].append(match.key)
+    titles: dict[str, str] = {}  # panel key -> its title, where a module has variants
+    named: dict[str, tuple[str, ...]] = {}  # module -> the arguments naming its panels
+    tags: dict[str, str] = {}  # panel key -> the activation it draws, where that tells variants apart
+    calls_of: dict[str, list[Path]] = {}  # panel key -> the calls it draws
+    for b, p in panel_of.items():
+        calls_of.setdefault(p.key, []).append(b)
+    for module, have in variants.items():
         parts = list(have.values())
         if len(parts) > 1 and len({p.title for p in parts}) < len(parts):
-            diff = _differing([blocks[p.block].args for p in parts if p.block is not None])
-            for i, p in enumerate(parts):
-                tags[p.key] = diff[i] if diff else f"variant {i + 1}"
-    out = []
-    for part in order:
-        if part.key in tags:
-            part = Part(part.key, f"{part.title} ({tags[part.key]})", part.graph, part.block)
-        out.append(part)
+            groups = [[blocks[b].args for b in calls_of[part.key]] for part in parts]
+            drawn = [_activation(p.graph) for p in parts]
+            titles.update(zip((p.key for p in parts), naming.variant_titles(parts[0].title, groups, drawn)))
+            named[module] = naming.variant_keys(groups, drawn)
+            if len(set(drawn)) > 1:
+                tags.update(zip((p.key for p in parts), drawn))
+    shown = naming.differing(net, widths, named)
     for graph in graphs:
-        _tag_boxes(graph, tags)
+        for _, d in graph.nodes(data=True):
+            if d["kind"] == "module":
+                tag = tags.get(d["panels"][0], "") if d.get("panels") else ""
+                d["detail"] = naming.box_detail(d["width"], d["args"], shown.get(d["type"], ()), tag)
+    shared = Counter(next(iter(have.values())).title for have in variants.values())  # label -> modules that have it
+    out = []
+    for p in order:
+        title = titles.get(p.key, p.title)
+        if shared[p.title] > 1 and p.block is not None:  # another module has this label too: say which module
+            title = f"{p.title} ({blocks[p.block].module}){title[len(p.title) :]}"
+        out.append(Part(p.key, title, p.graph, p.block))
     return out
-
-
-def _tag_boxes(v: nx.DiGraph, tags: dict) -> None:
-    for _, d in v.nodes(data=True):
-        if d["kind"] == "module" and d.get("panels"):
-            found = [tags[k] for k in d["panels"] if k in tags]
-            if found:
-                d["detail"] = found[0]
-                d["tagged"] = True
-
-
-def _fmt_arg(x) -> str:
-    if isinstance(x, (tuple, list)) and len(x) == 2 and x[0] == x[1]:
-        return str(x[0])
-    if isinstance(x, (tuple, list)):
-        return "×".join(str(i) for i in x)
-    if isinstance(x, float):
-        return f"{x:g}"
-    return str(x)
-
-
-def _differing(arg_sets: list, most: int = 2, width: int = 24) -> list[str] | None:
-    """Short texts telling instances apart by the arguments that differ, or None when
-    too many differ to say it briefly."""
-    keys = sorted({k for a in arg_sets for k in a})
-    differ = [k for k in keys if len({repr(a.get(k)) for a in arg_sets}) > 1]
-    if not differ or len(differ) > most:
-        return None
-    texts = [", ".join(f"{k} {_fmt_arg(a.get(k))}" for k in differ) for a in arg_sets]
-    if max(len(t) for t in texts) > width:
-        return None
-    return texts
-
-
-def _distinguish(v: nx.DiGraph) -> None:
-    """Neighbouring boxes of one module with different arguments say how they differ
-    ("pool 32" | "pool 64 ×2"), so two same-named boxes never look like a missed fold."""
-    for s, t in v.edges:
-        a, b = v.nodes[s], v.nodes[t]
-        if a["kind"] != "module" or b["kind"] != "module" or a["title"] != b["title"] or a.get("tagged") or b.get("tagged"):
-            continue
-        texts = _differing([a["args"], b["args"]])
-        if texts:
-            a["detail"], b["detail"] = texts
 
 
 def _annotate(net: Network, v: nx.DiGraph, shapes: Shapes) -> None:
@@ -240,7 +222,7 @@ def as_json(view: View) -> dict:
             if "nparams" in d:
                 item["params"] = d["nparams"]
             if d["kind"] == "module":
-                item["args"] = {k: _plain(x) for k, x in sorted(d["args"].items())}
+                item["args"] = {k: _plain(x) for k, x in d["args"].items()}  # in declared order
             item["members"] = [str(m) for m in d["members"]]
             nodes.append(item)
         edges = []
@@ -265,6 +247,7 @@ def as_json(view: View) -> dict:
         "year": view.year,
         "params": view.params,
         "params_aux": view.params_aux,
+        "params_declared": view.params_declared,
         "input": list(view.input),
         "detail": view.detail,
         "main": part(view.main),
@@ -282,13 +265,15 @@ def _plain(x: Any) -> Any:
 
 
 def subtitle(view: View) -> str:
-    """'2015 · 25.6M parameters · input 3×224×224' (what is known)."""
+    """'2015 · 25.6M parameters · input 3×224×224' (what is known).  The count is the shape
+    pass's when it ran, else the declared ``expect: params``; a user's declared count, which
+    nothing has checked, says "(declared)"."""
     bits = []
     if view.year:
         bits.append(str(view.year))
     if view.params is not None:
         aux = f" (+{present.count(view.params_aux)} aux)" if view.params_aux and view.aux else ""
-        bits.append(f"{present.count(view.params)} parameters{aux}")
+        bits.append(f"{present.count(view.params)} parameters{aux}{' (declared)' if view.params_declared else ''}")
     if view.input:
         bits.append(f"input {present.shape(view.input)}")
     return " · ".join(bits)

@@ -1,8 +1,10 @@
-"""Wrapping a main line too long for one row into several (full views of deep networks).
+"""Wrapping a main line too long for one row into several.
 
 A compact main line fits on a page; ResNet-152 drawn layer by layer is
 twenty metres long.  When the laid-out main line is longer than
-:data:`LIMIT`, it is cut after spine nodes that every crossing edge leaves
+:data:`LIMIT`, or when the picture would be much wider than tall (VGG's
+one long line above short panels; :func:`cnnviz.drawing.figure.packed` asks
+for the rows), it is cut after spine nodes that every crossing edge leaves
 from and that split no cluster, into rows of about equal length; each row
 ends in a small port and the next starts from one, like the panels' ports.
 Positions along the line are the view nodes' ``order`` attribute (their ids are
@@ -74,15 +76,17 @@ def candidates(v: nx.DiGraph) -> list[str]:
     return out
 
 
-def choose(v: nx.DiGraph, along: Mapping, length: float, limit: float = LIMIT) -> list[str]:
-    """The nodes to cut after, giving rows of about equal length (``along``: node → position).
+def choose(v: nx.DiGraph, along: Mapping, length: float, limit: float = LIMIT, rows: int = 1) -> list[str]:
+    """The nodes to cut after, giving rows of about equal length (``along``: node → position):
+    as many rows as ``limit`` asks, and ``rows`` at least (fewer where there are not
+    enough places to cut).
 
     Each cut is the candidate nearest its target (the earlier one in the line on a tie)
     among those beyond the previous cut; the candidates are sorted once, so each cut
     looks only at its neighbours."""
-    if length <= limit:
+    if length <= limit and rows <= 1:
         return []
-    rows = math.ceil(length / limit)
+    rows = max(rows, math.ceil(length / limit))
     order = v.nodes(data="order")
     cands = sorted(candidates(v), key=lambda c: along[c])  # stable: ties keep the line's order
     pos = [along[c] for c in cands]
