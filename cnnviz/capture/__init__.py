@@ -1,0 +1,77 @@
+"""Import stage: a ``torch.nn.Module`` → a spec, upstream of the spec stage.
+
+capture (torch.export on meta, or hooks) → structure (blocks, merges) → leaves
+(our layer vocabulary) → fold (×N, one module per distinct block) → emit (the spec
+as YAML text) → the spec stage reads that text like any spec.  So an imported
+model is drawn, counted, summarised and diffed by the same code as a spec, and
+``cnnviz import -o net.yaml`` writes exactly the spec that was drawn.
+
+Only :mod:`cnnviz.capture.trace` imports torch, and only when a model is imported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .reference import ModelRef, is_model_ref, parse_args, parse_input
+
+if TYPE_CHECKING:
+    from ..spec.model import Spec
+
+__all__ = ["ModelRef", "eject", "is_model_ref", "model_spec", "parse_args", "parse_input", "resolve"]
+
+
+def eject(ref: ModelRef) -> str:
+    """The spec of the model as YAML text, in cnnviz's format."""
+    from ..errors import SpecError
+    from .emit import document
+    from .fold import define
+    from .items import fold_runs
+    from .leaves import Unexpressible, custom, have, lower_root
+    from .ops import Frame, leaf_params
+    from .reference import load_factory
+    from .structure import tree
+    from .trace import capture
+
+    factory = load_factory(ref)
+    cap = capture(lambda: factory(**ref.args), ref.input, ref.text)
+    root = tree(cap.ops, cap.output, Frame("", "", cap.root), ref.input)
+    used = _used_params(cap.ops, leaf_params)
+    try:
+        items = lower_root(root)
+    except Unexpressible as exc:
+        if not have("custom"):
+            raise SpecError(f"{ref.text}: cannot write {exc} as a layer of this cnnviz (no 'custom' layer type)") from None
+        items = [custom(cap.root, used, cap.output_shape)]
+    items = fold_runs(items, loose=ref.fold == "loose")
+    modules = define(items)
+    notes = f"Imported from {ref.text} ({cap.method}); the model has {cap.params:,} parameters, {cap.params - used:,} of them unused by its forward pass." if used != cap.params else ""
+    expect = {"params": used, "output": list(cap.output_shape)}
+    return document(ref.name, f"{ref.text} (imported with {cap.method})", ref.input, items, modules, expect, notes)
+
+
+def _used_params(ops, leaf_params) -> int:
+    seen: set[int] = set()
+    total = 0
+    for op in ops:
+        if op.module is not None:
+            if id(op.module) not in seen:
+                seen.add(id(op.module))
+                total += leaf_params(op)
+        else:
+            total += op.params
+    return total
+
+
+def model_spec(ref: ModelRef) -> Spec:
+    """The spec of the model, read by the spec stage from the ejected text."""
+    from ..spec.parse import load_spec_text
+
+    return load_spec_text(eject(ref), ref.text, ref.name)
+
+
+def resolve(arch: str, ref: ModelRef | None = None) -> str | Spec:
+    """An ARCH argument → itself (a catalogue id or spec path) or the spec of the model it names."""
+    if not is_model_ref(arch):
+        return arch
+    return model_spec(ref if ref is not None and ref.text == arch else ModelRef(arch))

@@ -1,0 +1,250 @@
+"""Captured modules and ops → spec items (torch-free: modules are read by class name and attributes).
+
+Each leaf maps to a layer of the vocabulary with its settings; a batch norm and an
+activation that directly follow a convolution fold into it (``bn relu``), as a spec
+writes them.  Anything without a mapping becomes a ``custom`` box labelled by its
+class, with its exact parameter count and output shape: never refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..spec.layers import LAYERS
+from .items import CallItem, Item, Line, MergeItem
+from .ops import Op, leaf_params
+from .structure import Block, Leaf, Merge, Node, Opaque
+
+ACTS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU6": "relu6", "SiLU": "silu", "GELU": "gelu", "Hardswish": "hardswish", "Hardsigmoid": "hardsigmoid"}
+FLAT_ACTS = ("relu", "tanh", "sigmoid")  # written as bare flags on conv and dense
+INLINE = ("Sequential", "ModuleList", "ModuleDict")
+
+
+class Unexpressible(Exception):
+    """A construct the vocabulary (as installed) cannot write; the enclosing module becomes a custom box."""
+
+
+def have(kind: str) -> bool:
+    return kind in LAYERS
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def _classes(module: Any) -> list[str]:
+    return [c.__name__ for c in type(module).__mro__]
+
+
+def custom(label: str, params: int, shape: tuple[int, ...], name: str = "") -> Line:
+    if not have("custom"):
+        raise Unexpressible(label)
+    return Line("custom", {"label": label, "params": params, "output": list(shape)}, name)
+
+
+def _conv(m: Any) -> Line | None:
+    if getattr(m, "padding_mode", "zeros") != "zeros":
+        return None
+    k, s, d = _pair(m.kernel_size), _pair(m.stride), _pair(m.dilation)
+    fields: dict[str, Any] = {}
+    cin, cout, g = m.in_channels, m.out_channels, m.groups
+    if g == cin and g > 1 and cout % cin == 0 and have("dwconv"):
+        kind = "dwconv"
+        fields["kernel"] = k
+        if cout != cin:
+            fields["multiplier"] = cout // cin
+    else:
+        kind = "conv"
+        fields["filters"], fields["kernel"] = cout, k
+        if g != 1:
+            fields["groups"] = g
+    if s != (1, 1):
+        fields["stride"] = s
+    pad = m.padding
+    if pad == "valid" or (not isinstance(pad, str) and _pair(pad) == (0, 0) and k != (1, 1)):
+        fields["padding"] = "valid"
+    elif not isinstance(pad, str) and _pair(pad) != (d[0] * (k[0] - 1) // 2, d[1] * (k[1] - 1) // 2):
+        fields["padding"] = _pair(pad)
+    if d != (1, 1):
+        fields["dilation"] = d
+    if m.bias is None:
+        fields["bias"] = False
+    return Line(kind, fields)
+
+
+def _pool(m: Any, kind: str) -> Line | None:
+    if getattr(m, "dilation", 1) not in (1, (1, 1)) or getattr(m, "divisor_override", None) is not None:
+        return None
+    k = _pair(m.kernel_size)
+    fields: dict[str, Any] = {"kernel": k}
+    if m.stride is not None and _pair(m.stride) != k:
+        fields["stride"] = _pair(m.stride)
+    if _pair(m.padding) != (0, 0):
+        fields["padding"] = _pair(m.padding)
+    if m.ceil_mode:
+        fields["ceil"] = True
+    if kind == "avgpool" and not m.count_include_pad:
+        fields["count_pad"] = False
+    return Line(kind, fields)
+
+
+def leaf_line(op: Op) -> Line | None:
+    """The layer of a leaf module call, or None when the vocabulary has none for it."""
+    m = op.module
+    names = _classes(m)
+    cls = names[0]
+    vec = len(op.in_shapes[0]) == 1 if op.in_shapes else False
+    if cls == "Conv2d":
+        return _conv(m)
+    if cls in ("MaxPool2d", "AvgPool2d"):
+        return _pool(m, cls[:3].lower() + "pool")
+    if cls in ("BatchNorm2d", "BatchNorm1d") and m.affine and m.track_running_stats:
+        return Line("bn", {} if m.eps == 1e-5 else {"eps": float(m.eps)})
+    if cls in ACTS and have(ACTS[cls]) and (cls != "GELU" or m.approximate == "none"):
+        return Line(ACTS[cls], {})
+    if cls == "Softmax" and vec:
+        return Line("softmax", {})
+    if cls == "Linear" and vec:
+        return Line("dense", {"units": m.out_features} if m.bias is not None else {"units": m.out_features, "bias": False})
+    if cls in ("Dropout", "Dropout2d") and cls == "Dropout":
+        return Line("dropout", {} if m.p == 0.5 else {"p": float(m.p)})
+    if cls == "Flatten" and m.start_dim == 1 and len(op.shape) == 1:
+        return Line("flatten", {})
+    if cls == "Identity":
+        return Line("identity", {})
+    if cls == "AdaptiveAvgPool2d" and op.shape[1:] == (1, 1):
+        return Line("gap", {"keep": True})  # tidy() drops keep when a flatten follows
+    if "LayerNorm" in names and have("layernorm") and m.elementwise_affine and len(m.normalized_shape) == 1:
+        return Line("layernorm", {} if m.eps == 1e-5 else {"eps": float(m.eps)})
+    if cls == "GroupNorm" and have("groupnorm") and m.affine:
+        return Line("groupnorm", {"groups": m.num_groups, **({} if m.eps == 1e-5 else {"eps": float(m.eps)})})
+    if cls == "StochasticDepth" and have("droppath") and m.mode == "row":
+        return Line("droppath", {"p": float(m.p)})
+    if cls == "ChannelShuffle" and have("shuffle"):
+        return Line("shuffle", {"groups": int(m.groups)})
+    return None
+
+
+def _gap_keeps() -> bool:
+    return bool(have("gap") and LAYERS["gap"].field("keep"))
+
+
+def fn_line(op: Op) -> Line | None:
+    """The layer of a functional op with one tensor input, or None."""
+    fn, shape = op.fn, op.shape
+    ins = op.in_shapes[0] if op.in_shapes else ()
+    if fn in FLAT_ACTS or (fn in ACTS.values() and have(fn)):
+        return Line(fn, {})
+    if fn in ("flatten", "view") and len(shape) == 1 and len(ins) > 1:
+        return Line("flatten", {})
+    if fn == "identity" or (fn in ("view", "dropout") and shape == ins):
+        return Line("identity", {})
+    if fn == "mean" and len(shape) == 1 and len(ins) == 3:
+        return Line("gap", {})
+    if fn == "adaptive_avg_pool2d" and shape[1:] == (1, 1):
+        return Line("gap", {"keep": True})
+    if fn == "mul" and op.params and op.params == shape[0] and have("layerscale"):
+        return Line("layerscale", {})
+    if fn == "mul" and not op.params and len(op.consts) == 1 and isinstance(op.consts[0], (int, float)) and not isinstance(op.consts[0], bool):
+        return Line("scale", {"factor": float(op.consts[0])})
+    return None
+
+
+def lower(node: Node) -> list[Item]:
+    """A node of the captured tree → items (a block's items, or one item)."""
+    if isinstance(node, Leaf):
+        op = node.op
+        line = leaf_line(op) if op.module is not None else fn_line(op)
+        if line is None:
+            label = type(op.module).__name__ if op.module is not None else op.fn
+            line = custom(label, leaf_params(op), op.shape)
+        line.name = op.path.rsplit(".", 1)[-1] if op.path else ""
+        return [line]
+    if isinstance(node, Merge):
+        kind = {"add": "add", "cat": "concat", "mul": "mul"}[node.op.fn]
+        if kind == "mul" and not have("mul"):
+            raise Unexpressible("mul")
+        if kind == "concat" and node.op.consts and node.op.consts[0] not in (1, -3):
+            raise Unexpressible("cat")
+        return [MergeItem(kind, [tidy(_seq(b)) for b in node.branches])]
+    if isinstance(node, Opaque):
+        return [_opaque(node)]
+    try:
+        body = tidy(_seq(node.body))
+    except Unexpressible:
+        return [_opaque(Opaque(node.frame, node.shape, _all_ops(node)))]
+    local = node.frame.path.rsplit(".", 1)[-1]
+    if len(body) == 1:
+        body[0].name = local  # a module of one layer is drawn as that layer
+        return body
+    if node.frame.cls in INLINE:
+        for item in body:  # spliced into the caller: the names say where they came from
+            item.name = f"{local}_{item.name}" if item.name else ""
+        return body
+    return [CallItem(node.frame.cls, body, node.in_shape, node.shape, local)]
+
+
+def lower_root(node: Node) -> list[Item]:
+    """The model's own items (its body, not a call of it)."""
+    if isinstance(node, Block):
+        return tidy(_seq(node.body))
+    return [_opaque(node)] if isinstance(node, Opaque) else lower(node)
+
+
+def _all_ops(node: Node) -> list[Op]:
+    if isinstance(node, Leaf):
+        return [node.op]
+    if isinstance(node, Opaque):
+        return node.ops
+    if isinstance(node, Merge):
+        return [node.op, *(op for b in node.branches for n in b for op in _all_ops(n))]
+    return [op for n in node.body for op in _all_ops(n)]
+
+
+def _opaque(node: Opaque) -> Line:
+    seen: set[int] = set()
+    params = 0
+    for op in node.ops:
+        if op.module is not None and id(op.module) not in seen:
+            seen.add(id(op.module))
+            params += leaf_params(op)
+        elif op.module is None:
+            params += op.params
+    return custom(node.frame.cls, params, node.shape, node.frame.path.rsplit(".", 1)[-1])
+
+
+def _seq(nodes: list[Node]) -> list[Item]:
+    return [item for n in nodes for item in lower(n)]
+
+
+def tidy(items: list[Item]) -> list[Item]:
+    """Fold a batch norm and an activation into the convolution (or dense layer) before them."""
+    out: list[Item] = []
+    for item in items:
+        last = out[-1] if out else None
+        if isinstance(item, Line) and isinstance(last, Line) and last.type in ("conv", "dwconv", "tconv") and item.type == "bn" and "bn" not in last.fields and "act" not in last.fields:
+            last.fields["bn"] = True
+            if "eps" in item.fields:
+                last.fields["eps"] = item.fields["eps"]
+            continue
+        if isinstance(item, Line) and isinstance(last, Line) and last.type in ("conv", "dwconv", "tconv", "dense") and "act" not in last.fields and _act_ok(last.type, item.type):
+            last.fields["act"] = item.type
+            continue
+        if isinstance(item, Line) and isinstance(last, Line) and last.type == "gap" and last.fields.get("keep") and item.type == "flatten":
+            last.fields.pop("keep")
+            continue
+        out.append(item)
+    for item in out:
+        if isinstance(item, Line) and item.type == "gap" and item.fields.get("keep") and not _gap_keeps():
+            raise Unexpressible("gap keep")
+    return out
+
+
+def _act_ok(kind: str, act: str) -> bool:
+    f = LAYERS[kind].field("act") if kind in LAYERS else None
+    if f is None:
+        return False
+    try:
+        f.convert(act)
+    except ValueError:
+        return False
+    return act != "softmax" or kind == "dense"

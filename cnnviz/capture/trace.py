@@ -1,0 +1,249 @@
+"""Run a ``torch.nn.Module`` once and record its leaf-module calls and functional ops.
+
+This module imports torch; only :mod:`cnnviz.capture` imports it, inside the import
+stage.  ``torch.export`` on the meta device comes first (no weights allocated, every
+op with its module path and shapes); when it fails (data-dependent control flow, an
+op export cannot trace) a forward pass on CPU with module hooks and a torch function
+mode records the same :class:`~cnnviz.capture.ops.Op` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from ..errors import SpecError
+from .ops import INPUT, Frame, Op, normalise
+
+# Module classes kept whole even though they have children (drawn as one box).
+WHOLE = ("MultiheadAttention",)
+
+
+def is_leaf(module: nn.Module) -> bool:
+    return next(module.children(), None) is None or type(module).__name__ in WHOLE
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    if isinstance(value, torch.Tensor) and value.dim() >= 1:
+        return tuple(int(d) for d in value.shape[1:])
+    return None
+
+
+class Capture:
+    """The ops of one forward pass, and how they were captured."""
+
+    def __init__(self, ops: list[Op], output: int, method: str, params: int, output_shape: tuple[int, ...]):
+        self.ops, self.output, self.method, self.params, self.output_shape = ops, output, method, params, output_shape
+        self.root = ""  # the model's class name
+
+
+def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label: str) -> Capture:
+    """Export on meta first; hooks on CPU when that fails; a one-line error naming the construct when both do."""
+    try:
+        with torch.device("meta"):
+            model = _module(build(), label)
+        return _named(model, _guarded(model, lambda: by_export(model, torch.empty(1, *input_shape, device="meta"))))
+    except SpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (any failure of export sends us to the fallback)
+        first = exc
+    try:
+        model = _module(build(), label)
+        return _named(model, _guarded(model, lambda: by_hooks(model, torch.zeros(1, *input_shape))))
+    except SpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise SpecError(f"{label}: cannot capture the model: torch.export failed ({_one_line(first)}) and so did a forward pass with hooks ({_one_line(exc)})") from None
+
+
+def _module(obj: Any, label: str) -> nn.Module:
+    if not isinstance(obj, nn.Module):
+        raise SpecError(f"{label}: expected a torch.nn.Module (a class or a function that returns one), got {type(obj).__name__}")
+    return obj
+
+
+def _named(model: nn.Module, cap: Capture) -> Capture:
+    cap.root = type(model).__name__
+    return cap
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
+def _guarded(model: nn.Module, run: Callable[[], Capture]) -> Capture:
+    """Run in eval mode without gradients, the model's train/eval state restored afterwards."""
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        with torch.no_grad():
+            return run()
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def _total(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
+    ep = torch.export.export(model, (x,), strict=False)
+    sig = ep.graph_signature
+    state = ep.state_dict
+    param_size = {name: state[target].numel() for name, target in sig.inputs_to_parameters.items() if target in state}
+    modules = dict(model.named_modules())
+    ops: list[Op] = []
+    made: dict[str, int] = {}  # graph node name -> op index (INPUT for the user input)
+    calls: dict[str, int] = {}  # leaf call key -> op index
+    output = INPUT
+    for node in ep.graph_module.graph.nodes:
+        if node.op == "placeholder":
+            if node.name in sig.user_inputs:
+                made[node.name] = INPUT
+            continue
+        if node.op == "output":
+            first = node.args[0][0] if isinstance(node.args[0], (list, tuple)) else node.args[0]
+            output = made.get(first.name, INPUT)
+            continue
+        if node.op != "call_function":
+            continue
+        args = [a for a in _flat(node.args) if isinstance(a, torch.fx.Node)]
+        if str(node.target) == "<built-in function getitem>" and args and args[0].name in made:
+            made[node.name] = made[args[0].name]  # an element of a multi-output op (batch norm)
+            continue
+        shape = _shape(node.meta.get("val"))
+        if shape is None:
+            continue  # sizes, symbols, assertions
+        frames = [Frame(k, path, cls.rsplit(".", 1)[-1] if isinstance(cls, str) else cls.__name__) for k, (path, cls) in node.meta.get("nn_module_stack", {}).items()]
+        frames = [f for f in frames if f.path]
+        leaf = next((i for i, f in enumerate(frames) if f.path in modules and is_leaf(modules[f.path])), None)
+        inputs = [made[a.name] for a in args if a.name in made]
+        if leaf is not None:
+            f = frames[leaf]
+            if f.key in calls:
+                op = ops[calls[f.key]]
+                op.inputs += [i for i in inputs if i != op.index and i not in op.inputs]
+                op.shape = shape
+            else:
+                calls[f.key] = len(ops)
+                op = Op(len(ops), tuple(frames[:leaf]), _dedupe(inputs), shape, module=modules[f.path], path=f.path)
+                ops.append(op)
+        else:
+            consts = [a for a in _flat(node.args)[1:] if not isinstance(a, torch.fx.Node)]
+            params = sum(param_size.get(a.name, 0) for a in args)
+            op = Op(len(ops), tuple(frames), _dedupe(inputs), shape, fn=normalise(str(node.target)), consts=consts, params=params)
+            ops.append(op)
+        op.in_shapes = [ops[i].shape if i != INPUT else tuple(x.shape[1:]) for i in op.inputs]
+        made[node.name] = op.index
+    return Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
+
+
+def _flat(args: Any) -> list[Any]:
+    out: list[Any] = []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            out += _flat(a)
+        else:
+            out.append(a)
+    return out
+
+
+def _dedupe(xs: list[int]) -> list[int]:
+    return list(dict.fromkeys(xs))
+
+
+class _Recorder(TorchFunctionMode):
+    """Records functional ops outside leaf modules; module hooks record the leaf calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[Op] = []
+        self.made: dict[int, int] = {}  # id(tensor) -> op index
+        self.keep: list[Any] = []  # tensors seen, kept alive so that their ids stay unique
+        self.stack: list[Frame] = []
+        self.inside_leaf = 0
+        self.counts: dict[str, int] = {}
+
+    def track(self, t: torch.Tensor, index: int) -> None:
+        self.made[id(t)] = index
+        self.keep.append(t)
+
+    def inputs(self, values: Any) -> list[int]:
+        return _dedupe([self.made[id(a)] for a in _flat(values) if isinstance(a, torch.Tensor) and id(a) in self.made])
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if self.inside_leaf or not isinstance(out, torch.Tensor):
+            return out
+        flat = _flat(list(args) + list((kwargs or {}).values()))
+        inputs = self.inputs(flat)
+        if not inputs:
+            return out
+        name = normalise(getattr(func, "__name__", str(func)))
+        consts = [a for a in flat[1:] if not isinstance(a, torch.Tensor)]
+        params = sum(a.numel() for a in flat if isinstance(a, nn.Parameter))
+        op = Op(len(self.ops), tuple(self.stack), inputs, _shape(out) or (), fn=name, consts=consts, params=params)
+        op.in_shapes = [self.ops[i].shape if i != INPUT else self.input_shape for i in inputs]
+        self.ops.append(op)
+        self.track(out, op.index)
+        return out
+
+
+def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
+    rec = _Recorder()
+    rec.input_shape = tuple(x.shape[1:])  # type: ignore[attr-defined]
+    rec.track(x, INPUT)
+    handles = []
+
+    def pre(path: str, module: nn.Module) -> Callable[..., None]:
+        def hook(mod: nn.Module, args: Any) -> None:
+            n = rec.counts.get(path, 0)
+            rec.counts[path] = n + 1
+            if rec.inside_leaf:
+                rec.inside_leaf += 1
+            elif is_leaf(mod):
+                rec.inside_leaf = 1
+                rec.pending = (path, rec.inputs(args))  # type: ignore[attr-defined]
+            else:
+                rec.stack.append(Frame(f"{path}@{n}", path, type(mod).__name__))
+
+        return hook
+
+    def post(path: str) -> Callable[..., None]:
+        def hook(mod: nn.Module, args: Any, out: Any) -> None:
+            if rec.inside_leaf > 1:
+                rec.inside_leaf -= 1
+                return
+            if rec.inside_leaf == 1:
+                rec.inside_leaf = 0
+                at, inputs = rec.pending  # type: ignore[attr-defined]
+                first = out[0] if isinstance(out, (list, tuple)) else out
+                op = Op(len(rec.ops), tuple(rec.stack), inputs, _shape(first) or (), module=mod, path=at)
+                op.in_shapes = [rec.ops[i].shape if i != INPUT else rec.input_shape for i in inputs]  # type: ignore[attr-defined]
+                rec.ops.append(op)
+                if isinstance(first, torch.Tensor):
+                    rec.track(first, op.index)
+            elif rec.stack and rec.stack[-1].path == path:
+                rec.stack.pop()
+
+        return hook
+
+    for path, module in model.named_modules():
+        if path:
+            handles.append(module.register_forward_pre_hook(pre(path, module)))
+            handles.append(module.register_forward_hook(post(path)))
+    try:
+        with rec:
+            out = model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    first = out[0] if isinstance(out, (list, tuple)) else out
+    output = rec.made.get(id(first), INPUT)
+    return Capture(rec.ops, output, "forward hooks", _total(model), _shape(first) or ())
