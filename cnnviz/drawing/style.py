@@ -52,12 +52,18 @@ CATEGORIES: dict[str, Swatch] = {
     "module": Swatch("#f3e6cf", "#a98c5f", "Module (see its panel)"),
     "conv": Swatch("#c4dcf0", "#5b8db8", "Convolution"),
     "sepconv": Swatch("#bfe5d8", "#4e9a84", "Separable convolution"),
+    "dwconv": Swatch("#c8cdf2", "#5561b3", "Depthwise convolution"),
+    "tconv": Swatch("#b8e6ee", "#2f8ea3", "Transposed convolution"),
+    "upsample": Swatch("#e0f4f7", "#5aa9b8", "Up-sampling"),
     "pool": Swatch("#fadcb0", "#cf8a2e", "Pooling"),
     "norm": Swatch("#dbecd3", "#76a266", "Normalisation"),
     "act": Swatch("#f6d3d3", "#c07272", "Activation"),
     "scale": Swatch("#f7d6e8", "#bf6f9a", "Residual scaling"),
+    "layerscale": Swatch("#eccbe9", "#a05a9a", "Layer scale (learned)"),
     "pad": Swatch("#eeeeee", "#a0a0a0", "Zero padding"),
     "dropout": Swatch("#e9e9e9", "#9a9a9a", "Dropout"),
+    "droppath": Swatch("#e9e9e9", "#6f6f6f", "Drop path (training only)"),
+    "shuffle": Swatch("#fbe3c8", "#b0742c", "Channel shuffle"),
     "flatten": Swatch("#efefef", "#a0a0a0", "Flatten"),
     "identity": Swatch("#ffffff", "#a0a0a0", "Identity"),
     "dense": Swatch("#dccdec", "#8a6bb1", "Fully connected"),
@@ -70,15 +76,28 @@ CATEGORIES: dict[str, Swatch] = {
 TITLES: dict[str, str] = {
     "conv": "Conv",
     "sepconv": "Sep conv",
+    "dwconv": "DW conv",
     "bn": "Batch norm",
     "relu": "ReLU",
     "tanh": "tanh",
     "sigmoid": "Sigmoid",
+    "relu6": "ReLU6",
+    "silu": "SiLU",
+    "gelu": "GELU",
+    "hardswish": "Hard swish",
+    "hardsigmoid": "Hard sigmoid",
     "softmax": "Softmax",
     "maxpool": "Max pool",
     "avgpool": "Avg pool",
     "gap": "Avg pool",
     "lrn": "LRN",
+    "layernorm": "Layer norm",
+    "groupnorm": "Group norm",
+    "layerscale": "Layer scale",
+    "tconv": "Transposed conv",
+    "upsample": "Upsample",
+    "droppath": "Drop path",
+    "shuffle": "Shuffle",
     "dropout": "Dropout",
     "flatten": "Flatten",
     "dense": "FC",
@@ -91,6 +110,9 @@ TITLES: dict[str, str] = {
 # norm and activations fold into their conv, and dropout, flatten, padding,
 # LRN, residual scaling and identities are left out.
 CLUTTER = frozenset({"bn", "relu", "tanh", "sigmoid", "dropout", "flatten", "zeropad", "lrn", "scale", "identity"})
+# The newer activations hide as relu does, the newer norms as bn does (layer scale,
+# drop path, up-sampling and the rest of the newer types are drawn).
+CLUTTER |= {"relu6", "silu", "gelu", "hardswish", "hardsigmoid", "layernorm", "groupnorm"}
 
 # Point sizes.
 TITLE_SIZE = 18

@@ -16,7 +16,9 @@ from typing import Any, Protocol, TypeVar, cast
 REQUIRED = object()
 MAX_CHANNELS = 1 << 16
 MAX_KERNEL = 1 << 12
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax")
+# Activations that are also bare flags of the layers with an ``act`` field (softmax only of dense).
+ACT_FLAG_WORDS = ACTIVATIONS[:-1]
 
 
 class BadValue(ValueError):
@@ -144,6 +146,26 @@ def _act(v: Any) -> str:
     raise BadValue(f"unknown activation {v!r} (choose from none, {', '.join(ACTIVATIONS)})")
 
 
+def _enum(*words: str) -> Converter[str]:
+    @_with_schema({"enum": list(words)})
+    def conv(v: Any) -> str:
+        if isinstance(v, str) and v in words:
+            return v
+        raise BadValue(f"unknown value {v!r} (choose from {', '.join(words)})")
+
+    return conv
+
+
+def _optional(convert: Converter[T]) -> Converter[T | None]:
+    """A converter that also takes null: a setting that is off unless given."""
+
+    @_with_schema({"anyOf": [convert.schema, {"type": "null"}]})
+    def conv(v: Any) -> T | None:
+        return None if v is None else convert(v)
+
+    return conv
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -160,22 +182,29 @@ class LayerType:
     positional: tuple[str, ...] = ()  # field names filled by bare values in the short form, in order
     flags: dict[str, tuple[str, Any]] = field(default_factory=dict)  # bare word -> (field, value)
     category: str = ""  # colour family in the pictures
+    usage: str = ""  # a hint for a short form that gives a value too many
+    check: Callable[[dict[str, Any]], str | None] | None = None  # why settings that each fit do not fit together
+
+    def problem(self, params: dict[str, Any]) -> str | None:
+        """Why these settings (each already converted) do not go together, or None."""
+        return self.check(params) if self.check else None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
 
 
 _CHANNELS = _int(1, MAX_CHANNELS)
+_SIZE_FIELD = _pair(1, 1 << 16)
 _KERNEL = _pair(1, MAX_KERNEL)
 _STRIDE = _pair(1, MAX_KERNEL)
-_ACT_FLAGS = {a: ("act", a) for a in ("relu", "tanh", "sigmoid")}
+_ACT_FLAGS = {a: ("act", a) for a in ACT_FLAG_WORDS}
 _PAD_FLAGS = {"same": ("padding", "same"), "valid": ("padding", "valid")}
 _CONV_FLAGS = {**_PAD_FLAGS, **_ACT_FLAGS, "bn": ("bn", True), "nobias": ("bias", False)}
 
 
-def _conv_fields(*, bias: bool, groups: bool) -> tuple[Field, ...]:
-    out = [
-        Field("filters", _CHANNELS, doc="output channels"),
+def _conv_fields(*, bias: bool, groups: bool, depthwise: bool = False) -> tuple[Field, ...]:
+    out = [] if depthwise else [Field("filters", _CHANNELS, doc="output channels")]
+    out += [
         Field("kernel", _KERNEL, doc="kernel size: 3, 3x3 or 1x7"),
         Field("stride", _STRIDE, (1, 1), "stride, also written /2"),
         Field("padding", _padding, "same", "same (kernel//2 each side), valid, n or [h, w]"),
@@ -183,13 +212,25 @@ def _conv_fields(*, bias: bool, groups: bool) -> tuple[Field, ...]:
     ]
     if groups:
         out.append(Field("groups", _int(1, MAX_CHANNELS), 1, "grouped convolution"))
+    if depthwise:
+        out.append(Field("multiplier", _int(1, MAX_CHANNELS), 1, "output channels per input channel"))
     out += [
         Field("bias", _bool, bias, "learnable bias"),
         Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
         Field("eps", _float(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
-        Field("act", _act, "none", "activation after conv (and bn): none, relu, tanh, sigmoid"),
+        Field("act", _act, "none", f"activation after conv (and bn): none, {', '.join(ACT_FLAG_WORDS)}"),
     ]
     return tuple(out)
+
+
+def _upsample_problem(p: dict[str, Any]) -> str | None:
+    if p["scale"] is None and p["size"] is None:
+        return "needs a scale (upsample 2) or a size (size=28x28)"
+    if p["scale"] is not None and p["size"] is not None:
+        return "give a scale or a size, not both"
+    if p["align_corners"] and p["mode"] != "bilinear":
+        return "align_corners needs mode bilinear"
+    return None
 
 
 def _pool(kind: str) -> LayerType:
@@ -216,15 +257,94 @@ LAYERS: dict[str, LayerType] = {
         LayerType(
             "sepconv",
             "depthwise-separable convolution: depthwise kxk, then pointwise 1x1",
-            _conv_fields(bias=False, groups=False),
+            (
+                *_conv_fields(bias=False, groups=False),
+                Field("mid_bn", _bool, False, "batch norm between the depthwise and pointwise parts"),
+                Field("mid_act", _act, "none", "activation between the depthwise and pointwise parts (after mid_bn)"),
+            ),
             ("filters", "kernel"),
             _CONV_FLAGS,
             "sepconv",
         ),
+        LayerType(
+            "dwconv",
+            "depthwise convolution: one kxk filter per input channel (groups = input channels), times multiplier",
+            _conv_fields(bias=True, groups=False, depthwise=True),
+            ("kernel",),
+            _CONV_FLAGS,
+            "dwconv",
+            usage="dwconv takes a kernel only: its output has the input's channels, times multiplier",
+        ),
         LayerType("bn", "batch normalisation", (Field("eps", _float(0.0, 1.0), 1e-5, "epsilon"),), category="norm"),
+        LayerType(
+            "layernorm",
+            "layer normalisation: over the channels at each position of an image (ConvNeXt), over the features of a vector",
+            (Field("eps", _float(0.0, 1.0), 1e-5, "epsilon"),),
+            category="norm",
+        ),
+        LayerType(
+            "groupnorm",
+            "group normalisation: over each group of channels (and all positions)",
+            (Field("groups", _CHANNELS, doc="channel groups, dividing the channels"), Field("eps", _float(0.0, 1.0), 1e-5, "epsilon")),
+            ("groups",),
+            category="norm",
+        ),
+        LayerType(
+            "layerscale",
+            "a learned scale per channel (ConvNeXt's layer scale)",
+            (Field("init", _float(-1e6, 1e6), 1e-6, "the scales' initial value"),),
+            ("init",),
+            category="layerscale",
+        ),
+        LayerType(
+            "tconv",
+            "transposed convolution (up-sampling by a learned kernel)",
+            (
+                Field("filters", _CHANNELS, doc="output channels"),
+                Field("kernel", _KERNEL, doc="kernel size: 2, 2x2 or 1x7"),
+                Field("stride", _STRIDE, (1, 1), "stride, also written /2"),
+                Field("padding", _pair(0, MAX_KERNEL), (0, 0), "n or [h, w] rows and columns taken off each side"),
+                Field("output_padding", _pair(0, MAX_KERNEL), (0, 0), "n or [h, w] added to one side of the output (less than the stride)"),
+                Field("bias", _bool, True, "learnable bias"),
+                Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
+                Field("eps", _float(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
+                Field("act", _act, "none", f"activation after it (and bn): none, {', '.join(ACT_FLAG_WORDS)}"),
+            ),
+            ("filters", "kernel"),
+            {**_ACT_FLAGS, "bn": ("bn", True), "nobias": ("bias", False)},
+            "tconv",
+            usage="tconv takes filters and a kernel; its padding is n or [h, w], never same or valid",
+        ),
+        LayerType(
+            "upsample",
+            "up-sampling by a whole-number scale or to a size (nearest or bilinear)",
+            (
+                Field("scale", _optional(_pair(1, 1 << 10)), None, "whole-number factor: 2 or 2x3 (or give size)"),
+                Field("size", _optional(_SIZE_FIELD), None, "output [height, width] (or give scale)"),
+                Field("mode", _enum("nearest", "bilinear"), "nearest", "nearest or bilinear"),
+                Field("align_corners", _bool, False, "bilinear only: align the corner pixels"),
+            ),
+            ("scale",),
+            {"nearest": ("mode", "nearest"), "bilinear": ("mode", "bilinear")},
+            "upsample",
+            check=_upsample_problem,
+        ),
+        LayerType("droppath", "drop path, stochastic depth: drops the whole input of a sample (training only)", (Field("p", _float(0.0, 1.0), doc="drop probability"),), ("p",), category="droppath"),
+        LayerType(
+            "shuffle",
+            "channel shuffle (ShuffleNet): interleave the channels of the groups",
+            (Field("groups", _CHANNELS, doc="channel groups, dividing the channels"),),
+            ("groups",),
+            category="shuffle",
+        ),
         LayerType("relu", "ReLU activation", category="act"),
         LayerType("tanh", "tanh activation", category="act"),
         LayerType("sigmoid", "sigmoid activation", category="act"),
+        LayerType("relu6", "ReLU clipped at 6 (MobileNet)", category="act"),
+        LayerType("silu", "SiLU (swish): x * sigmoid(x)", category="act"),
+        LayerType("gelu", "GELU (exact, erf form)", category="act"),
+        LayerType("hardswish", "hard swish (MobileNetV3)", category="act"),
+        LayerType("hardsigmoid", "hard sigmoid (MobileNetV3)", category="act"),
         LayerType("softmax", "softmax over channels", category="softmax"),
         _pool("maxpool"),
         _pool("avgpool"),
