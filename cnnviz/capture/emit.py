@@ -13,18 +13,15 @@ from ..spec.layers import LAYERS
 from ..spec.names import name_problem
 from .items import Arg, CallItem, Item, Line, MergeItem, Module
 
-FLAGS = {("bias", False): "nobias", ("bn", True): "bn", ("ceil", True): "ceil", ("padding", "same"): "same", ("padding", "valid"): "valid"}
-BARE_ACTS = {"conv": ("relu", "tanh", "sigmoid"), "dense": ("relu", "tanh", "sigmoid", "softmax")}
 
-
-def text(v: Any) -> str:
+def text(v: Any, square: bool = False) -> str:
     """A value as written in a layer line."""
     if isinstance(v, Arg):
         return f"${v.name}" if v.times == 1 else f"$({v.times}*{v.name})"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, tuple):
-        return "x".join(str(x) for x in v)
+        return "x".join(str(x) for x in v) if len(set(v)) > 1 or not square else str(v[0])
     if isinstance(v, float):
         return repr(v)
     return str(v)
@@ -49,6 +46,7 @@ def line_text(line: Line, modules: dict[str, Module], names: set[str]) -> str:
             tokens.append(f"/{v}" if arg == "stride" and isinstance(v, int) else text(v))
         return " ".join(tokens + _tail(line, names))
     kind = LAYERS[line.type]
+    flags = {(f, repr(v)): word for word, (f, v) in kind.flags.items()}  # (field, value) -> its bare word
     for f in kind.positional:
         if f not in fields:
             break
@@ -56,14 +54,10 @@ def line_text(line: Line, modules: dict[str, Module], names: set[str]) -> str:
     for f, v in fields.items():
         if f == "stride" and (isinstance(v, Arg) or (isinstance(v, tuple) and v[0] == v[1])):
             tokens.append(f"/{text(v[0] if isinstance(v, tuple) else v)}")
-        elif not isinstance(v, Arg) and (f, v) in FLAGS:
-            tokens.append(FLAGS[(f, v)])
-        elif f == "act" and v in BARE_ACTS.get(line.type, ()):
-            tokens.append(v)
-        elif f == "keep" and v is True:
-            tokens.append("keep")
+        elif not isinstance(v, Arg) and (f, repr(v)) in flags:
+            tokens.append(flags[(f, repr(v))])
         else:
-            tokens.append(f"{f}={text(v)}")
+            tokens.append(f"{f}={text(v, square=f != 'kernel')}")
     return " ".join(tokens + _tail(line, names))
 
 
@@ -104,7 +98,7 @@ def document(name: str, reference: str, input_shape: tuple[int, ...], items: lis
         doc["notes"] = notes
     doc["input"] = list(input_shape)
     if modules:
-        doc["modules"] = {m.name: {"label": m.label, "args": list(m.args), "layers": seq_value(m.body, by_name)} for m in modules}
+        doc["modules"] = {m.name: {"label": m.label, **({"args": list(m.args)} if m.args else {}), "layers": seq_value(m.body, by_name)} for m in modules}
     doc["layers"] = seq_value(items, by_name)
     doc["expect"] = expect
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
@@ -115,7 +109,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flow = all(isinstance(x, (int, float, str)) and not isinstance(x, bool) and (not isinstance(x, str) or x.startswith("$")) for x in data) and len(data) <= 4
+    flow = len(data) <= 4 and all(isinstance(x, (int, float)) or (isinstance(x, str) and " " not in x and len(x) < 24) for x in data)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
 

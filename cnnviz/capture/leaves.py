@@ -71,6 +71,37 @@ def _conv(m: Any) -> Line | None:
     return Line(kind, fields)
 
 
+def _tconv(m: Any) -> Line | None:
+    if m.groups != 1 or _pair(m.dilation) != (1, 1) or m.padding_mode != "zeros":
+        return None
+    fields: dict[str, Any] = {"filters": m.out_channels, "kernel": _pair(m.kernel_size)}
+    for f, v in (("stride", _pair(m.stride)), ("padding", _pair(m.padding)), ("output_padding", _pair(m.output_padding))):
+        if v != (1 if f == "stride" else 0,) * 2:
+            fields[f] = v
+    if m.bias is None:
+        fields["bias"] = False
+    return Line("tconv", fields)
+
+
+def _upsample(m: Any, op: Op) -> Line | None:
+    mode = m.mode
+    if mode not in ("nearest", "bilinear"):
+        return None
+    fields: dict[str, Any] = {}
+    if m.size is not None:
+        fields["size"] = list(_pair(m.size))
+    else:
+        sf = m.scale_factor if isinstance(m.scale_factor, (tuple, list)) else (m.scale_factor, m.scale_factor)
+        if any(float(x) != int(x) for x in sf):
+            return None
+        fields["scale"] = (int(sf[0]), int(sf[1]))
+    if mode != "nearest":
+        fields["mode"] = mode
+    if m.align_corners:
+        fields["align_corners"] = True
+    return Line("upsample", fields)
+
+
 def _pool(m: Any, kind: str) -> Line | None:
     if getattr(m, "dilation", 1) not in (1, (1, 1)) or getattr(m, "divisor_override", None) is not None:
         return None
@@ -95,6 +126,10 @@ def leaf_line(op: Op) -> Line | None:
     vec = len(op.in_shapes[0]) == 1 if op.in_shapes else False
     if cls == "Conv2d":
         return _conv(m)
+    if cls == "ConvTranspose2d" and have("tconv"):
+        return _tconv(m)
+    if cls in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d") and have("upsample"):
+        return _upsample(m, op)
     if cls in ("MaxPool2d", "AvgPool2d"):
         return _pool(m, cls[:3].lower() + "pool")
     if cls in ("BatchNorm2d", "BatchNorm1d") and m.affine and m.track_running_stats:
@@ -142,11 +177,33 @@ def fn_line(op: Op) -> Line | None:
         return Line("gap", {})
     if fn == "adaptive_avg_pool2d" and shape[1:] == (1, 1):
         return Line("gap", {"keep": True})
+    if fn in ("max_pool2d", "avg_pool2d", "max_pool2d_with_indices") and len(ins) == 3 and op.consts:
+        return _fn_pool(op, "maxpool" if fn.startswith("max") else "avgpool")
     if fn == "mul" and op.params and op.params == shape[0] and have("layerscale"):
         return Line("layerscale", {})
     if fn == "mul" and not op.params and len(op.consts) == 1 and isinstance(op.consts[0], (int, float)) and not isinstance(op.consts[0], bool):
         return Line("scale", {"factor": float(op.consts[0])})
     return None
+
+
+def _fn_pool(op: Op, kind: str) -> Line | None:
+    """F.max_pool2d(x, k, stride, padding): kept only when the sizes it gives are the ones torch gave."""
+    c = [x for x in op.consts if not isinstance(x, bool)] + [None, None]
+    try:
+        k = _pair(c[0][0] if isinstance(c[0], (list, tuple)) and len(c[0]) == 1 else c[0])
+        s = _pair(c[1]) if c[1] not in (None, [], ()) else k
+        p = _pair(c[2]) if c[2] not in (None, [], ()) else (0, 0)
+    except (TypeError, ValueError, IndexError):
+        return None
+    h, w = op.in_shapes[0][1:]
+    if op.shape[1:] != ((h + 2 * p[0] - k[0]) // s[0] + 1, (w + 2 * p[1] - k[1]) // s[1] + 1):
+        return None  # ceil mode, dilation or arguments read wrongly: a custom box says it exactly
+    fields: dict[str, Any] = {"kernel": k}
+    if s != k:
+        fields["stride"] = s
+    if p != (0, 0):
+        fields["padding"] = p
+    return Line(kind, fields)
 
 
 def lower(node: Node) -> list[Item]:
@@ -173,7 +230,7 @@ def lower(node: Node) -> list[Item]:
     except Unexpressible:
         return [_opaque(Opaque(node.frame, node.shape, _all_ops(node)))]
     local = node.frame.path.rsplit(".", 1)[-1]
-    if len(body) == 1:
+    if len(body) == 1 and isinstance(body[0], Line):
         body[0].name = local  # a module of one layer is drawn as that layer
         return body
     if node.frame.cls in INLINE:

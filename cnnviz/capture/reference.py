@@ -61,9 +61,9 @@ def parse_args(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
 
 
 def parse_input(text: str) -> tuple[int, ...]:
-    """``3x224x224`` (or ``3,224,224``; ``128`` for a vector) → (3, 224, 224)."""
+    """``3x224x224`` (or ``3,224,224``; ``128`` for a vector of features) → (3, 224, 224)."""
     parts = re.split(r"[x×,]", text.strip())
-    if not all(p.strip().isdigit() and 0 < int(p) < 1 << 16 for p in parts) or not 1 <= len(parts) <= 3:
+    if not all(p.strip().isdigit() and 0 < int(p) < 1 << 16 for p in parts) or len(parts) not in (1, 3):
         raise SpecError(f"--input {text}: expected a shape like 3x224x224 (channels x height x width)")
     return tuple(int(p) for p in parts)
 
@@ -94,4 +94,7 @@ def load_factory(ref: ModelRef) -> Any:
         raise SpecError(f"{ref.text}: importing {target} failed: {type(exc).__name__}: {first}") from None
     if not hasattr(module, name):
         raise SpecError(f"{ref.text}: {target} has no '{name}'")
-    return getattr(module, name)
+    found = getattr(module, name)
+    if not callable(found):
+        raise SpecError(f"{ref.text}: expected a torch.nn.Module (a class or a function that returns one), got {type(found).__name__}")
+    return found

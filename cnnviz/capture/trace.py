@@ -9,6 +9,10 @@ mode records the same :class:`~cnnviz.capture.ops.Op` list.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -77,13 +81,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _guarded(model: nn.Module, run: Callable[[], Capture]) -> Capture:
-    """Run in eval mode without gradients, the model's train/eval state restored afterwards."""
+    """Run in eval mode without gradients, the model's train/eval state restored afterwards,
+    torch's own log lines and warnings kept off the terminal (a failure is reported as one line)."""
     modes = [(m, m.training) for m in model.modules()]
+    logging.disable(logging.CRITICAL)
     try:
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             return run()
     finally:
+        logging.disable(logging.NOTSET)
         for m, training in modes:
             m.training = training
 
@@ -93,7 +101,8 @@ def _total(model: nn.Module) -> int:
 
 
 def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
-    ep = torch.export.export(model, (x,), strict=False)
+    with contextlib.redirect_stderr(io.StringIO()):  # export prints the partial graph of a failure
+        ep = torch.export.export(model, (x,), strict=False)
     sig = ep.graph_signature
     state = ep.state_dict
     param_size = {name: state[target].numel() for name, target in sig.inputs_to_parameters.items() if target in state}
