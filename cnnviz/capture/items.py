@@ -25,6 +25,8 @@ class Line:
     fields: dict[str, Any]  # field -> value; the defaults left out (every argument of a call)
     name: str = ""
     repeat: int = 1
+    origin: tuple[str, int, tuple[int, ...]] | None = field(default=None, compare=False)  # (class, params, output shape) of the leaf
+    channels_last: bool = field(default=False, compare=False)  # a per-position layer on [H, W, C]: valid between two permutes
 
 
 @dataclass

@@ -138,6 +138,12 @@ def leaf_line(op: Op) -> Line | None:
         return Line(ACTS[cls], {})
     if cls == "Softmax" and vec:
         return Line("softmax", {})
+    if cls == "Linear" and len(op.in_shapes[0]) == 3:  # on [H, W, C]: a 1x1 convolution between permutes
+        return Line("conv", {"filters": m.out_features, "kernel": (1, 1), **({} if m.bias is not None else {"bias": False})}, channels_last=True)
+    if cls == "Permute" and list(m.dims) in ([0, 2, 3, 1], [0, 3, 1, 2]):
+        return Line("permute", {"dims": list(m.dims)})
+    if cls == "AdaptiveAvgPool2d" and len(op.in_shapes[0]) == 3 and op.shape[1:] != (1, 1):
+        return _adaptive(op.in_shapes[0], op.shape)
     if cls == "Linear" and vec:
         return Line("dense", {"units": m.out_features} if m.bias is not None else {"units": m.out_features, "bias": False})
     if cls in ("Dropout", "Dropout2d") and cls == "Dropout":
@@ -147,9 +153,10 @@ def leaf_line(op: Op) -> Line | None:
     if cls == "Identity":
         return Line("identity", {})
     if cls == "AdaptiveAvgPool2d" and op.shape[1:] == (1, 1):
-        return Line("gap", {"keep": True})  # tidy() drops keep when a flatten follows
+        return _gap(op.in_shapes[0])
     if "LayerNorm" in names and have("layernorm") and m.elementwise_affine and len(m.normalized_shape) == 1:
-        return Line("layernorm", {} if m.eps == 1e-5 else {"eps": float(m.eps)})
+        last = cls == "LayerNorm" and len(op.shape) == 3  # torch's LayerNorm on [H, W, C]; LayerNorm2d normalises channels itself
+        return Line("layernorm", {} if m.eps == 1e-5 else {"eps": float(m.eps)}, channels_last=last)
     if cls == "GroupNorm" and have("groupnorm") and m.affine:
         return Line("groupnorm", {"groups": m.num_groups, **({} if m.eps == 1e-5 else {"eps": float(m.eps)})})
     if cls == "StochasticDepth" and have("droppath") and m.mode == "row":
@@ -157,6 +164,14 @@ def leaf_line(op: Op) -> Line | None:
     if cls == "ChannelShuffle" and have("shuffle"):
         return Line("shuffle", {"groups": int(m.groups)})
     return None
+
+
+def _gap(ins: tuple[int, ...]) -> Line:
+    """Global average pooling that keeps [C, 1, 1]: ``gap keep`` (tidy() drops keep when a
+    flatten follows), or without that word an average pooling over the whole input."""
+    if _gap_keeps() or len(ins) != 3:
+        return Line("gap", {"keep": True})
+    return Line("avgpool", {"kernel": ins[1:]}, origin=("gap", 0, (ins[0], 1, 1)))
 
 
 def _gap_keeps() -> bool:
@@ -173,10 +188,14 @@ def fn_line(op: Op) -> Line | None:
         return Line("flatten", {})
     if fn == "identity" or (fn in ("view", "dropout") and shape == ins):
         return Line("identity", {})
+    if fn == "permute" and op.consts and list(op.consts[0]) in ([0, 2, 3, 1], [0, 3, 1, 2]):
+        return Line("permute", {"dims": list(op.consts[0])})
+    if fn == "adaptive_avg_pool2d" and len(ins) == 3 and shape[1:] != (1, 1):
+        return _adaptive(ins, shape)
     if fn == "mean" and len(shape) == 1 and len(ins) == 3:
         return Line("gap", {})
     if fn == "adaptive_avg_pool2d" and shape[1:] == (1, 1):
-        return Line("gap", {"keep": True})
+        return _gap(ins)
     if fn in ("max_pool2d", "avg_pool2d", "max_pool2d_with_indices") and len(ins) == 3 and op.consts:
         return _fn_pool(op, "maxpool" if fn.startswith("max") else "avgpool")
     if fn == "mul" and op.params and op.params == shape[0] and have("layerscale"):
@@ -184,6 +203,16 @@ def fn_line(op: Op) -> Line | None:
     if fn == "mul" and not op.params and len(op.consts) == 1 and isinstance(op.consts[0], (int, float)) and not isinstance(op.consts[0], bool):
         return Line("scale", {"factor": float(op.consts[0])})
     return None
+
+
+def _adaptive(ins: tuple[int, ...], shape: tuple[int, ...]) -> Line | None:
+    """Adaptive average pooling to a size that divides the input: a plain average pooling (or nothing)."""
+    (h, w), (oh, ow) = ins[1:], shape[1:]
+    if h % oh or w % ow:
+        return None
+    if (h, w) == (oh, ow):
+        return Line("identity", {})
+    return Line("avgpool", {"kernel": (h // oh, w // ow)})
 
 
 def _fn_pool(op: Op, kind: str) -> Line | None:
@@ -210,10 +239,13 @@ def lower(node: Node) -> list[Item]:
     """A node of the captured tree → items (a block's items, or one item)."""
     if isinstance(node, Leaf):
         op = node.op
+        if op.module is None and (op.fn == "identity" or (op.fn == "cat" and len(op.inputs) == 1)):
+            return []  # a copy or a concatenation of one tensor: nothing to draw
         line = leaf_line(op) if op.module is not None else fn_line(op)
+        label = type(op.module).__name__ if op.module is not None else op.fn
         if line is None:
-            label = type(op.module).__name__ if op.module is not None else op.fn
             line = custom(label, leaf_params(op), op.shape)
+        line.origin = line.origin or (label, leaf_params(op), op.shape)
         line.name = op.path.rsplit(".", 1)[-1] if op.path else ""
         return [line]
     if isinstance(node, Merge):
@@ -273,8 +305,53 @@ def _seq(nodes: list[Node]) -> list[Item]:
     return [item for n in nodes for item in lower(n)]
 
 
+AGNOSTIC = ("identity", "dropout", "droppath", *ACTS.values())  # layers indifferent to where the channels are
+
+
+def _channels_last(items: list[Item]) -> list[Item]:
+    """permute to [H, W, C], per-position layers, permute back → the same layers on [C, H, W]
+    (a Linear there is a 1x1 convolution, a LayerNorm a layernorm over channels).  What is
+    left unpaired becomes a box of its own (custom)."""
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
+        j = _permuted_run(items, i)
+        if j:
+            for inner in items[i + 1 : j]:
+                if isinstance(inner, Line):
+                    inner.channels_last = False
+                    out.append(inner)
+            i = j + 1
+            continue
+        out.append(items[i])
+        i += 1
+    return [_boxed(x) if isinstance(x, Line) and (x.channels_last or x.type == "permute") else x for x in out]
+
+
+def _permuted_run(items: list[Item], i: int) -> int:
+    """The index of the permute back to [C, H, W] that closes a run opened at ``i``, or 0."""
+    if not _is(items[i], "permute", [0, 2, 3, 1]):
+        return 0
+    j = i + 1
+    while j < len(items) and isinstance(x := items[j], Line) and (x.channels_last or x.type in AGNOSTIC):
+        j += 1
+    return j if j < len(items) and _is(items[j], "permute", [0, 3, 1, 2]) else 0
+
+
+def _is(item: Item, kind: str, dims: list[int] | None = None) -> bool:
+    return isinstance(item, Line) and item.type == kind and (dims is None or item.fields.get("dims") == dims)
+
+
+def _boxed(line: Line) -> Line:
+    if line.origin is None:
+        raise Unexpressible(line.type)
+    label, params, shape = line.origin
+    return custom(label, params, shape, line.name)
+
+
 def tidy(items: list[Item]) -> list[Item]:
     """Fold a batch norm and an activation into the convolution (or dense layer) before them."""
+    items = _channels_last(items)
     out: list[Item] = []
     for item in items:
         last = out[-1] if out else None
@@ -286,8 +363,11 @@ def tidy(items: list[Item]) -> list[Item]:
         if isinstance(item, Line) and isinstance(last, Line) and last.type in ("conv", "dwconv", "tconv", "dense") and "act" not in last.fields and _act_ok(last.type, item.type):
             last.fields["act"] = item.type
             continue
-        if isinstance(item, Line) and isinstance(last, Line) and last.type == "gap" and last.fields.get("keep") and item.type == "flatten":
+        if isinstance(item, Line) and isinstance(last, Line) and last.fields.get("keep") and item.type == "flatten":
             last.fields.pop("keep")
+            continue
+        if isinstance(item, Line) and isinstance(last, Line) and last.origin and last.origin[0] == "gap" and item.type == "flatten":
+            out[-1] = Line("gap", {}, last.name)
             continue
         out.append(item)
     for item in out:

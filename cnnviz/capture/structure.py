@@ -58,11 +58,32 @@ class _Unit:
 
 
 def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...]) -> Node:
+    _dense_cats(ops)
     consumers: dict[int, set[int]] = {}
     for op in ops:
         for i in op.inputs:
             consumers.setdefault(i, set()).add(op.index)
     return _block(root, ops, 0, INPUT, output, in_shape, consumers, ops)
+
+
+def _dense_cats(ops: list[Op]) -> None:
+    """DenseNet concatenates every earlier output at each layer: cat(x0, …, xk) where an
+    earlier cat(x0, …, xk-1) exists is cat(that, xk).  So rewritten, and moved into the
+    module that made xk, each layer becomes "its input, concatenated with what it adds"
+    (``concat: [identity, [...]]``): one input, one output, and foldable."""
+    cats: dict[tuple[int, ...], Op] = {}
+    for op in ops:
+        if op.fn != "cat" or op.module is not None:
+            continue
+        key = tuple(op.inputs)
+        earlier = cats.get(key[:-1])
+        cats.setdefault(key, op)
+        if len(key) < 2 or earlier is None or key[-1] == INPUT:
+            continue
+        last = ops[key[-1]]
+        op.inputs = [earlier.index, key[-1]]
+        op.in_shapes = [earlier.shape, last.shape]
+        op.stack = last.stack
 
 
 def _block(frame: Frame, members: list[Op], depth: int, entry: int, out: int, in_shape: tuple[int, ...], consumers: dict[int, set[int]], every: list[Op]) -> Node:

@@ -10,6 +10,7 @@ mode records the same :class:`~cnnviz.capture.ops.Op` list.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import warnings
@@ -46,17 +47,26 @@ class Capture:
 
 
 def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label: str) -> Capture:
-    """Export on meta first; hooks on CPU when that fails; a one-line error naming the construct when both do."""
+    """Export on meta first (built there, or built on CPU and moved there when its
+    initialisation needs real numbers); hooks on CPU when export fails; a one-line error
+    naming the construct when both do."""
+    cpu: nn.Module | None = None
     try:
-        with torch.device("meta"):
-            model = _module(build(), label)
+        try:
+            with torch.device("meta"):
+                model = _module(build(), label)
+        except SpecError:
+            raise
+        except Exception:  # noqa: BLE001  (an initialisation that reads values)
+            cpu = _module(build(), label)
+            model = copy.deepcopy(cpu).to("meta")
         return _named(model, _guarded(model, lambda: by_export(model, torch.empty(1, *input_shape, device="meta"))))
     except SpecError:
         raise
     except Exception as exc:  # noqa: BLE001  (any failure of export sends us to the fallback)
         first = exc
     try:
-        model = _module(build(), label)
+        model = cpu if cpu is not None else _module(build(), label)
         return _named(model, _guarded(model, lambda: by_hooks(model, torch.zeros(1, *input_shape))))
     except SpecError:
         raise
@@ -144,13 +154,17 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
                 op = Op(len(ops), tuple(frames[:leaf]), _dedupe(inputs), shape, module=modules[f.path], path=f.path)
                 ops.append(op)
         else:
-            consts = [a for a in _flat(node.args)[1:] if not isinstance(a, torch.fx.Node)]
+            consts = [a for a in node.args[1:] if not isinstance(a, torch.fx.Node) and not _has_node(a)]
             params = sum(param_size.get(a.name, 0) for a in args)
             op = Op(len(ops), tuple(frames), _dedupe(inputs), shape, fn=normalise(str(node.target)), consts=consts, params=params)
             ops.append(op)
         op.in_shapes = [ops[i].shape if i != INPUT else tuple(x.shape[1:]) for i in op.inputs]
         made[node.name] = op.index
     return Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
+
+
+def _has_node(a: Any) -> bool:
+    return isinstance(a, (list, tuple)) and any(isinstance(x, torch.fx.Node) for x in _flat(a))
 
 
 def _flat(args: Any) -> list[Any]:
@@ -195,7 +209,7 @@ class _Recorder(TorchFunctionMode):
         if not inputs:
             return out
         name = normalise(getattr(func, "__name__", str(func)))
-        consts = [a for a in flat[1:] if not isinstance(a, torch.Tensor)]
+        consts = [a for a in [*args[1:], *(kwargs or {}).values()] if not isinstance(a, torch.Tensor) and not any(isinstance(x, torch.Tensor) for x in _flat([a]))]
         params = sum(a.numel() for a in flat if isinstance(a, nn.Parameter))
         op = Op(len(self.ops), tuple(self.stack), inputs, _shape(out) or (), fn=name, consts=consts, params=params)
         op.in_shapes = [self.ops[i].shape if i != INPUT else self.input_shape for i in inputs]
