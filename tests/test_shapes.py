@@ -62,6 +62,20 @@ def test_towers_build_as_a_grouped_convolution():
     assert (second.in_channels, second.out_channels, second.groups) == (32, 32, 4)
 
 
+def test_the_newer_vocabulary_builds_a_trainable_model_with_the_inferred_counts():
+    r = infer(VALID / "modern_blocks.yaml")  # its expect: params was counted by hand
+    model = build_model(VALID / "modern_blocks.yaml").train()
+    assert sum(p.numel() for p in model.parameters()) == r.total == 54_914
+    out = model(torch.randn(2, 3, 64, 64))
+    assert out.shape == (2, 2, 64, 64)
+    (model(torch.randn(2, 3, 64, 64)) ** 2).sum().backward()
+    learned = [n for n, p in model.named_parameters() if p.grad is None]
+    assert learned == ["custom1.weight"]  # only the custom box's stand-in weight takes no part (it passes its input on)
+    model.eval()
+    with torch.no_grad():
+        assert model(torch.randn(1, 3, 64, 64)).shape == (1, 2, 64, 64)
+
+
 def test_extends_from_a_file_overrides_vars():
     r = infer(VALID / "tiny_resnet_deeper.yaml")
     assert r.total > infer(VALID / "tiny_resnet.yaml").total
@@ -302,7 +316,7 @@ st = hypothesis.strategies
 
 @hypothesis.settings(max_examples=300, deadline=None)
 @hypothesis.given(
-    type_=st.sampled_from(["conv", "sepconv", "maxpool", "avgpool"]),
+    type_=st.sampled_from(["conv", "sepconv", "dwconv", "tconv", "maxpool", "avgpool"]),
     channels=st.integers(1, 6),
     filters=st.integers(1, 6),
     groups=st.sampled_from([1, 1, 2, 3]),
@@ -325,12 +339,17 @@ def test_any_layer_the_precheck_lets_through_gets_torchs_shape(type_, channels, 
         params = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "groups": groups, "bias": flag}
         if type_ == "sepconv":
             del params["groups"]
+    elif type_ == "dwconv":
+        params = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "multiplier": groups, "bias": flag}
+    elif type_ == "tconv":  # padding n or [h, w] only; dilation's numbers serve as the output padding
+        pad = padding if isinstance(padding, tuple) else (0, 0)
+        params = {"filters": filters, "kernel": kernel, "stride": stride, "padding": pad, "output_padding": tuple(d - 1 for d in dilation), "bias": flag}
     else:
         params = {"kernel": kernel, "stride": stride, "padding": padding, "ceil": ceil, "count_pad": flag}
     shape = (channels, *size)
     problem = precheck(type_, params, shape)
     if problem is not None:  # reported as a located error instead; torch refuses it too (in ceil mode it may pool a partial window)
-        if not ceil or type_ in ("conv", "sepconv"):
+        if not ceil or type_ in ("conv", "sepconv", "dwconv", "tconv"):
             with pytest.raises((RuntimeError, ValueError)):
                 make_layer(type_, params, shape)(torch.zeros(1, *shape))
         return

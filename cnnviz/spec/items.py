@@ -40,7 +40,8 @@ from .model import Aux, Branches, Call, Item, Layer, Towers
 from .names import name_items, name_problem
 from .words import suggest, whole
 
-STRUCTURAL = ("concat", "add", "towers", "aux")
+MERGES = ("concat", "add", "mul", "split")  # how the branches of a branches item meet
+STRUCTURAL = (*MERGES, "towers", "aux")
 COMMON_KEYS = ("name", "repeat")
 
 
@@ -166,7 +167,7 @@ class Expander:
         made: Item | None
         if kind in LAYERS:
             made = self.layer(LAYERS[kind], args, body_loc, scope)
-        elif kind in ("concat", "add"):
+        elif kind in MERGES:
             made = self.branches(kind, body, body_loc, scope, stack)
         elif kind == "towers":
             made = self.towers(body, body_loc, scope, stack)

@@ -32,8 +32,10 @@ class Layer(_Item):
 
 @dataclass
 class Branches(_Item):
-    """Parallel branches fed the same input, merged by 'concat' or 'add'.
-    An empty branch is the identity (a shortcut)."""
+    """Parallel branches fed the same input, merged by 'concat', 'add' or 'mul'
+    (an element-wise product that broadcasts sizes of 1); or 'split': each branch
+    fed its own equal consecutive part of the input channels, the outputs
+    concatenated.  An empty branch is the identity (a shortcut)."""
 
     merge: str
     branches: list[list[Item]]
