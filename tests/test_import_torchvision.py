@@ -13,7 +13,6 @@ from cnnviz import shapes  # noqa: E402
 from cnnviz.capture import ModelRef, model_spec  # noqa: E402
 from cnnviz.graph import build_network  # noqa: E402
 from cnnviz.spec import Call, load_spec  # noqa: E402
-from cnnviz.spec.layers import LAYERS  # noqa: E402
 
 pytestmark = pytest.mark.torchvision
 
@@ -42,7 +41,9 @@ def truth(tv, name: str) -> tuple[int, tuple[int, ...]]:
         ("mobilenet_v2", "strict"),
         ("densenet121", "loose"),
         ("convnext_tiny", "strict"),
-        pytest.param("efficientnet_b0", "strict", marks=pytest.mark.skipif("mul" not in LAYERS, reason="needs the 'mul' merge")),
+        ("efficientnet_b0", "strict"),
+        ("mobilenet_v3_small", "strict"),
+        ("shufflenet_v2_x1_0", "strict"),
     ],
 )
 def test_counts_are_exact(tv, name, fold):
@@ -64,3 +65,8 @@ def test_resnet50_folds_like_the_catalogue(tv):
 def test_densenet121_folds_loosely(tv):
     spec = model_spec(ModelRef("torchvision.models:densenet121", fold="loose"))
     assert [i.args["n"] for i in spec.body if isinstance(i, Call) and i.label == "_DenseBlock"] == [6, 12, 24, 16]
+
+
+def test_efficientnet_b0_stage_6_is_a_first_block_and_three(tv):
+    spec = model_spec(ModelRef("torchvision.models:efficientnet_b0"))
+    assert [(i.name, i.repeat) for i in spec.body if i.name.startswith("features_6")] == [("features_6_0", 1), ("features_6_1", 3)]

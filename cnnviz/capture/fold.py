@@ -93,8 +93,10 @@ def _unify_item(its: list[Item], args: Args) -> Item:
             fields.setdefault(f, None)
     for f in fields:
         vals = [line.fields.get(f, default(line.type, f)) for line in lines]
+        if f == "output" and any(v != vals[0] for v in vals):
+            raise CannotUnify  # a spec substitutes no $name inside a list: modules apart
         if f == "output":
-            fields[f] = [args.value([v[k] for v in vals], "out") for k in range(len(vals[0]))]
+            fields[f] = vals[0]
         else:
             fields[f] = args.value(vals, f)
     fields = {f: v for f, v in fields.items() if isinstance(v, Arg) or v != default(first.type, f) or first.type not in LAYERS}
@@ -162,10 +164,11 @@ def _tell_apart(modules: list[Module]) -> None:
             continue
         names = [_names(m.body) for m in same]
         common = set.intersection(*names)
-        for m, own in zip(same, names):
-            extra = sorted(own - common)
-            if extra and len(extra) <= 2:
-                m.label = f"{label} ({', '.join(extra)})"
+        extras = [sorted(own - common) for own in names]
+        labels = [f"{label} ({', '.join(extra)})" if extra else label for extra in extras]
+        if len(set(labels)) == len(labels) and all(len(extra) <= 2 for extra in extras):  # else the picture tags them by their arguments
+            for m, new in zip(same, labels):
+                m.label = new
 
 
 def snake(cls: str) -> str:

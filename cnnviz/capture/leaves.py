@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..spec.items import MERGES as SPEC_MERGES
 from ..spec.layers import LAYERS
 from .items import CallItem, Item, Line, MergeItem
 from .ops import Op, leaf_params
@@ -250,7 +251,7 @@ def lower(node: Node) -> list[Item]:
         return [line]
     if isinstance(node, Merge):
         kind = {"add": "add", "cat": "concat", "mul": "mul"}[node.op.fn]
-        if kind == "mul" and not have("mul"):
+        if kind not in SPEC_MERGES:
             raise Unexpressible("mul")
         if kind == "concat" and node.op.consts and node.op.consts[0] not in (1, -3):
             raise Unexpressible("cat")
