@@ -37,6 +37,7 @@ CASES = [
     pytest.param("WithMystery", (3, 8, 8), "strict", id="unknown-layer", marks=needs_custom),
     pytest.param("DenseTiny", (3, 8, 8), "strict", id="dense-strict"),
     pytest.param("DenseTiny", (3, 8, 8), "loose", id="dense-loose"),
+    pytest.param("ShuffleTiny", (3, 8, 8), "strict", id="split-shuffle"),
 ]
 
 
@@ -109,6 +110,7 @@ def top(name: str, shape: tuple[int, ...], fold: str = "strict") -> list[tuple[s
         ("Towers", (3, 16, 16), "strict", [("conv", 1), ("Tower", 1), ("Tower", 2), ("gap", 1), ("dropout", 1), ("dense", 1)]),
         ("DenseTiny", (3, 8, 8), "strict", [("conv", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("gap", 1), ("dense", 1)]),
         ("DenseTiny", (3, 8, 8), "loose", [("conv", 1), ("DenseLayer", 4), ("gap", 1), ("dense", 1)]),
+        ("ShuffleTiny", (3, 8, 8), "strict", [("conv", 1), ("ShuffleUnit", 2), ("gap", 1), ("dense", 1)]),
     ],
 )
 def test_identical_blocks_fold(name, shape, fold, expected):
@@ -125,6 +127,15 @@ def test_an_unknown_layer_is_a_box_with_its_exact_parameters():
     doc = yaml.safe_load(ejected("WithMystery", (3, 8, 8), "strict"))
     boxes = [i["custom"] for i in doc["layers"] if isinstance(i, dict) and "custom" in i]
     assert boxes == [{"label": "Mystery", "params": 6 * 3 + 1, "output": [6, 6, 6]}]
+
+
+def test_both_captures_give_the_same_spec():
+    # chunk/split, channel shuffle and functional ops, seen by torch.export and by the hooks
+    by_export = ejected("ShuffleTiny", (3, 8, 8), "strict")
+    by_hooks = eject(ref("ShuffleTiny", (3, 8, 8), gate=True))
+    assert " --arg gate=True (imported with forward hooks)" in by_hooks
+    assert by_hooks.replace(" --arg gate=True (imported with forward hooks)", " (imported with torch.export)") == by_export
+    assert "- split:" in by_export and "- shuffle 2" in by_export
 
 
 def test_constructor_arguments_reach_the_model():

@@ -47,7 +47,8 @@ def eject(ref: ModelRef) -> str:
     modules = define(items)
     notes = f"Imported from {ref.text} ({cap.method}); the model has {cap.params:,} parameters, {cap.params - used:,} of them unused by its forward pass." if used != cap.params else ""
     expect = {"params": used, "output": list(cap.output_shape)}
-    return document(ref.name, f"{ref.text} (imported with {cap.method})", ref.input, items, modules, expect, notes)
+    args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
+    return document(ref.name, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes)
 
 
 def _used_params(ops, leaf_params) -> int:

@@ -189,6 +189,8 @@ def fn_line(op: Op) -> Line | None:
         return Line("flatten", {})
     if fn == "identity" or (fn in ("view", "dropout") and shape == ins):
         return Line("identity", {})
+    if fn == "shuffle" and have("shuffle"):
+        return Line("shuffle", {"groups": int(op.consts[0])})
     if fn == "permute" and op.consts and list(op.consts[0]) in ([0, 2, 3, 1], [0, 3, 1, 2]):
         return Line("permute", {"dims": list(op.consts[0])})
     if fn == "adaptive_avg_pool2d" and len(ins) == 3 and shape[1:] != (1, 1):
@@ -240,8 +242,8 @@ def lower(node: Node) -> list[Item]:
     """A node of the captured tree → items (a block's items, or one item)."""
     if isinstance(node, Leaf):
         op = node.op
-        if op.module is None and (op.fn == "identity" or (op.fn == "cat" and len(op.inputs) == 1)):
-            return []  # a copy or a concatenation of one tensor: nothing to draw
+        if op.module is None and (op.fn in ("identity", "chunk") or (op.fn == "cat" and len(op.inputs) == 1)):
+            return []  # a copy, a concatenation of one tensor, or the parts a split merge takes apart
         line = leaf_line(op) if op.module is not None else fn_line(op)
         label = type(op.module).__name__ if op.module is not None else op.fn
         if line is None:
@@ -250,6 +252,8 @@ def lower(node: Node) -> list[Item]:
         line.name = op.path.rsplit(".", 1)[-1] if op.path else ""
         return [line]
     if isinstance(node, Merge):
+        if _split(node):
+            return [MergeItem("split", [tidy(_seq(b[1:])) for b in node.branches])]
         kind = {"add": "add", "cat": "concat", "mul": "mul"}[node.op.fn]
         if kind not in SPEC_MERGES:
             raise Unexpressible("mul")
@@ -278,6 +282,18 @@ def lower_root(node: Node) -> list[Item]:
     if isinstance(node, Block):
         return tidy(_seq(node.body))
     return [_opaque(node)] if isinstance(node, Opaque) else lower(node)
+
+
+def _split(node: Merge) -> bool:
+    """cat(part 0, f(part 1), …) of the equal parts of one chunk along the channels: a split merge."""
+    heads = [b[0].op if b and isinstance(b[0], Leaf) else None for b in node.branches]
+    if node.op.fn != "cat" or "split" not in SPEC_MERGES or any(h is None or h.fn != "getitem" for h in heads):
+        return False
+    sources = {h.inputs[0] for h in heads if h is not None}
+    indices = [h.consts[0] if h is not None and h.consts else None for h in heads]
+    widths = {h.shape[0] for h in heads if h is not None}
+    whole = heads[0].in_shapes[0] if heads[0] is not None and heads[0].in_shapes else ()
+    return len(sources) == 1 and indices == list(range(len(heads))) and len(widths) == 1 and bool(whole) and whole[0] == len(heads) * widths.pop()
 
 
 def _all_ops(node: Node) -> list[Op]:

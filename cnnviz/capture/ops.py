@@ -48,7 +48,9 @@ FUNCTIONS = {
     "hardswish": "hardswish", "hardsigmoid": "hardsigmoid", "softmax": "softmax",
     "adaptive_avg_pool2d": "adaptive_avg_pool2d", "mean": "mean",
     "dropout": "dropout", "clone": "identity", "contiguous": "identity", "detach": "identity",
+    "chunk": "chunk", "split": "chunk", "split_with_sizes": "chunk", "getitem": "getitem", "transpose": "transpose",
 }  # fmt: skip
+PARTS = ("chunk",)  # ops whose result is a tuple of tensors, taken apart by getitem
 
 
 def normalise(name: str) -> str:

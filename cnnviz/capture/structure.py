@@ -59,11 +59,31 @@ class _Unit:
 
 def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...]) -> Node:
     _dense_cats(ops)
+    _shuffles(ops)
     consumers: dict[int, set[int]] = {}
     for op in ops:
         for i in op.inputs:
             consumers.setdefault(i, set()).add(op.index)
     return _block(root, ops, 0, INPUT, output, in_shape, consumers, ops)
+
+
+def _shuffles(ops: list[Op]) -> None:
+    """A channel shuffle as torch writes it (view to [g, C/g, H, W], transpose 1 and 2, view
+    back to [C, H, W]) → one ``shuffle`` op; the three ops it replaces are left unused."""
+    for op in ops:
+        chain = [op]
+        while chain[-1].inputs and chain[-1].inputs[0] != INPUT and len(chain) < 5:
+            chain.append(ops[chain[-1].inputs[0]])
+            if chain[-1].fn == "view" and len(chain[-1].shape) == 4:
+                break
+        if op.fn != "view" or len(op.shape) != 3 or len(chain) < 3 or chain[-1].fn != "view" or len(chain[-1].shape) != 4:
+            continue
+        first, middle = chain[-1], chain[1:-1]
+        if [m.fn for m in middle if m.fn != "identity"] != ["transpose"] or not first.in_shapes or first.in_shapes[0] != op.shape:
+            continue
+        if sorted(int(c) for c in next(m for m in middle if m.fn == "transpose").consts[:2]) != [1, 2]:
+            continue
+        op.fn, op.consts, op.inputs, op.in_shapes = "shuffle", [first.shape[0]], list(first.inputs), list(first.in_shapes)
 
 
 def _dense_cats(ops: list[Op]) -> None:

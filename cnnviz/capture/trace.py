@@ -13,6 +13,7 @@ import contextlib
 import copy
 import io
 import logging
+import operator
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from ..errors import SpecError
-from .ops import INPUT, Frame, Op, normalise
+from .ops import INPUT, PARTS, Frame, Op, normalise
 
 # Module classes kept whole even though they have children (drawn as one box).
 WHOLE = ("MultiheadAttention",)
@@ -133,10 +134,14 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
         if node.op != "call_function":
             continue
         args = [a for a in _flat(node.args) if isinstance(a, torch.fx.Node)]
-        if str(node.target) == "<built-in function getitem>" and args and args[0].name in made:
-            made[node.name] = made[args[0].name]  # an element of a multi-output op (batch norm)
-            continue
-        shape = _shape(node.meta.get("val"))
+        val = node.meta.get("val")
+        if node.target is operator.getitem and args and args[0].name in made:
+            source = ops[made[args[0].name]] if made[args[0].name] != INPUT else None
+            if source is None or source.fn not in PARTS or _shape(val) is None:
+                made[node.name] = made[args[0].name]  # an element of a multi-output op (batch norm)
+                continue
+        parts = isinstance(val, (list, tuple)) and val and all(isinstance(v, torch.Tensor) for v in val)
+        shape = _shape(val[0] if parts else val)
         if shape is None:
             continue  # sizes, symbols, assertions
         frames = [Frame(k, path, cls.rsplit(".", 1)[-1] if isinstance(cls, str) else cls.__name__) for k, (path, cls) in node.meta.get("nn_module_stack", {}).items()]
@@ -156,9 +161,12 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
         else:
             consts = [a for a in node.args[1:] if not isinstance(a, torch.fx.Node) and not _has_node(a)]
             params = sum(param_size.get(a.name, 0) for a in args)
-            op = Op(len(ops), tuple(frames), _dedupe(inputs), shape, fn=normalise(str(node.target)), consts=consts, params=params)
+            fn = "getitem" if node.target is operator.getitem else normalise(str(node.target))
+            op = Op(len(ops), tuple(frames), _dedupe(inputs), shape, fn=fn, consts=consts, params=params)
             ops.append(op)
         op.in_shapes = [ops[i].shape if i != INPUT else tuple(x.shape[1:]) for i in op.inputs]
+        if op.fn == "getitem" and op.inputs and op.inputs[0] != INPUT:
+            op.in_shapes = list(ops[op.inputs[0]].in_shapes)  # the whole tensor the part was taken from
         made[node.name] = op.index
     return Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
 
@@ -202,13 +210,16 @@ class _Recorder(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        name = normalise(getattr(func, "__name__", str(func)))
+        if not self.inside_leaf and name in PARTS and isinstance(out, (list, tuple)) and out and all(isinstance(t, torch.Tensor) for t in out):
+            self.parts(name, args, kwargs, out)
+            return out
         if self.inside_leaf or not isinstance(out, torch.Tensor):
             return out
         flat = _flat(list(args) + list((kwargs or {}).values()))
         inputs = self.inputs(flat)
         if not inputs:
             return out
-        name = normalise(getattr(func, "__name__", str(func)))
         consts = [a for a in [*args[1:], *(kwargs or {}).values()] if not isinstance(a, torch.Tensor) and not any(isinstance(x, torch.Tensor) for x in _flat([a]))]
         params = sum(a.numel() for a in flat if isinstance(a, nn.Parameter))
         op = Op(len(self.ops), tuple(self.stack), inputs, _shape(out) or (), fn=name, consts=consts, params=params)
@@ -216,6 +227,21 @@ class _Recorder(TorchFunctionMode):
         self.ops.append(op)
         self.track(out, op.index)
         return out
+
+
+    def parts(self, name: str, args: Any, kwargs: Any, out: Any) -> None:
+        """torch.chunk/split: the op, then one ``getitem`` per part (Python unpacks the tuple unseen)."""
+        inputs = self.inputs(args[:1])
+        if not inputs:
+            return
+        consts = [a for a in [*args[1:], *(kwargs or {}).values()] if not isinstance(a, torch.Tensor)]
+        whole = Op(len(self.ops), tuple(self.stack), inputs, _shape(out[0]) or (), fn=name, consts=consts)
+        whole.in_shapes = [self.ops[i].shape if i != INPUT else self.input_shape for i in inputs]  # type: ignore[attr-defined]
+        self.ops.append(whole)
+        for k, t in enumerate(out):
+            part = Op(len(self.ops), tuple(self.stack), [whole.index], _shape(t) or (), fn="getitem", consts=[k], in_shapes=[whole.in_shapes[0]])
+            self.ops.append(part)
+            self.track(t, part.index)
 
 
 def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:

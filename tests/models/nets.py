@@ -158,6 +158,41 @@ class DenseTiny(nn.Module):
         return self.fc(self.block(self.stem(x)).mean((2, 3)))
 
 
+def channel_shuffle(x, groups: int):
+    n, c, h, w = x.shape
+    return torch.transpose(x.view(n, groups, c // groups, h, w), 1, 2).contiguous().view(n, c, h, w)
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNet v2's unit: half the channels pass, half are transformed, then shuffled."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        half = channels // 2
+        self.branch = nn.Sequential(conv_bn(half, half, 1), nn.Conv2d(half, half, 3, padding=1, groups=half, bias=False), nn.BatchNorm2d(half))
+
+    def forward(self, x):
+        a, b = x.chunk(2, dim=1)
+        return channel_shuffle(torch.cat([a, self.branch(b)], 1), 2)
+
+
+class ShuffleTiny(nn.Module):
+    """Split, channel shuffle; with ``gate`` a branch on a value sends the capture to the hooks."""
+
+    def __init__(self, gate: bool = False):
+        super().__init__()
+        self.gate = gate
+        self.stem = conv_bn(3, 8, 3)
+        self.units = nn.Sequential(ShuffleUnit(8), ShuffleUnit(8))
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        x = self.units(self.stem(x))
+        if self.gate and x.mean() > 1e9:
+            x = x * 2
+        return self.fc(x.mean((2, 3)))
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
