@@ -70,7 +70,7 @@ def phases(model: str) -> list[tuple[str, float]]:
     from cnnviz.capture.emit import document
     from cnnviz.capture.fold import define
     from cnnviz.capture.items import fold_runs
-    from cnnviz.capture.leaves import lower_root
+    from cnnviz.capture.lowering import lower_root
     from cnnviz.capture.ops import Frame
     from cnnviz.capture.reference import load_factory
     from cnnviz.capture.structure import tree

@@ -27,7 +27,8 @@ def eject(ref: ModelRef) -> str:
     from .emit import document
     from .fold import define
     from .items import fold_runs
-    from .leaves import Unexpressible, custom, have, lower_root
+    from .leaves import Unexpressible, custom, have
+    from .lowering import lower_root
     from .ops import Frame, leaf_params
     from .reference import load_factory
     from .structure import tree
