@@ -19,6 +19,7 @@ from cnnviz import shapes  # noqa: E402
 from cnnviz.capture import ModelRef, eject, is_model_ref, model_spec, parse_args, parse_input  # noqa: E402
 from cnnviz.cli import cli  # noqa: E402
 from cnnviz.diff import diff  # noqa: E402
+from cnnviz.errors import SpecError  # noqa: E402
 from cnnviz.graph import build_network  # noqa: E402
 from cnnviz.spec import Call, load_spec  # noqa: E402
 from cnnviz.spec.layers import LAYERS  # noqa: E402
@@ -214,3 +215,16 @@ def test_render_of_a_model_names_the_file_after_it(tmp_path):
     result = CliRunner().invoke(cli, ["render", f"{NETS}:Towers", "--input", "3x16x16", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "Towers.svg").read_text(encoding="utf-8").startswith("<?xml")
+
+
+@pytest.mark.parametrize("text, message", [("tests.models.nets:Towers", "a model reference, not a spec"), (f"{NETS}:Towers", "no such file")])
+def test_the_spec_stage_never_imports_a_model(text, message):
+    # a model reference given where only specs are read is refused, not imported
+    with pytest.raises(SpecError, match=message):
+        load_spec(text)
+
+
+def test_validate_takes_models_and_specs_together():
+    result = CliRunner().invoke(cli, ["validate", f"{NETS}:Towers", "resnet50", "--input", "3x16x16"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"OK {NETS}:Towers: Towers, {truth('Towers', (3, 16, 16))[0]:,} params, output 5"
