@@ -228,3 +228,18 @@ def test_validate_takes_models_and_specs_together():
     result = CliRunner().invoke(cli, ["validate", f"{NETS}:Towers", "resnet50", "--input", "3x16x16"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == f"OK {NETS}:Towers: Towers, {truth('Towers', (3, 16, 16))[0]:,} params, output 5"
+
+
+@pytest.mark.parametrize("capture_with", ["by_export", "by_hooks"])
+def test_the_models_train_state_is_restored(capture_with):
+    from cnnviz.capture import trace
+
+    m = model("ResNetTiny").train()
+    m.stage1[0].eval()  # a mixed state must come back as it was
+    before = [x.training for x in m.modules()]
+    device = "meta" if capture_with == "by_export" else "cpu"
+    m = m.to(device)
+    cap = trace._guarded(m, lambda: getattr(trace, capture_with)(m, torch.zeros(1, 3, 16, 16, device=device)))
+    assert cap.output_shape == (10,)
+    assert [x.training for x in m.modules()] == before
+    assert torch.is_grad_enabled()
