@@ -40,6 +40,7 @@ CASES = [
     pytest.param("DenseTiny", (3, 8, 8), "loose", id="dense-loose"),
     pytest.param("ShuffleTiny", (3, 8, 8), "strict", id="split-shuffle"),
 ]
+AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +75,7 @@ def truth(name: str, shape: tuple[int, ...], **args) -> tuple[int, tuple[int, ..
     return sum(p.numel() for p in m.parameters()), tuple(out.shape[1:])
 
 
-@pytest.mark.parametrize("name, shape, fold", CASES)
+@pytest.mark.parametrize("name, shape, fold", CASES + AUX)
 def test_ejected_spec_is_the_golden_file(name, shape, fold, golden):
     golden(GOLDEN / f"{name}-{fold}.yaml", ejected(name, shape, fold))
 
@@ -87,7 +88,7 @@ def test_counts_and_output_are_the_models(name, shape, fold):
     assert (r.total, tuple(r.output_of(net))) == truth(name, shape)
 
 
-@pytest.mark.parametrize("name, shape, fold", CASES)
+@pytest.mark.parametrize("name, shape, fold", CASES + AUX)
 def test_ejected_file_round_trips(name, shape, fold, tmp_path):
     path = tmp_path / "net.yaml"
     path.write_text(ejected(name, shape, fold), encoding="utf-8")
@@ -243,3 +244,11 @@ def test_the_models_train_state_is_restored(capture_with):
     assert cap.output_shape == (10,)
     assert [x.training for x in m.modules()] == before
     assert torch.is_grad_enabled()
+
+
+def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
+    net = build_network(model_spec(ref("WithAux", (3, 8, 8))))
+    r = shapes.infer(net)
+    aux_head = sum(p.numel() for p in model("WithAux").aux.parameters())
+    assert (r.total + r.aux, tuple(r.output_of(net))) == truth("WithAux", (3, 8, 8))
+    assert r.aux == aux_head

@@ -70,3 +70,9 @@ def test_densenet121_folds_loosely(tv):
 def test_efficientnet_b0_stage_6_is_a_first_block_and_three(tv):
     spec = model_spec(ModelRef("torchvision.models:efficientnet_b0"))
     assert [(i.name, i.repeat) for i in spec.body if i.name.startswith("features_6")] == [("features_6_0", 1), ("features_6_1", 3)]
+
+
+def test_googlenet_aux_heads_are_drawn_and_counted_apart(tv):
+    net = build_network(model_spec(ModelRef("torchvision.models:googlenet")))
+    r = shapes.infer(net)
+    assert (r.total, r.aux, r.total + r.aux) == (6624904, 6379984, truth(tv, "googlenet")[0])

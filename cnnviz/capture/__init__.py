@@ -26,7 +26,7 @@ def eject(ref: ModelRef) -> str:
     from ..errors import SpecError
     from .emit import document
     from .fold import define
-    from .items import fold_runs
+    from .items import MergeItem, fold_runs
     from .leaves import Unexpressible, custom, have
     from .lowering import lower_root
     from .ops import Frame, leaf_params
@@ -36,7 +36,17 @@ def eject(ref: ModelRef) -> str:
 
     factory = load_factory(ref)
     cap = capture(lambda: factory(**ref.args), ref.input, ref.text)
-    root = tree(cap.ops, cap.output, Frame("", "", cap.root), ref.input)
+    used = _used_params(cap.ops, leaf_params)
+    aux: tuple[int, ...] = ()
+    if used < cap.params:  # some modules did not run: perhaps auxiliary heads, which run in training
+        try:
+            trained = capture(lambda: factory(**ref.args), ref.input, ref.text, train=True)
+        except SpecError:
+            trained = None
+        if trained is not None and len(trained.outputs) > 1 and _used_params(trained.ops, leaf_params) > used:
+            cap, aux = trained, tuple(trained.outputs[1:])
+    root = tree(cap.ops, cap.output, Frame("", "", cap.root), ref.input, aux)
+    main = _used_params(_upstream(cap.ops, cap.output), leaf_params)
     used = _used_params(cap.ops, leaf_params)
     try:
         items = lower_root(root)
@@ -46,10 +56,24 @@ def eject(ref: ModelRef) -> str:
         items = [custom(cap.root, used, cap.output_shape)]
     items = fold_runs(items, loose=ref.fold == "loose")
     modules = define(items)
-    notes = f"Imported from {ref.text} ({cap.method}); the model has {cap.params:,} parameters, {cap.params - used:,} of them unused by its forward pass." if used != cap.params else ""
-    expect = {"params": used, "output": list(cap.output_shape)}
+    drawn_aux = used - main if any(isinstance(i, MergeItem) and i.kind == "aux" for i in items) else 0
+    unused = cap.params - main - drawn_aux
+    notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
+    expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape)}
     args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
     return document(ref.name, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes)
+
+
+def _upstream(ops, out: int) -> list:
+    """The ops the value ``out`` depends on."""
+    seen: set[int] = set()
+    todo = [out]
+    while todo:
+        i = todo.pop()
+        if i >= 0 and i not in seen:
+            seen.add(i)
+            todo += ops[i].inputs
+    return [op for op in ops if op.index in seen]
 
 
 def _used_params(ops, leaf_params) -> int:

@@ -77,7 +77,10 @@ def item_value(item: Item, modules: dict[str, Module], names: set[str]) -> Any:
         return out
     if isinstance(item, Line):
         return line_text(item, modules, names)
-    out = {item.kind: [seq_value(b, modules) or "identity" for b in item.branches]}
+    if item.kind == "aux":
+        out = {"aux": seq_value(item.branches[0], modules)}
+    else:
+        out = {item.kind: [seq_value(b, modules) or "identity" for b in item.branches]}
     for t in _tail(item, names):
         if t.startswith("@"):
             out["name"] = t[1:]

@@ -11,7 +11,7 @@ from ..spec.layers import LAYERS
 from .items import CallItem, Item, Line, MergeItem
 from .leaves import ACTS, INLINE, Unexpressible, custom, fn_line, gap_keeps, leaf_line
 from .ops import Op, leaf_params
-from .structure import Block, Leaf, Merge, Node, Opaque
+from .structure import AuxHead, Block, Leaf, Merge, Node, Opaque
 
 
 def lower(node: Node) -> list[Item]:
@@ -27,6 +27,8 @@ def lower(node: Node) -> list[Item]:
         line.origin = line.origin or (label, leaf_params(op), op.shape)
         line.name = op.path.rsplit(".", 1)[-1] if op.path else ""
         return [line]
+    if isinstance(node, AuxHead):
+        return [MergeItem("aux", [tidy(_seq(node.body))])]
     if isinstance(node, Merge):
         if _split(node):
             return [MergeItem("split", [tidy(_seq(b[1:])) for b in node.branches])]

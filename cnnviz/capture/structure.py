@@ -41,7 +41,14 @@ class Opaque:
     ops: list[Op] = field(default_factory=list)
 
 
-Node = Leaf | Merge | Block | Opaque
+@dataclass
+class AuxHead:
+    """A head the model returns besides its output (training only): drawn off the main line."""
+
+    body: list[Node]
+
+
+Node = Leaf | Merge | Block | Opaque | AuxHead
 
 
 class Unstructured(Exception):
@@ -57,14 +64,20 @@ class _Unit:
     frame: Frame | None  # set for a module call
 
 
-def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...]) -> Node:
+def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...], aux: tuple[int, ...] = ()) -> Node:
+    """The model as a tree; ``aux``: the other outputs, drawn as heads off the main line
+    where they branch from it (when that is a point of the model's own sequence)."""
     _dense_cats(ops)
     _shuffles(ops)
-    consumers: dict[int, set[int]] = {}
+    consumers: dict[int, set[int]] = {o: {-3} for o in aux}  # returned: used outside every module
     for op in ops:
         for i in op.inputs:
             consumers.setdefault(i, set()).add(op.index)
-    return _block(root, ops, 0, INPUT, output, in_shape, consumers, ops)
+    shape = ops[output].shape if output != INPUT else in_shape
+    try:
+        return Block(root, _level(ops, 0, INPUT, output, consumers, ops, aux), shape, in_shape)
+    except Unstructured:
+        return Opaque(root, shape, ops)
 
 
 def _shuffles(ops: list[Op]) -> None:
@@ -114,7 +127,7 @@ def _block(frame: Frame, members: list[Op], depth: int, entry: int, out: int, in
         return Opaque(frame, shape, members)
 
 
-def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict[int, set[int]], every: list[Op]) -> list[Node]:
+def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict[int, set[int]], every: list[Op], aux: tuple[int, ...] = ()) -> list[Node]:
     inside = {op.index for op in members}
     groups: dict[str, list[Op]] = {}
     units: dict[int, _Unit] = {}
@@ -149,7 +162,28 @@ def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict
         return []
     if sink not in unit_of:
         raise Unstructured
-    return _series(units, nodes, set(units), INPUT, unit_of[sink])
+    main = _series(units, nodes, set(units), INPUT, unit_of[sink])
+    for o in aux:
+        _attach(main, units, nodes, unit_of, unit_of[sink], o)
+    return main
+
+
+def _attach(main: list[Node], units: dict[int, _Unit], nodes: dict[int, Node], unit_of: dict[int, int], sink: int, out: int) -> None:
+    """Insert the head that computes ``out`` after the item of the main line it starts from."""
+    if out not in unit_of:
+        return
+    try:
+        on_main = _ancestors(units, sink, INPUT, set(units))
+        head = _ancestors(units, unit_of[out], INPUT, set(units)) - on_main
+        starts = {p for u in head for p in units[u].preds if p not in head}
+        if len(starts) != 1 or not head:
+            return
+        start = starts.pop()
+        at = next((i for i, n in enumerate(main) if start != INPUT and n is nodes.get(start)), None)
+        if at is not None:
+            main.insert(at + 1, AuxHead(_series(units, nodes, head, start, unit_of[out])))
+    except Unstructured:
+        return  # drawn without that head
 
 
 def _entry_shape(op: Op) -> tuple[int, ...]:

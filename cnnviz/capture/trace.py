@@ -45,9 +45,10 @@ class Capture:
     def __init__(self, ops: list[Op], output: int, method: str, params: int, output_shape: tuple[int, ...]):
         self.ops, self.output, self.method, self.params, self.output_shape = ops, output, method, params, output_shape
         self.root = ""  # the model's class name
+        self.outputs = [output]  # every tensor the model returns (auxiliary heads after the first)
 
 
-def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label: str) -> Capture:
+def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label: str, train: bool = False) -> Capture:
     """Export on meta first (built there, or built on CPU and moved there when its
     initialisation needs real numbers); hooks on CPU when export fails; a one-line error
     naming the construct when both do."""
@@ -61,14 +62,14 @@ def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label:
         except Exception:  # noqa: BLE001  (an initialisation that reads values)
             cpu = _module(build(), label)
             model = copy.deepcopy(cpu).to("meta")
-        return _named(model, _guarded(model, lambda: by_export(model, torch.empty(1, *input_shape, device="meta"))))
+        return _named(model, _guarded(model, lambda: by_export(model, torch.empty(_batch(train), *input_shape, device="meta")), train))
     except SpecError:
         raise
     except Exception as exc:  # noqa: BLE001  (any failure of export sends us to the fallback)
         first = exc
     try:
         model = cpu if cpu is not None else _module(build(), label)
-        return _named(model, _guarded(model, lambda: by_hooks(model, torch.zeros(1, *input_shape))))
+        return _named(model, _guarded(model, lambda: by_hooks(model, torch.zeros(_batch(train), *input_shape)), train))
     except SpecError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -91,13 +92,18 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
-def _guarded(model: nn.Module, run: Callable[[], Capture]) -> Capture:
-    """Run in eval mode without gradients, the model's train/eval state restored afterwards,
-    torch's own log lines and warnings kept off the terminal (a failure is reported as one line)."""
+def _batch(train: bool) -> int:
+    return 2 if train else 1  # batch norm in training mode needs two values per channel
+
+
+def _guarded(model: nn.Module, run: Callable[[], Capture], train: bool = False) -> Capture:
+    """Run in eval mode (train: training mode, to see auxiliary heads) without gradients, the
+    model's train/eval state restored afterwards, torch's own log lines and warnings kept off
+    the terminal (a failure is reported as one line)."""
     modes = [(m, m.training) for m in model.modules()]
     logging.disable(logging.CRITICAL)
     try:
-        model.eval()
+        model.train(train)
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return run()
@@ -122,14 +128,16 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
     made: dict[str, int] = {}  # graph node name -> op index (INPUT for the user input)
     calls: dict[str, int] = {}  # leaf call key -> op index
     output = INPUT
+    returned: list[int] = []
     for node in ep.graph_module.graph.nodes:
         if node.op == "placeholder":
             if node.name in sig.user_inputs:
                 made[node.name] = INPUT
             continue
         if node.op == "output":
-            first = node.args[0][0] if isinstance(node.args[0], (list, tuple)) else node.args[0]
-            output = made.get(first.name, INPUT)
+            outs = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
+            returned = [made.get(n.name, INPUT) for n in outs if isinstance(n, torch.fx.Node) and n.name in sig.user_outputs]
+            output = returned[0] if returned else INPUT
             continue
         if node.op != "call_function":
             continue
@@ -168,7 +176,9 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
         if op.fn == "getitem" and op.inputs and op.inputs[0] != INPUT:
             op.in_shapes = list(ops[op.inputs[0]].in_shapes)  # the whole tensor the part was taken from
         made[node.name] = op.index
-    return Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
+    cap = Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
+    cap.outputs = returned
+    return cap
 
 
 def _has_node(a: Any) -> bool:
@@ -295,4 +305,7 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
             h.remove()
     first = out[0] if isinstance(out, (list, tuple)) else out
     output = rec.made.get(id(first), INPUT)
-    return Capture(rec.ops, output, "forward hooks", _total(model), _shape(first) or ())
+    cap = Capture(rec.ops, output, "forward hooks", _total(model), _shape(first) or ())
+    if isinstance(out, (list, tuple)):
+        cap.outputs = [rec.made.get(id(t), INPUT) for t in out if isinstance(t, torch.Tensor)]
+    return cap

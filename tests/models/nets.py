@@ -193,6 +193,23 @@ class ShuffleTiny(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
+class WithAux(nn.Module):
+    """An auxiliary classifier that runs only in training, returned beside the output."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(3, 8, 3)
+        self.body = conv_bn(8, 16, 3, 2)
+        self.aux = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        aux = self.aux(x) if self.training else None
+        out = self.fc(torch.flatten(F.adaptive_avg_pool2d(self.body(x), 1), 1))
+        return (out, aux) if self.training else out
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
