@@ -50,23 +50,30 @@ class Capture:
 
 def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label: str, train: bool = False) -> Capture:
     """Export on meta first (built there, or built on CPU and moved there when its
-    initialisation needs real numbers); hooks on CPU when export fails; a one-line error
-    naming the construct when both do."""
+    initialisation needs real numbers); when export fails, hooks on meta, then hooks on
+    CPU (a branch on a value needs real numbers); a one-line error naming the
+    construct when nothing works."""
     cpu: nn.Module | None = None
+    meta: nn.Module | None = None
     try:
         try:
             with torch.device("meta"):
-                model = _module(build(), label)
+                meta = _module(build(), label)
         except SpecError:
             raise
         except Exception:  # noqa: BLE001  (an initialisation that reads values)
             cpu = _module(build(), label)
-            model = copy.deepcopy(cpu).to("meta")
-        return _named(model, _guarded(model, lambda: by_export(model, torch.empty(_batch(train), *input_shape, device="meta")), train))
+            meta = copy.deepcopy(cpu).to("meta")
+        return _named(meta, _guarded(meta, lambda: by_export(meta, torch.empty(_batch(train), *input_shape, device="meta")), train))
     except SpecError:
         raise
     except Exception as exc:  # noqa: BLE001  (any failure of export sends us to the fallback)
         first = exc
+    if meta is not None:
+        try:
+            return _named(meta, _guarded(meta, lambda: by_hooks(meta, torch.empty(_batch(train), *input_shape, device="meta")), train))
+        except Exception:  # noqa: BLE001, S110  (values needed: run on CPU below)
+            pass
     try:
         model = cpu if cpu is not None else _module(build(), label)
         return _named(model, _guarded(model, lambda: by_hooks(model, torch.zeros(_batch(train), *input_shape)), train))
