@@ -144,9 +144,10 @@ def define(items: list[Item]) -> list[Module]:
 
 
 def _names(items: list[Item]) -> set[str]:
+    """The names of the items, at any depth of merges, except those made of an index (``block_3``)."""
     out: set[str] = set()
     for item in items:
-        if item.name:
+        if item.name and not re.search(r"(^|_)\d+$", item.name):
             out.add(item.name)
         if isinstance(item, MergeItem):
             for b in item.branches:
@@ -154,21 +155,29 @@ def _names(items: list[Item]) -> set[str]:
     return out
 
 
+def _residual(items: list[Item]) -> set[str]:
+    return {"residual"} if any(isinstance(i, MergeItem) and i.kind == "add" and [] in i.branches for i in items) else set()
+
+
 def _tell_apart(modules: list[Module]) -> None:
-    """Modules of one class get labels that say what only some of them have: "Bottleneck (downsample)"."""
+    """Modules of one class get labels that say what only some of them have ("Bottleneck
+    (downsample)", "MBConv (residual)"), or else a number: no two modules share a label."""
     by_label: dict[str, list[Module]] = {}
     for m in modules:
         by_label.setdefault(m.label, []).append(m)
     for label, same in by_label.items():
         if len(same) < 2:
             continue
-        names = [_names(m.body) for m in same]
-        common = set.intersection(*names)
-        extras = [sorted(own - common) for own in names]
-        labels = [f"{label} ({', '.join(extra)})" if extra else label for extra in extras]
-        if len(set(labels)) == len(labels) and all(len(extra) <= 2 for extra in extras):  # else the picture tags them by their arguments
-            for m, new in zip(same, labels):
-                m.label = new
+        for features in ([_names(m.body) for m in same], [_names(m.body) | _residual(m.body) for m in same]):
+            common = set.intersection(*features)
+            extras = [sorted(own - common) for own in features]
+            labels = [f"{label} ({', '.join(extra)})" if extra else label for extra in extras]
+            if len(set(labels)) == len(labels) and all(len(extra) <= 2 for extra in extras):
+                break
+        seen: dict[str, int] = {}
+        for m, new in zip(same, labels):
+            seen[new] = seen.get(new, 0) + 1
+            m.label = new if seen[new] == 1 else f"{new} {seen[new]}"
 
 
 def snake(cls: str) -> str:
