@@ -186,9 +186,49 @@ def snake(cls: str) -> str:
     return s if re.match(r"^[a-z_]", s) else f"m_{s}"
 
 
+def _fewer_args(body: list[Item], args: Args) -> list[Item]:
+    """An argument that is always a whole multiple of a later one is written through it:
+    ``$filters`` = 4 × ``$filters2`` becomes ``$(4*filters2)``, one argument fewer."""
+    ints = {n: v for n, v in args.values.items() if all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v)}
+    swap: dict[str, Arg] = {}
+    for big, bv in ints.items():
+        for small, sv in ints.items():
+            if small != big and small not in swap and all(b % s == 0 for b, s in zip(bv, sv)) and len({b // s for b, s in zip(bv, sv)}) == 1 and bv[0] > sv[0]:
+                swap[big] = Arg(small, bv[0] // sv[0])
+                break
+    if not swap:
+        return body
+    for name in swap:
+        del args.values[name]
+    body = [_rewrite(i, swap) for i in body]
+    renames: dict[str, Arg] = {}  # filters2 -> filters once filters is gone
+    for name in list(args.values):
+        base = re.sub(r"\d+$", "", name)
+        if base != name and base not in args.values and base not in {a.name for a in renames.values()}:
+            renames[name] = Arg(base)
+    if renames:
+        args.values = {renames[n].name if n in renames else n: v for n, v in args.values.items()}
+        body = [_rewrite(i, renames) for i in body]
+    return body
+
+
+def _rewrite(item: Item, swap: dict[str, Arg]) -> Item:
+    def fix(v: Any) -> Any:
+        if isinstance(v, Arg) and v.name in swap:
+            return Arg(swap[v.name].name, swap[v.name].times * v.times)
+        return [fix(x) for x in v] if isinstance(v, list) else v
+
+    if isinstance(item, MergeItem):
+        item.branches = [[_rewrite(i, swap) for i in b] for b in item.branches]
+    elif isinstance(item, Line):
+        item.fields = {k: fix(v) for k, v in item.fields.items()}
+    item.repeat = fix(item.repeat)
+    return item
+
+
 def _module(cls: str, group: list[CallItem], taken: set[str]) -> Module:
     args = Args()
-    body = unify([copy.deepcopy(c.body) for c in group], args)
+    body = _fewer_args(unify([copy.deepcopy(c.body) for c in group], args), args)
     base = snake(cls)
     name, n = base, 2
     while name in taken:
