@@ -252,3 +252,10 @@ def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
     aux_head = sum(p.numel() for p in model("WithAux").aux.parameters())
     assert (r.total + r.aux, tuple(r.output_of(net))) == truth("WithAux", (3, 8, 8))
     assert r.aux == aux_head
+
+
+def test_import_writes_name_yaml_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["import", f"{ROOT / NETS}:Towers", "--input", "3x16x16"])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load((tmp_path / "Towers.yaml").read_text(encoding="utf-8"))["expect"] == {"params": truth("Towers", (3, 16, 16))[0], "output": [5]}
