@@ -17,10 +17,7 @@ from .errors import CnnvizError, OutputError
 from .terminal import echo, safe, safe_lines
 
 ARCH = click.argument("arch", metavar="ARCH|FILE|MODEL")
-MODEL_HELP = (
-    "MODEL is a PyTorch model: FILE.py:NAME (a class or a function returning an nn.Module) or "
-    "package.module:NAME (torchvision.models:resnet50).  Importing a model RUNS ITS PYTHON CODE; a spec never does."
-)
+ERROR_EXIT = "cnnviz.error_exit"  # ctx.meta key: the exit code of a user error (diff --exit-code sets 2)
 
 
 def model_options(func):
@@ -56,7 +53,6 @@ def load_arch(arch, *options):
 
     got = resolve_arch(arch, *options)
     return got if isinstance(got, Spec) else load_spec(got)
-ERROR_EXIT = "cnnviz.error_exit"  # ctx.meta key: the exit code of a user error (diff --exit-code sets 2)
 
 
 class Cli(click.Group):
