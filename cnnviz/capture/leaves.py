@@ -188,8 +188,9 @@ def fn_line(op: Op) -> Line | None:
         return Line("identity", {})
     if fn == "shuffle" and have("shuffle"):
         return Line("shuffle", {"groups": int(op.consts[0])})
-    if fn == "permute" and op.consts and list(op.consts[0]) in ([0, 2, 3, 1], [0, 3, 1, 2]):
-        return Line("permute", {"dims": list(op.consts[0])})
+    dims = list(op.consts[0]) if op.consts and isinstance(op.consts[0], (list, tuple)) else list(op.consts)  # permute([0, 2, 3, 1]) or permute(0, 2, 3, 1)
+    if fn == "permute" and dims in ([0, 2, 3, 1], [0, 3, 1, 2]):
+        return Line("permute", {"dims": dims})
     if fn == "adaptive_avg_pool2d" and len(ins) == 3 and shape[1:] != (1, 1):
         return _adaptive(ins, shape)
     if fn == "mean" and len(shape) == 1 and len(ins) == 3:

@@ -216,6 +216,8 @@ class _Recorder(TorchFunctionMode):
         self.keep: list[Any] = []  # tensors seen, kept alive so that their ids stay unique
         self.stack: list[Frame] = []
         self.inside_leaf = 0
+        self.carried: dict[int, int] = {}  # id(tensor) -> parameters it was computed from (no input involved)
+        self.calls = 0  # torch functions run so far (a leaf call that runs none is a no-op here)
         self.counts: dict[str, int] = {}
 
     def track(self, t: torch.Tensor, index: int) -> None:
@@ -227,6 +229,7 @@ class _Recorder(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        self.calls += 1
         name = normalise(getattr(func, "__name__", str(func)))
         if not self.inside_leaf and name in PARTS and isinstance(out, (list, tuple)) and out and all(isinstance(t, torch.Tensor) for t in out):
             self.parts(name, args, kwargs, out)
@@ -235,10 +238,13 @@ class _Recorder(TorchFunctionMode):
             return out
         flat = _flat(list(args) + list((kwargs or {}).values()))
         inputs = self.inputs(flat)
+        params = sum(a.numel() if isinstance(a, nn.Parameter) else self.carried.get(id(a), 0) for a in flat if isinstance(a, torch.Tensor))
         if not inputs:
+            if params:  # computed from parameters alone (a bias table gathered): counted where it is used
+                self.carried[id(out)] = params
+                self.keep.append(out)
             return out
         consts = [a for a in [*args[1:], *(kwargs or {}).values()] if not isinstance(a, torch.Tensor) and not any(isinstance(x, torch.Tensor) for x in _flat([a]))]
-        params = sum(a.numel() for a in flat if isinstance(a, nn.Parameter))
         op = Op(len(self.ops), tuple(self.stack), inputs, _shape(out) or (), fn=name, consts=consts, params=params)
         op.in_shapes = [self.ops[i].shape if i != INPUT else self.input_shape for i in inputs]
         self.ops.append(op)
@@ -275,7 +281,7 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
                 rec.inside_leaf += 1
             elif is_leaf(mod):
                 rec.inside_leaf = 1
-                rec.pending = (path, rec.inputs(args))  # type: ignore[attr-defined]
+                rec.pending = (path, rec.inputs(args), rec.calls)  # type: ignore[attr-defined]
             else:
                 rec.stack.append(Frame(f"{path}@{n}", path, type(mod).__name__))
 
@@ -288,8 +294,10 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
                 return
             if rec.inside_leaf == 1:
                 rec.inside_leaf = 0
-                at, inputs = rec.pending  # type: ignore[attr-defined]
+                at, inputs, calls = rec.pending  # type: ignore[attr-defined]
                 first = out[0] if isinstance(out, (list, tuple)) else out
+                if calls == rec.calls and any(first is a for a in _flat(args)) and not any(True for _ in mod.parameters()):
+                    return  # ran nothing and gave its input back (stochastic depth in eval mode): export sees no op either
                 op = Op(len(rec.ops), tuple(rec.stack), inputs, _shape(first) or (), module=mod, path=at)
                 op.in_shapes = [rec.ops[i].shape if i != INPUT else rec.input_shape for i in inputs]  # type: ignore[attr-defined]
                 rec.ops.append(op)
