@@ -18,7 +18,7 @@ from .reference import ModelRef, is_model_ref, parse_args, parse_input
 if TYPE_CHECKING:
     from ..spec.model import Spec
 
-__all__ = ["ModelRef", "eject", "is_model_ref", "model_spec", "parse_args", "parse_input", "resolve"]
+__all__ = ["ModelRef", "eject", "is_model_ref", "model_spec", "parse_args", "parse_input"]
 
 
 def eject(ref: ModelRef) -> str:
@@ -94,10 +94,3 @@ def model_spec(ref: ModelRef) -> Spec:
     from ..spec.parse import load_spec_text
 
     return load_spec_text(eject(ref), ref.text, ref.name)
-
-
-def resolve(arch: str, ref: ModelRef | None = None) -> str | Spec:
-    """An ARCH argument → itself (a catalogue id or spec path) or the spec of the model it names."""
-    if not is_model_ref(arch):
-        return arch
-    return model_spec(ref if ref is not None and ref.text == arch else ModelRef(arch))
