@@ -16,8 +16,43 @@ from . import __version__
 from .errors import CnnvizError, OutputError
 from .terminal import echo, safe, safe_lines
 
-ARCH = click.argument("arch", metavar="ARCH|FILE")
+ARCH = click.argument("arch", metavar="ARCH|FILE|MODEL")
 ERROR_EXIT = "cnnviz.error_exit"  # ctx.meta key: the exit code of a user error (diff --exit-code sets 2)
+
+
+def model_options(func):
+    """--arg, --input and --fold: how to build, run and fold a MODEL argument."""
+    func = click.option(
+        "--fold",
+        type=click.Choice(["strict", "loose"]),
+        default="strict",
+        show_default=True,
+        help="MODEL: fold identical neighbouring blocks into ×N; loose also folds blocks whose input channels differ (DenseNet).",
+    )(func)
+    func = click.option("--input", "model_input", metavar="CxHxW", help="MODEL: the input shape without the batch.  [default: 3x224x224]")(func)
+    func = click.option("--arg", "model_args", metavar="KEY=VALUE", multiple=True, help="MODEL: a constructor argument (repeatable); the value is read as a YAML scalar.")(func)
+    return func
+
+
+def resolve_arch(arch, model_args=(), model_input=None, fold="strict"):
+    """The one place an ARCH argument is told apart: a MODEL reference becomes the spec of
+    that model (imports torch and the model's code); a catalogue id or spec path stays as it is."""
+    from .capture.reference import is_model_ref
+
+    if not is_model_ref(arch):
+        return arch
+    from .capture import ModelRef, model_spec, parse_args, parse_input
+
+    shape = parse_input(model_input) if model_input else (3, 224, 224)
+    return model_spec(ModelRef(arch, parse_args(model_args), shape, fold))
+
+
+def load_arch(arch, *options):
+    """A spec of ARCH (a spec file, catalogue id or MODEL)."""
+    from .spec import Spec, load_spec
+
+    got = resolve_arch(arch, *options)
+    return got if isinstance(got, Spec) else load_spec(got)
 
 
 class Cli(click.Group):
@@ -61,6 +96,10 @@ def cli():
     ARCH is a catalogue id or alias (see 'cnnviz list'); FILE is a path to a spec of
     your own.  An argument is a FILE when it contains a '/' or ends in .yaml or .yml,
     else an ARCH: write ./resnet50 for a file named resnet50.
+
+    MODEL (an argument with a ':') is a PyTorch model, FILE.py:NAME or
+    package.module:NAME, imported and drawn compactly ('cnnviz import' writes its spec).
+    Importing a model runs its Python code; reading a spec never does.
     """
 
 
@@ -88,8 +127,9 @@ def list_cmd(as_json):
 
 
 @cli.command()
-@click.argument("archs", metavar="ARCH|FILE...", nargs=-1, required=True)
-def validate(archs):
+@click.argument("archs", metavar="ARCH|FILE|MODEL...", nargs=-1, required=True)
+@model_options
+def validate(archs, model_args, model_input, fold):
     """Check specs: syntax, shapes and declared expectations.
 
     Prints one OK line per spec, or every problem as path:line:col: message.  Every
@@ -99,13 +139,12 @@ def validate(archs):
     from .errors import MissingDependency
     from .graph import build_network
     from .present import exact, shape
-    from .spec import load_spec
 
     failed = False
     read = []
     for ref in archs:
         try:
-            read.append((ref, build_network(load_spec(ref))))
+            read.append((ref, build_network(load_arch(ref, model_args, model_input, fold))))
         except CnnvizError as exc:
             report(exc)
             failed = True
@@ -128,18 +167,18 @@ def validate(archs):
 @ARCH
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: name, input, output, params, params_aux, layers.")
 @click.option("--depth", type=click.IntRange(1, 64), default=2, show_default=True, help="Levels of nesting to show in the table (1: the top-level items only).")
-def summary(arch, as_json, depth):
+@model_options
+def summary(arch, as_json, depth, model_args, model_input, fold):
     """A layer-by-layer table: path, type, output shape, parameters.
 
     A declared expectation (expect: params, output, shapes) that the network breaks is
     reported after the table, which is printed all the same; the exit status is then 1."""
     from . import shape_stage
     from .graph import build_network
-    from .spec import load_spec
     from .summary import as_json as to_json
     from .summary import table
 
-    net = build_network(load_spec(arch))  # a spec error costs no torch import
+    net = build_network(load_arch(arch, model_args, model_input, fold))  # a spec error costs no torch import
     stage = shape_stage()
     r = stage.infer(net, check=False)  # shapes that do not fit stop here; broken expectations come after the table
     if as_json:  # json.dumps escapes every control character
@@ -190,7 +229,8 @@ def printable(net):
 @click.option("--dpi", type=click.IntRange(36, 1200), default=144, show_default=True, help="Resolution of PNG output.")
 @click.option("--no-legend", is_flag=True, help="Leave the legend out.")
 @click.option("--no-title", is_flag=True, help="Leave the title line out.")
-def render_cmd(arch, output, fmt, detail, direction, shapes, params, no_aux, engine, dpi, no_legend, no_title):
+@model_options
+def render_cmd(arch, output, fmt, detail, direction, shapes, params, no_aux, engine, dpi, no_legend, no_title, model_args, model_input, fold):
     """Draw an architecture as a compact diagram, like 'Illustrated: 10 CNN Architectures'.
 
     One box per module ("Inception-A ×4"), each module's inside drawn once in a
@@ -205,11 +245,13 @@ def render_cmd(arch, output, fmt, detail, direction, shapes, params, no_aux, eng
       cnnviz render resnet50                     # writes resnet50.svg
       cnnviz render inception_v4 -o v4.png       # format from the suffix
       cnnviz render my_net.yaml --detail full -o -
+      cnnviz render torchvision.models:resnet50  # a PyTorch model (runs its code)
     """
     from .drawing.cli import run
 
     direction = direction.upper() if direction else None  # None: LR, or TB for a U
-    run(arch, output, fmt, detail=detail, direction=direction, shapes=shapes, params=params, aux=not no_aux, engine=engine, dpi=dpi, legend=not no_legend, title=not no_title)
+    options = dict(detail=detail, direction=direction, shapes=shapes, params=params, aux=not no_aux, engine=engine, dpi=dpi, legend=not no_legend, title=not no_title)
+    run(resolve_arch(arch, model_args, model_input, fold), output, fmt, **options)
 
 
 @cli.command()
@@ -239,9 +281,10 @@ def schema():
     help="Top-level changes only; also the changes inside modules (pictures: changed modules before and after); or every part (pictures: every layer).",
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the networks differ, 0 when they do not, and 2 on any error, like 'git diff --exit-code'.")
+@model_options
 @click.pass_context
-def diff_cmd(ctx, arch_a, arch_b, fmt, output, detail, exit_code):
-    """What changed from A to B (catalogue ids or spec files).
+def diff_cmd(ctx, arch_a, arch_b, fmt, output, detail, exit_code, model_args, model_input, fold):
+    """What changed from A to B (catalogue ids, spec files or MODELs).
 
     Aligns the two networks module by module: added, removed, changed (towers,
     kernels, filters, repeat counts), renamed and unchanged parts, with the
@@ -251,9 +294,33 @@ def diff_cmd(ctx, arch_a, arch_b, fmt, output, detail, exit_code):
         ctx.meta[ERROR_EXIT] = 2
     from .diff.cli import run
 
-    identical = run(arch_a, arch_b, output, fmt, detail)
+    options = (model_args, model_input, fold)
+    identical = run(resolve_arch(arch_a, *options), resolve_arch(arch_b, *options), output, fmt, detail)
     if exit_code and not identical:
         ctx.exit(1)
+
+
+@cli.command("import")
+@click.argument("model", metavar="MODEL")
+@click.option("-o", "--output", metavar="FILE", help="Where to write the spec ('-' for standard output).  [default: <NAME>.yaml]")
+@model_options
+def import_cmd(model, output, model_args, model_input, fold):
+    """Write the spec of a PyTorch model: an editable YAML file in cnnviz's format.
+
+    MODEL is FILE.py:NAME (a class or a function returning an nn.Module) or
+    package.module:NAME, e.g. torchvision.models:resnet50.  IMPORTING A MODEL RUNS
+    ITS PYTHON CODE: import only code you trust.  The spec has one module per
+    distinct block, repeats as ×N, and declares the model's parameter count and
+    output shape, so 'cnnviz validate net.yaml' checks it against the model.
+
+    \b
+    Examples:
+      cnnviz import torchvision.models:resnet50 -o resnet50.yaml
+      cnnviz import model.py:Net --arg width=32 --input 1x28x28 -o net.yaml
+    """
+    from .capture.cli import run
+
+    run(model, output, model_args, model_input, fold)
 
 
 @cli.command("gallery")

@@ -68,13 +68,13 @@ def networks(arch_a: str, arch_b: str) -> list[Network]:
     return nets
 
 
-def run(arch_a: str, arch_b: str, output: str | None, fmt: str | None, detail: str) -> bool:
+def run(arch_a, arch_b, output: str | None, fmt: str | None, detail: str) -> bool:
     """Write the diff of A and B where asked; returns whether the networks are identical."""
     fmt = output_format(output, fmt)
     target = None if output is None or output == "-" else output  # None: standard output
     if target is None and fmt == "png" and sys.stdout.isatty():
         raise click.UsageError("refusing to write PNG bytes to a terminal; redirect the output or use -o FILE")
-    protect = [ref for ref in (arch_a, arch_b) if os.path.isfile(ref)]  # never write over an input spec
+    protect = [ref for ref in (arch_a, arch_b) if isinstance(ref, str) and os.path.isfile(ref)]  # never write over an input spec
     if target is not None:
         check_target(target, protect)  # before the shape pass: a bad -o costs no torch import
     from . import diff

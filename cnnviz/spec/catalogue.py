@@ -72,6 +72,8 @@ def resolve(ref: str | os.PathLike[str], relative_to: Path | None = None) -> Pat
     local = (relative_to or Path()) / text
     if text and local.exists():
         raise SpecError(Problem(text, 0, 0, f"not a catalogue id or alias; to read the file of that name, write ./{text}"))
+    if ":" in text:  # a model reference (cnnviz.capture): the command line resolves those, never the spec stage
+        raise SpecError(Problem(text, 0, 0, "a model reference, not a spec: read it with cnnviz.capture.model_spec(cnnviz.capture.ModelRef(...))"))
     import difflib
 
     close = difflib.get_close_matches(text, [*ids(), *aliases()], n=1, cutoff=0.6)

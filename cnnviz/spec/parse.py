@@ -290,3 +290,12 @@ def _expect(doc: LocDict, coll: Collector) -> tuple[dict[str, Any], dict[str, An
                 if shape:
                     out["shapes"][name], locs["shapes"][name] = shape, value.loc_of(name)
     return out, locs
+
+
+def load_spec_text(text: str, path: str, ident: str) -> Spec:
+    """A spec from text that is no file (the spec an imported model becomes); ``path``
+    names it in error lines and ``ident`` is its id (the default output name)."""
+    where = Path(path)
+    spec = _build(load_doc(where, text=text), where)
+    spec.id = ident
+    return spec

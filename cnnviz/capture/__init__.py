@@ -1,0 +1,96 @@
+"""Import stage: a ``torch.nn.Module`` → a spec, upstream of the spec stage.
+
+capture (torch.export on meta, or hooks) → structure (blocks, merges) → leaves
+(our layer vocabulary) → fold (×N, one module per distinct block) → emit (the spec
+as YAML text) → the spec stage reads that text like any spec.  So an imported
+model is drawn, counted, summarised and diffed by the same code as a spec, and
+``cnnviz import -o net.yaml`` writes exactly the spec that was drawn.
+
+Only :mod:`cnnviz.capture.trace` imports torch, and only when a model is imported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .reference import ModelRef, is_model_ref, parse_args, parse_input
+
+if TYPE_CHECKING:
+    from ..spec.model import Spec
+
+__all__ = ["ModelRef", "eject", "is_model_ref", "model_spec", "parse_args", "parse_input"]
+
+
+def eject(ref: ModelRef) -> str:
+    """The spec of the model as YAML text, in cnnviz's format."""
+    from ..errors import SpecError
+    from .emit import document
+    from .fold import define
+    from .items import MergeItem, fold_runs
+    from .leaves import Unexpressible, custom, have
+    from .lowering import lower_root
+    from .ops import Frame, leaf_params
+    from .reference import load_factory
+    from .structure import tree
+    from .trace import capture
+
+    factory = load_factory(ref)
+    cap = capture(lambda: factory(**ref.args), ref.input, ref.text)
+    used = _used_params(cap.ops, leaf_params)
+    aux: tuple[int, ...] = ()
+    if used < cap.params:  # some modules did not run: perhaps auxiliary heads, which run in training
+        try:
+            trained = capture(lambda: factory(**ref.args), ref.input, ref.text, train=True)
+        except SpecError:
+            trained = None
+        if trained is not None and len(trained.outputs) > 1 and _used_params(trained.ops, leaf_params) > used:
+            cap, aux = trained, tuple(trained.outputs[1:])
+    root = tree(cap.ops, cap.output, Frame("", "", cap.root), ref.input, aux)
+    main = _used_params(_upstream(cap.ops, cap.output), leaf_params)
+    used = _used_params(cap.ops, leaf_params)
+    try:
+        items = lower_root(root)
+    except Unexpressible as exc:
+        if not have("custom"):
+            raise SpecError(f"{ref.text}: cannot write {exc} as a layer of this cnnviz (no 'custom' layer type)") from None
+        items = [custom(cap.root, used, cap.output_shape)]
+    items = fold_runs(items, loose=ref.fold == "loose")
+    modules = define(items)
+    drawn_aux = used - main if any(isinstance(i, MergeItem) and i.kind == "aux" for i in items) else 0
+    unused = cap.params - main - drawn_aux
+    notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
+    expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape)}
+    args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
+    return document(ref.name, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes)
+
+
+def _upstream(ops, out: int) -> list:
+    """The ops the value ``out`` depends on."""
+    seen: set[int] = set()
+    todo = [out]
+    while todo:
+        i = todo.pop()
+        if i >= 0 and i not in seen:
+            seen.add(i)
+            todo += ops[i].inputs
+    return [op for op in ops if op.index in seen]
+
+
+def _used_params(ops, leaf_params) -> int:
+    seen: set[int] = set()
+    total = 0
+    for op in ops:
+        if op.module is not None:
+            if id(op.module) not in seen:
+                seen.add(id(op.module))
+                total += leaf_params(op)
+        else:
+            total += op.params
+    return total
+
+
+def model_spec(ref: ModelRef) -> Spec:
+    """The spec of the model, read by the spec stage from the ejected text."""
+    from ..spec.parse import load_spec_text
+
+    return load_spec_text(eject(ref), ref.text, ref.name)

@@ -1,0 +1,182 @@
+"""Captured blocks → spec items, and the passes over a sequence of items (torch-free).
+
+A module call becomes a block (or is written inline: a container, a block of one
+layer); a batch norm and an activation right after a convolution fold into it; a
+run on channels-last between two permutes is the same run on channels-first."""
+
+from __future__ import annotations
+
+from ..spec.items import MERGES as SPEC_MERGES
+from ..spec.layers import LAYERS
+from .items import CallItem, Item, Line, MergeItem
+from .leaves import ACTS, INLINE, Unexpressible, custom, fn_line, gap_keeps, leaf_line
+from .ops import Op, leaf_params
+from .structure import AuxHead, Block, Leaf, Merge, Node, Opaque
+
+
+def lower(node: Node) -> list[Item]:
+    """A node of the captured tree → items (a block's items, or one item)."""
+    if isinstance(node, Leaf):
+        op = node.op
+        if op.module is None and (op.fn in ("identity", "chunk") or (op.fn == "cat" and len(op.inputs) == 1)):
+            return []  # a copy, a concatenation of one tensor, or the parts a split merge takes apart
+        line = leaf_line(op) if op.module is not None else fn_line(op)
+        label = type(op.module).__name__ if op.module is not None else op.fn
+        if line is None:
+            line = custom(label, leaf_params(op), op.shape)
+        line.origin = line.origin or (label, leaf_params(op), op.shape)
+        line.name = op.path.rsplit(".", 1)[-1] if op.path else ""
+        return [line]
+    if isinstance(node, AuxHead):
+        return [MergeItem("aux", [tidy(_seq(node.body))])]
+    if isinstance(node, Merge):
+        if _split(node):
+            return [MergeItem("split", [tidy(_seq(b[1:])) for b in node.branches])]
+        kind = {"add": "add", "cat": "concat", "mul": "mul"}[node.op.fn]
+        if kind not in SPEC_MERGES:
+            raise Unexpressible("mul")
+        if kind == "concat" and node.op.consts and node.op.consts[0] not in (1, -3):
+            raise Unexpressible("cat")
+        return [MergeItem(kind, [tidy(_seq(b)) for b in node.branches])]
+    if isinstance(node, Opaque):
+        return [_opaque(node)]
+    try:
+        body = tidy(_seq(node.body))
+    except Unexpressible:
+        return [_opaque(Opaque(node.frame, node.shape, _all_ops(node)))]
+    local = node.frame.path.rsplit(".", 1)[-1]
+    if len(body) == 1 and isinstance(body[0], Line):
+        body[0].name = local  # a module of one layer is drawn as that layer
+        return body
+    if node.frame.cls in INLINE:
+        for item in body:  # spliced into the caller: the names say where they came from
+            item.name = f"{local}_{item.name}" if item.name else ""
+        return body
+    return [CallItem(node.frame.cls, body, node.in_shape, node.shape, local)]
+
+
+def lower_root(node: Node) -> list[Item]:
+    """The model's own items (its body, not a call of it)."""
+    if isinstance(node, Block):
+        return tidy(_seq(node.body))
+    return [_opaque(node)] if isinstance(node, Opaque) else lower(node)
+
+
+def _split(node: Merge) -> bool:
+    """cat(part 0, f(part 1), …) of the equal parts of one chunk along the channels: a split merge."""
+    heads = [b[0].op if b and isinstance(b[0], Leaf) else None for b in node.branches]
+    if node.op.fn != "cat" or "split" not in SPEC_MERGES or any(h is None or h.fn != "getitem" for h in heads):
+        return False
+    sources = {h.inputs[0] for h in heads if h is not None}
+    indices = [h.consts[0] if h is not None and h.consts else None for h in heads]
+    widths = {h.shape[0] for h in heads if h is not None}
+    whole = heads[0].in_shapes[0] if heads[0] is not None and heads[0].in_shapes else ()
+    return len(sources) == 1 and indices == list(range(len(heads))) and len(widths) == 1 and bool(whole) and whole[0] == len(heads) * widths.pop()
+
+
+def _all_ops(node: Node) -> list[Op]:
+    if isinstance(node, Leaf):
+        return [node.op]
+    if isinstance(node, Opaque):
+        return node.ops
+    if isinstance(node, Merge):
+        return [node.op, *(op for b in node.branches for n in b for op in _all_ops(n))]
+    return [op for n in node.body for op in _all_ops(n)]
+
+
+def _opaque(node: Opaque) -> Line:
+    seen: set[int] = set()
+    params = 0
+    for op in node.ops:
+        if op.module is not None and id(op.module) not in seen:
+            seen.add(id(op.module))
+            params += leaf_params(op)
+        elif op.module is None:
+            params += op.params
+    return custom(node.frame.cls, params, node.shape, node.frame.path.rsplit(".", 1)[-1])
+
+
+def _seq(nodes: list[Node]) -> list[Item]:
+    return [item for n in nodes for item in lower(n)]
+
+
+AGNOSTIC = ("identity", "dropout", "droppath", *ACTS.values())  # layers indifferent to where the channels are
+
+
+def _channels_last(items: list[Item]) -> list[Item]:
+    """permute to [H, W, C], per-position layers, permute back → the same layers on [C, H, W]
+    (a Linear there is a 1x1 convolution, a LayerNorm a layernorm over channels).  What is
+    left unpaired becomes a box of its own (custom)."""
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
+        j = _permuted_run(items, i)
+        if j:
+            for inner in items[i + 1 : j]:
+                if isinstance(inner, Line):
+                    inner.channels_last = False
+                    out.append(inner)
+            i = j + 1
+            continue
+        out.append(items[i])
+        i += 1
+    return [_boxed(x) if isinstance(x, Line) and (x.channels_last or x.type == "permute") else x for x in out]
+
+
+def _permuted_run(items: list[Item], i: int) -> int:
+    """The index of the permute back to [C, H, W] that closes a run opened at ``i``, or 0."""
+    if not _is(items[i], "permute", [0, 2, 3, 1]):
+        return 0
+    j = i + 1
+    while j < len(items) and isinstance(x := items[j], Line) and (x.channels_last or x.type in AGNOSTIC):
+        j += 1
+    return j if j < len(items) and _is(items[j], "permute", [0, 3, 1, 2]) else 0
+
+
+def _is(item: Item, kind: str, dims: list[int] | None = None) -> bool:
+    return isinstance(item, Line) and item.type == kind and (dims is None or item.fields.get("dims") == dims)
+
+
+def _boxed(line: Line) -> Line:
+    if line.origin is None:
+        raise Unexpressible(line.type)
+    label, params, shape = line.origin
+    return custom(label, params, shape, line.name)
+
+
+def tidy(items: list[Item]) -> list[Item]:
+    """Fold a batch norm and an activation into the convolution (or dense layer) before them."""
+    items = _channels_last(items)
+    out: list[Item] = []
+    for item in items:
+        last = out[-1] if out else None
+        if isinstance(item, Line) and isinstance(last, Line) and last.type in ("conv", "dwconv", "tconv") and item.type == "bn" and "bn" not in last.fields and "act" not in last.fields:
+            last.fields["bn"] = True
+            if "eps" in item.fields:
+                last.fields["eps"] = item.fields["eps"]
+            continue
+        if isinstance(item, Line) and isinstance(last, Line) and last.type in ("conv", "dwconv", "tconv", "dense") and "act" not in last.fields and _act_ok(last.type, item.type):
+            last.fields["act"] = item.type
+            continue
+        if isinstance(item, Line) and isinstance(last, Line) and last.fields.get("keep") and item.type == "flatten":
+            last.fields.pop("keep")
+            continue
+        if isinstance(item, Line) and isinstance(last, Line) and last.origin and last.origin[0] == "gap" and item.type == "flatten":
+            out[-1] = Line("gap", {}, last.name)
+            continue
+        out.append(item)
+    for item in out:
+        if isinstance(item, Line) and item.type == "gap" and item.fields.get("keep") and not gap_keeps():
+            raise Unexpressible("gap keep")
+    return out
+
+
+def _act_ok(kind: str, act: str) -> bool:
+    f = LAYERS[kind].field("act") if kind in LAYERS else None
+    if f is None:
+        return False
+    try:
+        f.convert(act)
+    except ValueError:
+        return False
+    return act != "softmax" or kind == "dense"

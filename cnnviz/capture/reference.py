@@ -1,0 +1,100 @@
+"""Model references: ``PATH.py:NAME`` and ``package.module:NAME`` (torch-free until used).
+
+The one rule that tells them from specs: an argument with a ``:`` that is not a spec
+path (``.yaml``/``.yml``) and not a Windows drive (``C:\\``) is a model reference;
+anything else is a catalogue id or a spec path (:mod:`cnnviz.spec.catalogue`).
+Reading a spec never imports anything; a model reference imports and runs Python
+code (the user's file, or the package named)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import SpecError
+
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_NAME = re.compile(r"^[A-Za-z_][\w.]*$")
+
+
+def is_model_ref(text: str) -> bool:
+    return ":" in text and not _DRIVE.match(text) and not text.lower().endswith((".yaml", ".yml"))
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model to import, with what building and running it needs."""
+
+    text: str  # as written: 'torchvision.models:resnet50', 'net.py:Net'
+    args: dict[str, Any] = field(default_factory=dict)  # constructor keyword arguments (--arg)
+    input: tuple[int, ...] = (3, 224, 224)  # without the batch dimension (--input)
+    fold: str = "strict"  # strict | loose
+
+    @property
+    def target(self) -> str:
+        return self.text.rsplit(":", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.text.rsplit(":", 1)[1]
+
+
+def parse_args(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``key=value`` pairs, values read as YAML scalars (safely): 10, 0.5, true, null, text."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise SpecError(f"--arg {pair}: expected key=value, with key a Python identifier")
+        try:
+            out[key] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            out[key] = value
+    return out
+
+
+def parse_input(text: str) -> tuple[int, ...]:
+    """``3x224x224`` (or ``3,224,224``; ``128`` for a vector of features) → (3, 224, 224)."""
+    parts = re.split(r"[x×,]", text.strip())
+    if not all(p.strip().isdigit() and 0 < int(p) < 1 << 16 for p in parts) or len(parts) not in (1, 3):
+        raise SpecError(f"--input {text}: expected a shape like 3x224x224 (channels x height x width)")
+    return tuple(int(p) for p in parts)
+
+
+def load_factory(ref: ModelRef) -> Any:
+    """The class or function NAME of the file or module (imports it: runs its code)."""
+    target, name = ref.target, ref.name
+    if not _NAME.match(name):
+        raise SpecError(f"{ref.text}: '{name}' is not a Python name (write FILE.py:NAME or package.module:NAME)")
+    try:
+        if target.endswith(".py") or "/" in target or "\\" in target:
+            path = Path(target)
+            if not path.is_file():
+                raise SpecError(f"{ref.text}: no such file {target}")
+            mod_name = f"cnnviz_model_{abs(hash(str(path.resolve())))}"
+            spec = importlib.util.spec_from_file_location(mod_name, path)
+            if spec is None or spec.loader is None:
+                raise SpecError(f"{ref.text}: cannot import {target}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+    except SpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (the user's code: any failure is their model's)
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise SpecError(f"{ref.text}: importing {target} failed: {type(exc).__name__}: {first}") from None
+    if not hasattr(module, name):
+        raise SpecError(f"{ref.text}: {target} has no '{name}'")
+    found = getattr(module, name)
+    if not callable(found):
+        raise SpecError(f"{ref.text}: expected a torch.nn.Module (a class or a function that returns one), got {type(found).__name__}")
+    return found

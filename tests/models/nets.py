@@ -1,0 +1,218 @@
+"""Small self-written PyTorch models for the import tests (no torchvision needed).
+
+Each stands for one construct the importer must handle: residual blocks repeated,
+concatenated towers, functional add/cat/mul, data-dependent control flow (export
+fails, the hook fallback runs), an unknown layer, a DenseNet-like growing block."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def conv_bn(cin: int, cout: int, k: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Residual(nn.Module):
+    """Two 3x3 convs added to a shortcut (a 1x1 projection when the shape changes)."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + (x if self.down is None else self.down(x)))
+
+
+class ResNetTiny(nn.Module):
+    """Residual blocks: a projection block then identical blocks (folded ×N)."""
+
+    def __init__(self, width: int = 8, blocks: int = 3, classes: int = 10):
+        super().__init__()
+        self.stem = conv_bn(3, width, 3)
+        self.stage1 = nn.Sequential(*[Residual(width, width) for _ in range(blocks)])
+        self.stage2 = nn.Sequential(Residual(width, 2 * width, 2), *[Residual(2 * width, 2 * width) for _ in range(blocks - 1)])
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(2 * width, classes)
+
+    def forward(self, x):
+        x = self.stage2(self.stage1(self.stem(x)))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+class Tower(nn.Module):
+    """Inception-like: four towers concatenated."""
+
+    def __init__(self, cin: int):
+        super().__init__()
+        self.b1 = conv_bn(cin, 8, 1)
+        self.b3 = nn.Sequential(conv_bn(cin, 4, 1), conv_bn(4, 8, 3))
+        self.b5 = nn.Sequential(conv_bn(cin, 4, 1), conv_bn(4, 8, 5))
+        self.pool = nn.Sequential(nn.MaxPool2d(3, 1, 1), conv_bn(cin, 8, 1))
+
+    def forward(self, x):
+        return torch.cat([self.b1(x), self.b3(x), self.b5(x), self.pool(x)], 1)
+
+
+class Towers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(3, 16, 3, 2)
+        self.mixed1 = Tower(16)
+        self.mixed2 = Tower(32)
+        self.mixed3 = Tower(32)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(32, 5))
+
+    def forward(self, x):
+        return self.head(self.mixed3(self.mixed2(self.mixed1(self.stem(x)))))
+
+
+class Functional(nn.Module):
+    """Functional ops only: F.relu, x + y, torch.cat, x * 0.5, flatten by view."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, padding=1)
+        self.b = nn.Conv2d(3, 8, 1)
+        self.c = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = nn.Linear(16 * 4 * 4, 3)
+
+    def forward(self, x):
+        y = F.relu(self.a(x)) + self.b(x)
+        y = torch.cat([y, self.c(y) * 0.5], dim=1)
+        y = F.max_pool2d(y, 2)
+        return self.fc(y.view(y.size(0), -1))
+
+
+class Gated(nn.Module):
+    """Data-dependent control flow: torch.export cannot trace the branch on a value."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if y.mean() > 1e9:  # never true for a zero input; export refuses to guess
+            y = y * 2
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+class Mystery(nn.Module):
+    """A layer cnnviz has no word for: it must become a box with its exact parameters."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels, 3))
+        self.mix = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return x * self.weight.sum(1).view(1, -1, 1, 1) + self.mix
+
+
+class WithMystery(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3)
+        self.odd = Mystery(6)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(6 * 6 * 6, 4))
+
+    def forward(self, x):
+        return self.head(self.odd(self.conv(x)))
+
+
+class DenseLayer(nn.Module):
+    """Adds ``growth`` channels to its input: its input width grows layer by layer."""
+
+    def __init__(self, cin: int, growth: int = 4):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(cin)
+        self.conv = nn.Conv2d(cin, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return torch.cat([x, self.conv(F.relu(self.bn(x)))], 1)
+
+
+class DenseTiny(nn.Module):
+    """Strict folding keeps the dense layers apart (their inputs differ); loose folds them."""
+
+    def __init__(self, layers: int = 4):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.block = nn.Sequential(*[DenseLayer(8 + 4 * i) for i in range(layers)])
+        self.fc = nn.Linear(8 + 4 * layers, 2)
+
+    def forward(self, x):
+        return self.fc(self.block(self.stem(x)).mean((2, 3)))
+
+
+def channel_shuffle(x, groups: int):
+    n, c, h, w = x.shape
+    return torch.transpose(x.view(n, groups, c // groups, h, w), 1, 2).contiguous().view(n, c, h, w)
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNet v2's unit: half the channels pass, half are transformed, then shuffled."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        half = channels // 2
+        self.branch = nn.Sequential(conv_bn(half, half, 1), nn.Conv2d(half, half, 3, padding=1, groups=half, bias=False), nn.BatchNorm2d(half))
+
+    def forward(self, x):
+        a, b = x.chunk(2, dim=1)
+        return channel_shuffle(torch.cat([a, self.branch(b)], 1), 2)
+
+
+class ShuffleTiny(nn.Module):
+    """Split, channel shuffle; with ``gate`` a branch on a value sends the capture to the hooks."""
+
+    def __init__(self, gate: bool = False):
+        super().__init__()
+        self.gate = gate
+        self.stem = conv_bn(3, 8, 3)
+        self.units = nn.Sequential(ShuffleUnit(8), ShuffleUnit(8))
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        x = self.units(self.stem(x))
+        if self.gate and x.mean() > 1e9:
+            x = x * 2
+        return self.fc(x.mean((2, 3)))
+
+
+class WithAux(nn.Module):
+    """An auxiliary classifier that runs only in training, returned beside the output."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(3, 8, 3)
+        self.body = conv_bn(8, 16, 3, 2)
+        self.aux = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        aux = self.aux(x) if self.training else None
+        out = self.fc(torch.flatten(F.adaptive_avg_pool2d(self.body(x), 1), 1))
+        return (out, aux) if self.training else out
+
+
+def resnet_tiny(width: int = 8) -> nn.Module:
+    """A factory function, as torchvision writes them."""
+    return ResNetTiny(width)
+
+
+NOT_A_MODEL = 42

@@ -1,0 +1,261 @@
+"""Importing PyTorch models (issue 11): capture, fold, eject, round trip, exact counts.
+
+The models are small self-written ones (tests/models/nets.py); each import is done
+once per test session.  The ejected specs are golden files (``pytest --overwrite``)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+torch = pytest.importorskip("torch")
+
+from cnnviz import shapes  # noqa: E402
+from cnnviz.capture import ModelRef, eject, is_model_ref, model_spec, parse_args, parse_input  # noqa: E402
+from cnnviz.cli import cli  # noqa: E402
+from cnnviz.diff import diff  # noqa: E402
+from cnnviz.errors import SpecError  # noqa: E402
+from cnnviz.graph import build_network  # noqa: E402
+from cnnviz.spec import Call, load_spec  # noqa: E402
+from cnnviz.spec.layers import LAYERS  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+NETS = "tests/models/nets.py"  # relative, so that the golden files do not depend on the checkout's place
+GOLDEN = ROOT / "tests" / "golden" / "import"
+needs_custom = pytest.mark.skipif("custom" not in LAYERS, reason="needs the 'custom' layer type (vocabulary branch)")
+
+# (class, input, fold)
+CASES = [
+    pytest.param("ResNetTiny", (3, 16, 16), "strict", id="residual-repeated"),
+    pytest.param("Towers", (3, 16, 16), "strict", id="concat-towers"),
+    pytest.param("Functional", (3, 8, 8), "strict", id="functional-ops"),
+    pytest.param("Gated", (3, 8, 8), "strict", id="control-flow-fallback"),
+    pytest.param("WithMystery", (3, 8, 8), "strict", id="unknown-layer", marks=needs_custom),
+    pytest.param("DenseTiny", (3, 8, 8), "strict", id="dense-strict"),
+    pytest.param("DenseTiny", (3, 8, 8), "loose", id="dense-loose"),
+    pytest.param("ShuffleTiny", (3, 8, 8), "strict", id="split-shuffle"),
+]
+AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def ref(name: str, shape: tuple[int, ...], fold: str = "strict", **args) -> ModelRef:
+    return ModelRef(f"{NETS}:{name}", args, shape, fold)
+
+
+@functools.cache
+def ejected(name: str, shape: tuple[int, ...], fold: str) -> str:
+    os.chdir(ROOT)
+    return eject(ref(name, shape, fold))
+
+
+def model(name: str, **args):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nets_for_tests", ROOT / NETS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)(**args)
+
+
+def truth(name: str, shape: tuple[int, ...], **args) -> tuple[int, tuple[int, ...]]:
+    """sum(p.numel()) and the output shape of a real forward pass."""
+    m = model(name, **args).eval()
+    with torch.no_grad():
+        out = m(torch.zeros(1, *shape))
+    return sum(p.numel() for p in m.parameters()), tuple(out.shape[1:])
+
+
+@pytest.mark.parametrize("name, shape, fold", CASES + AUX)
+def test_ejected_spec_is_the_golden_file(name, shape, fold, golden):
+    golden(GOLDEN / f"{name}-{fold}.yaml", ejected(name, shape, fold))
+
+
+@pytest.mark.parametrize("name, shape, fold", CASES)
+def test_counts_and_output_are_the_models(name, shape, fold):
+    spec = model_spec(ref(name, shape, fold))
+    net = build_network(spec)
+    r = shapes.infer(net)
+    assert (r.total, tuple(r.output_of(net))) == truth(name, shape)
+
+
+@pytest.mark.parametrize("name, shape, fold", CASES + AUX)
+def test_ejected_file_round_trips(name, shape, fold, tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text(ejected(name, shape, fold), encoding="utf-8")
+    from_file = build_network(load_spec(str(path)))
+    from_model = build_network(model_spec(ref(name, shape, fold)))
+    a, b = shapes.infer(from_file), shapes.infer(from_model)
+    assert (a.total, a.output_of(from_file)) == (b.total, b.output_of(from_model))
+    assert diff(from_model, from_file).identical
+
+
+def top(name: str, shape: tuple[int, ...], fold: str = "strict") -> list[tuple[str, int]]:
+    """The top-level items of the imported spec: (module label or layer type, repeat)."""
+    spec = model_spec(ref(name, shape, fold))
+    return [(i.label if isinstance(i, Call) else getattr(i, "type", type(i).__name__.lower()), i.repeat) for i in spec.body]
+
+
+@pytest.mark.parametrize(
+    "name, shape, fold, expected",
+    [
+        ("ResNetTiny", (3, 16, 16), "strict", [("conv", 1), ("Residual", 3), ("Residual (down)", 1), ("Residual", 2), ("gap", 1), ("dense", 1)]),
+        ("Towers", (3, 16, 16), "strict", [("conv", 1), ("Tower", 1), ("Tower", 2), ("gap", 1), ("dropout", 1), ("dense", 1)]),
+        ("DenseTiny", (3, 8, 8), "strict", [("conv", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("gap", 1), ("dense", 1)]),
+        ("DenseTiny", (3, 8, 8), "loose", [("conv", 1), ("DenseLayer", 4), ("gap", 1), ("dense", 1)]),
+        ("ShuffleTiny", (3, 8, 8), "strict", [("conv", 1), ("ShuffleUnit", 2), ("gap", 1), ("dense", 1)]),
+    ],
+)
+def test_identical_blocks_fold(name, shape, fold, expected):
+    assert top(name, shape, fold) == expected
+
+
+@pytest.mark.parametrize("name, shape, method", [("ResNetTiny", (3, 16, 16), "torch.export"), ("Gated", (3, 8, 8), "forward hooks")])
+def test_export_first_hooks_when_it_fails(name, shape, method):
+    assert yaml.safe_load(ejected(name, shape, "strict"))["reference"] == f"{NETS}:{name} (imported with {method})"
+
+
+@needs_custom
+def test_an_unknown_layer_is_a_box_with_its_exact_parameters():
+    doc = yaml.safe_load(ejected("WithMystery", (3, 8, 8), "strict"))
+    boxes = [i["custom"] for i in doc["layers"] if isinstance(i, dict) and "custom" in i]
+    assert boxes == [{"label": "Mystery", "params": 6 * 3 + 1, "output": [6, 6, 6]}]
+
+
+def test_both_captures_give_the_same_spec():
+    # chunk/split, channel shuffle and functional ops, seen by torch.export and by the hooks
+    by_export = ejected("ShuffleTiny", (3, 8, 8), "strict")
+    by_hooks = eject(ref("ShuffleTiny", (3, 8, 8), gate=True))
+    assert " --arg gate=True (imported with forward hooks)" in by_hooks
+    assert by_hooks.replace(" --arg gate=True (imported with forward hooks)", " (imported with torch.export)") == by_export
+    assert "- split:" in by_export and "- shuffle 2" in by_export
+
+
+def test_constructor_arguments_reach_the_model():
+    spec = model_spec(ref("ResNetTiny", (3, 16, 16), width=4, blocks=2))
+    assert shapes.infer(spec).total == truth("ResNetTiny", (3, 16, 16), width=4, blocks=2)[0]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("resnet50", False),
+        ("my_net.yaml", False),
+        ("specs/net.yml", False),
+        ("C:\\specs\\net", False),
+        ("torchvision.models:resnet50", True),
+        ("model.py:Net", True),
+        ("./models/model.py:make_net", True),
+    ],
+)
+def test_what_is_a_model_reference(text, expected):
+    assert is_model_ref(text) is expected
+
+
+@pytest.mark.parametrize(
+    "pairs, expected",
+    [(["width=4"], {"width": 4}), (["p=0.5", "name=wide", "flag=true", "none=null"], {"p": 0.5, "name": "wide", "flag": True, "none": None}), ([], {})],
+)
+def test_arguments_are_yaml_scalars(pairs, expected):
+    assert parse_args(pairs) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("3x224x224", (3, 224, 224)), ("1x28x28", (1, 28, 28)), ("3,32,32", (3, 32, 32)), ("128", (128,))])
+def test_input_shapes(text, expected):
+    assert parse_input(text) == expected
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["import", f"{NETS}:NoSuch"], f"cnnviz: {NETS}:NoSuch: {NETS} has no 'NoSuch'"),
+        (["import", f"{NETS}:NOT_A_MODEL"], f"cnnviz: {NETS}:NOT_A_MODEL: expected a torch.nn.Module (a class or a function that returns one), got int"),
+        (["import", "tests/models/absent.py:Net"], "cnnviz: tests/models/absent.py:Net: no such file tests/models/absent.py"),
+        (["summary", "no_such_pkg.models:net"], "cnnviz: no_such_pkg.models:net: importing no_such_pkg.models failed: ModuleNotFoundError: No module named 'no_such_pkg'"),
+        (["import", f"{NETS}:Towers", "--input", "3x16"], "cnnviz: --input 3x16: expected a shape like 3x224x224 (channels x height x width)"),
+        (["import", f"{NETS}:Towers", "--arg", "width"], "cnnviz: --arg width: expected key=value, with key a Python identifier"),
+        (["render", f"{NETS}:Functional", "--input", "3x16x16", "-o", "-"], None),  # its dense layer wants 8x8
+    ],
+)
+def test_model_errors_are_one_line(args, expected):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    if expected is not None:
+        assert lines[0] == expected
+    else:
+        assert lines[0].startswith(f"cnnviz: {NETS}:Functional: cannot capture the model: torch.export failed (RuntimeError: ")
+
+
+def test_import_writes_a_spec_that_validates(tmp_path):
+    out = tmp_path / "net.yaml"
+    result = CliRunner().invoke(cli, ["import", f"{NETS}:resnet_tiny", "--arg", "width=4", "--input", "3x16x16", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    check = CliRunner().invoke(cli, ["validate", str(out)])
+    assert check.exit_code == 0 and check.output.startswith(f"OK {out}: resnet_tiny, {truth('ResNetTiny', (3, 16, 16), width=4)[0]:,} params")
+
+
+def test_diff_of_a_model_and_its_spec_is_empty(tmp_path):
+    out = tmp_path / "net.yaml"
+    out.write_text(ejected("Towers", (3, 16, 16), "strict"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["diff", f"{NETS}:Towers", str(out), "--input", "3x16x16", "--exit-code"])
+    assert result.exit_code == 0, result.output
+
+
+def test_render_of_a_model_names_the_file_after_it(tmp_path):
+    result = CliRunner().invoke(cli, ["render", f"{NETS}:Towers", "--input", "3x16x16", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "Towers.svg").read_text(encoding="utf-8").startswith("<?xml")
+
+
+@pytest.mark.parametrize("text, message", [("tests.models.nets:Towers", "a model reference, not a spec"), (f"{NETS}:Towers", "no such file")])
+def test_the_spec_stage_never_imports_a_model(text, message):
+    # a model reference given where only specs are read is refused, not imported
+    with pytest.raises(SpecError, match=message):
+        load_spec(text)
+
+
+def test_validate_takes_models_and_specs_together():
+    result = CliRunner().invoke(cli, ["validate", f"{NETS}:Towers", "resnet50", "--input", "3x16x16"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"OK {NETS}:Towers: Towers, {truth('Towers', (3, 16, 16))[0]:,} params, output 5"
+
+
+@pytest.mark.parametrize("capture_with", ["by_export", "by_hooks"])
+def test_the_models_train_state_is_restored(capture_with):
+    from cnnviz.capture import trace
+
+    m = model("ResNetTiny").train()
+    m.stage1[0].eval()  # a mixed state must come back as it was
+    before = [x.training for x in m.modules()]
+    device = "meta" if capture_with == "by_export" else "cpu"
+    m = m.to(device)
+    cap = trace._guarded(m, lambda: getattr(trace, capture_with)(m, torch.zeros(1, 3, 16, 16, device=device)))
+    assert cap.output_shape == (10,)
+    assert [x.training for x in m.modules()] == before
+    assert torch.is_grad_enabled()
+
+
+def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
+    net = build_network(model_spec(ref("WithAux", (3, 8, 8))))
+    r = shapes.infer(net)
+    aux_head = sum(p.numel() for p in model("WithAux").aux.parameters())
+    assert (r.total + r.aux, tuple(r.output_of(net))) == truth("WithAux", (3, 8, 8))
+    assert r.aux == aux_head
+
+
+def test_import_writes_name_yaml_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["import", f"{ROOT / NETS}:Towers", "--input", "3x16x16"])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load((tmp_path / "Towers.yaml").read_text(encoding="utf-8"))["expect"] == {"params": truth("Towers", (3, 16, 16))[0], "output": [5]}
