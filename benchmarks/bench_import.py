@@ -6,7 +6,7 @@
 Both run as whole processes in the same run, on the same machine:
 
 * ``import torch`` and ``import torch, torchvision``: the floors both tools pay;
-* ``cnnviz render torchvision.models:MODEL``: import, torch.export on the meta
+* ``cnnviz render torchvision.models:MODEL``: import, capture on the meta
   device, fold, shape pass, layout, SVG written;
 * ``torchview draw_graph``: a forward pass with hooks on CPU (torchview's default
   device) and the DOT source of its graph.  torchview lays out and draws through

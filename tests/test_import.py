@@ -119,9 +119,18 @@ def test_identical_blocks_fold(name, shape, fold, expected):
     assert top(name, shape, fold) == expected
 
 
-@pytest.mark.parametrize("name, shape, method", [("ResNetTiny", (3, 16, 16), "torch.export"), ("Gated", (3, 8, 8), "forward hooks")])
-def test_export_first_hooks_when_it_fails(name, shape, method):
-    assert yaml.safe_load(ejected(name, shape, "strict"))["reference"] == f"{NETS}:{name} (imported with {method})"
+@pytest.mark.parametrize("name, shape, first, method", [
+    ("ResNetTiny", (3, 16, 16), "hooks", "forward hooks"),
+    ("Gated", (3, 8, 8), "hooks", "forward hooks"),  # a branch on a value: hooks on CPU
+    ("ResNetTiny", (3, 16, 16), "export", "torch.export"),
+    ("Gated", (3, 8, 8), "export", "forward hooks"),  # export refuses the branch; hooks take over
+])
+def test_each_capture_falls_back_to_the_other(name, shape, first, method, monkeypatch):
+    from cnnviz.capture import trace
+
+    monkeypatch.setattr(trace, "capture", functools.partial(trace.capture, first=first))
+    monkeypatch.chdir(ROOT)
+    assert yaml.safe_load(eject(ref(name, shape)))["reference"] == f"{NETS}:{name} (imported with {method})"
 
 
 @needs_custom
@@ -131,12 +140,15 @@ def test_an_unknown_layer_is_a_box_with_its_exact_parameters():
     assert boxes == [{"label": "Mystery", "params": 6 * 3 + 1, "output": [6, 6, 6]}]
 
 
-def test_both_captures_give_the_same_spec():
-    # chunk/split, channel shuffle and functional ops, seen by torch.export and by the hooks
-    by_export = ejected("ShuffleTiny", (3, 8, 8), "strict")
-    by_hooks = eject(ref("ShuffleTiny", (3, 8, 8), gate=True))
-    assert " --arg gate=True (imported with forward hooks)" in by_hooks
-    assert by_hooks.replace(" --arg gate=True (imported with forward hooks)", " (imported with torch.export)") == by_export
+def test_both_captures_give_the_same_spec(monkeypatch):
+    # chunk/split, channel shuffle and functional ops, seen by the hooks and by torch.export
+    from cnnviz.capture import trace
+
+    by_hooks = ejected("ShuffleTiny", (3, 8, 8), "strict")
+    monkeypatch.setattr(trace, "capture", functools.partial(trace.capture, first="export"))
+    by_export = eject(ref("ShuffleTiny", (3, 8, 8)))
+    assert " (imported with torch.export)" in by_export
+    assert by_hooks.replace(" (imported with forward hooks)", " (imported with torch.export)") == by_export
     assert "- split:" in by_export and "- shuffle 2" in by_export
 
 
@@ -194,7 +206,8 @@ def test_model_errors_are_one_line(args, expected):
     if expected is not None:
         assert lines[0] == expected
     else:
-        assert lines[0].startswith(f"cnnviz: {NETS}:Functional: cannot capture the model: torch.export failed (RuntimeError: ")
+        assert lines[0].startswith(f"cnnviz: {NETS}:Functional: cannot capture the model: a forward pass with hooks failed (RuntimeError: ")
+        assert "; torch.export failed (RuntimeError: " in lines[0]
 
 
 def test_import_writes_a_spec_that_validates(tmp_path):

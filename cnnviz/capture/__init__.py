@@ -1,6 +1,6 @@
 """Import stage: a ``torch.nn.Module`` → a spec, upstream of the spec stage.
 
-capture (torch.export on meta, or hooks) → structure (blocks, merges) → leaves
+capture (hooks on meta, or torch.export) → structure (blocks, merges) → leaves
 (our layer vocabulary) → fold (×N, one module per distinct block) → emit (the spec
 as YAML text) → the spec stage reads that text like any spec.  So an imported
 model is drawn, counted, summarised and diffed by the same code as a spec, and
