@@ -30,6 +30,11 @@ REFERENCE = {
     "inception_v4": (42_679_816, 0, (1000,)),
     "inception_resnet_v2": (55_843_464, 0, (1000,)),
     "resnext50": (25_028_904, 0, (1000,)),
+    # beyond the article: counted with torch 2.13, torchvision 0.28 and timm 1.0.31
+    "resnet18": (11_689_512, 0, (1000,)),
+    "resnet34": (21_797_672, 0, (1000,)),
+    "squeezenet1_1": (1_235_496, 0, (1000,)),
+    "densenet121": (7_978_856, 0, (1000,)),
 }
 
 # id -> {stage name in the spec: shape}, from the references
@@ -37,6 +42,19 @@ STAGES = {
     "resnet50": {"conv2": (256, 56, 56), "conv3": (512, 28, 28), "conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
     "resnet101": {"conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
     "resnet152": {"conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
+    # torchvision's maxpool, layer1..layer4
+    "resnet18": {"pool1": (64, 56, 56), "conv2": (64, 56, 56), "conv3": (128, 28, 28), "conv4": (256, 14, 14), "conv5": (512, 7, 7)},
+    "resnet34": {"pool1": (64, 56, 56), "conv2": (64, 56, 56), "conv3": (128, 28, 28), "conv4": (256, 14, 14), "conv5": (512, 7, 7)},
+    # torchvision's features.0, .2, .4, .5, .7, .8, .10, .12 and classifier.1
+    "squeezenet1_1": {
+        "conv1": (64, 111, 111), "pool1": (64, 55, 55), "fire2_3": (128, 55, 55), "pool3": (128, 27, 27), "fire4_5": (256, 27, 27),
+        "pool5": (256, 13, 13), "fire6_7": (384, 13, 13), "fire8_9": (512, 13, 13), "conv10": (1000, 13, 13),
+    },
+    # torchvision's features.pool0, denseblock1..4, transition1..3
+    "densenet121": {
+        "pool0": (64, 56, 56), "dense1": (256, 56, 56), "trans1": (128, 28, 28), "dense2": (512, 28, 28),
+        "trans2": (256, 14, 14), "dense3": (1024, 14, 14), "trans3": (512, 7, 7), "dense4": (1024, 7, 7),
+    },
 }
 
 MODELS = list_models()
