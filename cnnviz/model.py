@@ -302,7 +302,7 @@ class Network:
         return g
 
 
-WEIGHTED = ("conv", "sepconv", "dense")
+WEIGHTED = ("conv", "sepconv", "dense", "dwconv", "tconv")
 
 
 class NetworkBuilder:

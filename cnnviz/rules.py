@@ -26,6 +26,7 @@ from .model import Network, Node, Path, Shape
 
 __all__ = [
     "CONV_LIKE",
+    "ELEMENTWISE",
     "MAX_ELEMENTS",
     "SHAPE_PRESERVING",
     "TOWER_SAFE",
@@ -42,12 +43,13 @@ __all__ = [
     "weight_shapes",
 ]
 
-SHAPE_PRESERVING = {"bn", "relu", "tanh", "sigmoid", "softmax", "dropout", "identity", "scale", "lrn"}
-CONV_LIKE = {"conv", "sepconv", "maxpool", "avgpool"}
+ELEMENTWISE = {"relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid"}  # activations that act on each value alone
+SHAPE_PRESERVING = {"bn", "softmax", "dropout", "identity", "scale", "lrn", "layernorm", "groupnorm", "layerscale", *ELEMENTWISE}
+CONV_LIKE = {"conv", "sepconv", "dwconv", "maxpool", "avgpool"}
 # Layers that act on each channel (or each group of channels) alone, so that N towers
 # can run as one grouped layer.  LRN mixes neighbouring channels across tower
 # boundaries, so it is not here: put it after the towers' merge.
-TOWER_SAFE = {"conv", "bn", "relu", "tanh", "sigmoid", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad"}
+TOWER_SAFE = {"conv", "bn", "maxpool", "avgpool", "dropout", "identity", "scale", "zeropad", "layerscale", *ELEMENTWISE}
 
 # The most elements one tensor (a layer's output or weight) may have: 2**48, about
 # 2.8e14, a petabyte of float32.  The largest input the spec stage accepts
@@ -97,7 +99,7 @@ def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -
         if p.get("ceil") and (out - 1) * s >= n + pad:  # the last window must start inside the input
             out -= 1
         sizes.append(out)
-    channels = p["filters"] * towers if type_ in ("conv", "sepconv") else shape[0]
+    channels = p["filters"] * towers if type_ in ("conv", "sepconv") else shape[0] * p.get("multiplier", 1)
     return (channels, *sizes)
 
 
@@ -116,6 +118,8 @@ def weight_shapes(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 
         return [(p["filters"] * towers, c // conv_groups(p, towers, split), *p["kernel"])]
     if type_ == "sepconv":
         return [(c, 1, *p["kernel"]), (p["filters"], c, 1, 1)]
+    if type_ == "dwconv":
+        return [(c * p["multiplier"], 1, *p["kernel"])]
     if type_ == "dense":
         return [(p["units"], c)]
     return []
@@ -139,6 +143,8 @@ def precheck(type_: str, p: Mapping[str, Any], shape: Shape) -> str | None:
             return f"{shape[0]} input channels are not divisible by groups={p['groups']}"
         if type_ == "conv" and p["filters"] % p["groups"]:
             return f"{p['filters']} filters are not divisible by groups={p['groups']}"
+    if type_ == "groupnorm" and shape[0] % p["groups"]:
+        return f"{shape[0]} channels are not divisible by groups={p['groups']}"
     if type_ == "dense" and len(shape) != 1:
         return f"needs a flat input, got [{present.shape(shape)}]; put flatten or gap before it"
     return None

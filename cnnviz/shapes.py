@@ -36,7 +36,7 @@ from .graph import as_network
 from .model import INPUT, Network, Path, Shape, Shapes
 from .rules import SHAPE_PRESERVING, conv_groups, layer_input, layer_problem, located, merge_shape, out_shape, padding, tower_setting
 
-__all__ = ["SHAPE_PRESERVING", "GraphNet", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
+__all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "GraphNet", "LayerScale", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
 
 
 class Scale(nn.Module):
@@ -68,7 +68,44 @@ class Tile(nn.Module):
         return f"towers={self.towers}"
 
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+class ChannelLayerNorm(nn.Module):
+    """Layer normalisation over the channels at each position of an image (ConvNeXt's
+    LayerNorm2d): channels moved last, normalised by ``norm`` (an ``nn.LayerNorm``), moved back."""
+
+    def __init__(self, channels: int, eps: float):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """A learned scale per channel (ConvNeXt): ``channels`` parameters, each set to ``init``."""
+
+    def __init__(self, channels: int, init: float):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma.view(-1, *([1] * (x.dim() - 2)))
+
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "relu6": nn.ReLU6,
+    "silu": nn.SiLU,
+    "gelu": nn.GELU,
+    "hardswish": nn.Hardswish,
+    "hardsigmoid": nn.Hardsigmoid,
+}
+
+
+def activation(name: str) -> nn.Module:
+    """The module of an activation: a layer type, or a value of ``act``/``mid_act``."""
+    return nn.Softmax(dim=1) if name == "softmax" else ACTIVATIONS[name]()
 
 
 def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, split: bool = False) -> nn.Module:
@@ -87,16 +124,25 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
         pad = padding(p["padding"], p["kernel"], p["dilation"])
         return nn.Conv2d(c, p["filters"] * towers, p["kernel"], p["stride"], pad, p["dilation"], conv_groups(p, towers, split), p["bias"])
     if type_ == "sepconv":
+        mid = ([nn.BatchNorm2d(c, eps=p["eps"])] if p["mid_bn"] else []) + ([activation(p["mid_act"])] if p["mid_act"] != "none" else [])
         return nn.Sequential(
             nn.Conv2d(c, c, p["kernel"], p["stride"], padding(p["padding"], p["kernel"], p["dilation"]), p["dilation"], c, False),
+            *mid,
             nn.Conv2d(c, p["filters"], 1, bias=p["bias"]),
         )
+    if type_ == "dwconv":
+        pad = padding(p["padding"], p["kernel"], p["dilation"])
+        return nn.Conv2d(c, c * p["multiplier"], p["kernel"], p["stride"], pad, p["dilation"], c, p["bias"])
     if type_ == "bn":
         return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=p["eps"])
-    if type_ in ACTIVATIONS:
-        return ACTIVATIONS[type_]()
-    if type_ == "softmax":
-        return nn.Softmax(dim=1)
+    if type_ == "layernorm":
+        return nn.LayerNorm(c, eps=p["eps"]) if flat else ChannelLayerNorm(c, p["eps"])
+    if type_ == "groupnorm":
+        return nn.GroupNorm(p["groups"], c, eps=p["eps"])
+    if type_ == "layerscale":
+        return LayerScale(c, p["init"])
+    if type_ in ACTIVATIONS or type_ == "softmax":
+        return activation(type_)
     if type_ == "maxpool":
         return nn.MaxPool2d(p["kernel"], p["stride"], padding(p["padding"], p["kernel"]), ceil_mode=p["ceil"])
     if type_ == "avgpool":

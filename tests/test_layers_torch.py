@@ -29,9 +29,37 @@ from torch import nn
 from cnnviz.errors import ShapeError
 from cnnviz.graph import build_network
 from cnnviz.model import Network
-from cnnviz.shapes import Scale, Tile, build_model, infer
+from cnnviz.shapes import LayerScale, Scale, Tile, build_model, infer
 from cnnviz.spec import load_spec
 from cnnviz.spec.layers import LAYERS
+
+
+class ChannelNorm(nn.Module):
+    """The hand-built stand-in for ``layernorm`` on an image: each position's channels
+    normalised to mean 0 and variance 1 (computed here, not by LayerNorm), then scaled
+    and shifted by the parameters of ``norm``."""
+
+    def __init__(self, channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=1, keepdim=True)
+        var = x.var(dim=1, unbiased=False, keepdim=True)
+        w, b = self.norm.weight.view(1, -1, 1, 1), self.norm.bias.view(1, -1, 1, 1)
+        return (x - mean) / torch.sqrt(var + self.norm.eps) * w + b
+
+
+class Gamma(nn.Module):
+    """The hand-built stand-in for ``layerscale``: a parameter per channel, broadcast over the positions."""
+
+    def __init__(self, channels: int, init: float = 1e-6):
+        super().__init__()
+        self.init = init
+        self.gamma = nn.Parameter(torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * (self.gamma[:, None, None] if x.dim() == 4 else self.gamma)
 
 
 class Mul(nn.Module):
@@ -85,6 +113,12 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     ("conv 8 3x3 tanh", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1), nn.Tanh()]),
     ("conv 8 3x3 act=sigmoid bn eps=0.5", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1), C(8, eps=0.5), nn.Sigmoid()]),
     ("conv 8 3x3 act=none", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1)]),
+    ("conv 8 3x3 relu6", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1), nn.ReLU6()]),
+    ("conv 8 3x3 bn silu", (3, 9, 9), lambda: [C2(3, 8, 3, padding=1), C(8), nn.SiLU()]),
+    ("conv 8 1x1 gelu", (3, 5, 5), lambda: [C2(3, 8, 1), nn.GELU()]),
+    ("conv 8 3x3 /2 bn hardswish", (3, 9, 9), lambda: [C2(3, 8, 3, 2, 1), C(8), nn.Hardswish()]),
+    ("conv 8 1x1 hardsigmoid", (3, 5, 5), lambda: [C2(3, 8, 1), nn.Hardsigmoid()]),
+    ("conv 8 1x1 act=hardswish", (3, 5, 5), lambda: [C2(3, 8, 1), nn.Hardswish()]),
     ("conv 8 3x3 valid sigmoid", (3, 9, 9), lambda: [C2(3, 8, 3), nn.Sigmoid()]),
     ("conv 16 11x11 /4 valid relu", (3, 67, 67), lambda: [C2(3, 16, 11, 4), nn.ReLU()]),
     ("conv 8 1x1", (3, 1, 1), lambda: [C2(3, 8, 1)]),
@@ -104,16 +138,68 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
         (8, 9, 9),
         lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), C(16, eps=0.001), nn.ReLU()],
     ),
+    ("sepconv 16 3x3 bn relu6", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), C(16), nn.ReLU6()]),
+    ("sepconv 16 3x3 silu", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), nn.SiLU()]),
+    ("sepconv 16 3x3 gelu", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), nn.GELU()]),
+    ("sepconv 16 3x3 hardswish", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), nn.Hardswish()]),
+    ("sepconv 16 3x3 hardsigmoid", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C2(8, 16, 1, bias=False)), nn.Hardsigmoid()]),
+    # sepconv with a batch norm and/or an activation between its parts
+    (
+        "sepconv 16 3x3 mid_bn=true mid_act=relu",
+        (8, 9, 9),
+        lambda: [nn.Sequential(C2(8, 8, 3, padding=1, groups=8, bias=False), C(8), nn.ReLU(), C2(8, 16, 1, bias=False))],
+    ),
+    (
+        "sepconv 16 3x3 /2 mid_bn=true eps=0.001 bn relu6",
+        (8, 9, 9),
+        lambda: [nn.Sequential(C2(8, 8, 3, 2, 1, groups=8, bias=False), C(8, eps=0.001), C2(8, 16, 1, bias=False)), C(16, eps=0.001), nn.ReLU6()],
+    ),
+    ("sepconv: {filters: 4, kernel: 5, mid_act: hardswish}", (8, 9, 9), lambda: [nn.Sequential(C2(8, 8, 5, padding=2, groups=8, bias=False), nn.Hardswish(), C2(8, 4, 1, bias=False))]),
+    # dwconv: groups = input channels, output = input channels x multiplier
+    ("dwconv 3x3", (8, 9, 9), lambda: [C2(8, 8, 3, padding=1, groups=8)]),
+    ("dwconv 3 /2", (8, 9, 9), lambda: [C2(8, 8, 3, 2, 1, groups=8)]),
+    ("dwconv 5x5 stride=2 nobias bn relu6", (6, 11, 11), lambda: [C2(6, 6, 5, 2, 2, groups=6, bias=False), C(6), nn.ReLU6()]),
+    ("dwconv 3x3 multiplier=2", (4, 7, 7), lambda: [C2(4, 8, 3, padding=1, groups=4)]),
+    ("dwconv 3x3 multiplier=3 valid /2 bias=false", (4, 8, 8), lambda: [C2(4, 12, 3, 2, groups=4, bias=False)]),
+    ("dwconv 3x3 dilation=2", (4, 9, 9), lambda: [C2(4, 4, 3, padding=2, dilation=2, groups=4)]),
+    ("dwconv 4x4 /2 same", (4, 9, 9), lambda: [C2(4, 4, 4, 2, 1, groups=4)]),
+    ("dwconv: {kernel: 1x7, padding: [0, 3]}", (4, 9, 9), lambda: [C2(4, 4, (1, 7), padding=(0, 3), groups=4)]),
+    ("dwconv 7x7 padding=2 bn eps=0.01 silu", (3, 5, 5), lambda: [C2(3, 3, 7, padding=2, groups=3), C(3, eps=0.01), nn.SiLU()]),
+    ("dwconv 3 tanh", (3, 5, 5), lambda: [C2(3, 3, 3, padding=1, groups=3), nn.Tanh()]),
+    ("dwconv 3 sigmoid", (3, 5, 5), lambda: [C2(3, 3, 3, padding=1, groups=3), nn.Sigmoid()]),
+    ("dwconv 3 relu", (3, 5, 5), lambda: [C2(3, 3, 3, padding=1, groups=3), nn.ReLU()]),
+    ("dwconv 3 gelu", (3, 5, 5), lambda: [C2(3, 3, 3, padding=1, groups=3), nn.GELU()]),
+    ("dwconv 3 hardswish", (3, 5, 5), lambda: [C2(3, 3, 3, padding=1, groups=3), nn.Hardswish()]),
+    ("dwconv 3 hardsigmoid act=hardsigmoid", (3, 5, 5), lambda: [C2(3, 3, 3, padding=1, groups=3), nn.Hardsigmoid()]),
     # bn on an image and on a vector
     ("bn", (4, 5, 5), lambda: [C(4)]),
     ("bn eps=0.001", (4, 5, 5), lambda: [C(4, eps=0.001)]),
     ("bn eps=0.5", (6,), lambda: [nn.BatchNorm1d(6, eps=0.5)]),
+    # layernorm over the channels at each position (ConvNeXt) or over a vector's features; groupnorm; layer scale
+    ("layernorm", (8, 5, 7), lambda: [ChannelNorm(8)]),
+    ("layernorm eps=1e-6", (8, 5, 7), lambda: [ChannelNorm(8, eps=1e-6)]),
+    ("layernorm eps=0.001", (6,), lambda: [nn.LayerNorm(6, eps=0.001)]),
+    ("layernorm", (3, 1, 1), lambda: [ChannelNorm(3)]),
+    ("groupnorm 2", (8, 5, 5), lambda: [nn.GroupNorm(2, 8)]),
+    ("groupnorm 8 eps=0.01", (8, 3, 5), lambda: [nn.GroupNorm(8, 8, eps=0.01)]),
+    ("groupnorm groups=1", (6, 4, 4), lambda: [nn.GroupNorm(1, 6)]),
+    ("groupnorm 3", (6,), lambda: [nn.GroupNorm(3, 6)]),
+    ("layerscale", (8, 5, 5), lambda: [Gamma(8)]),
+    ("layerscale 0.1", (8, 5, 5), lambda: [Gamma(8, 0.1)]),
+    ("layerscale init=1e-5", (6,), lambda: [Gamma(6, 1e-5)]),
     # activations, on an image and on a vector
     ("relu", (4, 5, 5), lambda: [nn.ReLU()]),
     ("tanh", (6,), lambda: [nn.Tanh()]),
     ("sigmoid", (4, 5, 5), lambda: [nn.Sigmoid()]),
     ("softmax", (6,), lambda: [nn.Softmax(dim=1)]),
     ("softmax", (4, 5, 5), lambda: [nn.Softmax(dim=1)]),
+    ("relu6", (4, 5, 5), lambda: [nn.ReLU6()]),
+    ("relu6", (6,), lambda: [nn.ReLU6()]),
+    ("silu", (4, 5, 5), lambda: [nn.SiLU()]),
+    ("gelu", (6,), lambda: [nn.GELU()]),
+    ("gelu", (4, 5, 5), lambda: [nn.GELU()]),
+    ("hardswish", (4, 5, 5), lambda: [nn.Hardswish()]),
+    ("hardsigmoid", (6,), lambda: [nn.Hardsigmoid()]),
     # maxpool: stride defaults to the window; padding valid, same, n, [h, w]; ceil mode
     ("maxpool 2", (3, 8, 8), lambda: [nn.MaxPool2d(2)]),
     ("maxpool 2", (3, 9, 9), lambda: [nn.MaxPool2d(2)]),
@@ -166,6 +252,12 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     ("dense 10 sigmoid", (36,), lambda: [nn.Linear(36, 10), nn.Sigmoid()]),
     ("dense 10 softmax", (36,), lambda: [nn.Linear(36, 10), nn.Softmax(dim=1)]),
     ("dense 1 act=relu", (1,), lambda: [nn.Linear(1, 1), nn.ReLU()]),
+    ("dense 10 relu6", (36,), lambda: [nn.Linear(36, 10), nn.ReLU6()]),
+    ("dense 10 silu", (36,), lambda: [nn.Linear(36, 10), nn.SiLU()]),
+    ("dense 10 gelu nobias", (36,), lambda: [nn.Linear(36, 10, bias=False), nn.GELU()]),
+    ("dense 10 hardswish", (36,), lambda: [nn.Linear(36, 10), nn.Hardswish()]),
+    ("dense 10 act=hardsigmoid", (36,), lambda: [nn.Linear(36, 10), nn.Hardsigmoid()]),
+    ("dense 10 hardsigmoid", (36,), lambda: [nn.Linear(36, 10), nn.Hardsigmoid()]),
     ("zeropad 1", (3, 4, 4), lambda: [nn.ZeroPad2d(1)]),
     ("zeropad 1x2", (3, 4, 4), lambda: [nn.ZeroPad2d((2, 2, 1, 1))]),
     ("zeropad: {padding: [2, 0]}", (3, 4, 4), lambda: [nn.ZeroPad2d((0, 0, 2, 2))]),
@@ -254,6 +346,8 @@ def test_layer_matches_the_torch_modules_it_means(tmp_path, line, shape, hand):
     for node, b, stage in zip(nodes, built, stages):
         if isinstance(stage, Mul):
             assert isinstance(b, Scale) and b.factor == stage.factor
+        elif isinstance(stage, Gamma):
+            assert isinstance(b, LayerScale) and b.gamma.shape == stage.gamma.shape and bool((b.gamma == stage.init).all())
         else:
             assert settings(b) == settings(stage), f"{node}: settings"
         b.load_state_dict(stage.state_dict())
@@ -293,6 +387,15 @@ TOWERS: list[tuple[str, tuple[int, ...], int, bool, object]] = [
     ("towers: {count: 2, layers: [maxpool 2, conv 8 1x1]}", (3, 8, 8), 2, False, lambda: [nn.MaxPool2d(2), C2(3, 8, 1)]),
     ("towers: {count: 2, layers: [bn, conv 4 1x1 nobias]}", (3, 8, 8), 2, False, lambda: [C(3), C2(3, 4, 1, bias=False)]),
     ("towers: {count: 3, layers: [relu]}", (4, 5, 5), 3, False, lambda: [nn.ReLU()]),
+    ("towers: {count: 2, layers: [conv 4 1x1, layerscale 0.5]}", (3, 5, 5), 2, False, lambda: [C2(3, 4, 1), Gamma(4, 0.5)]),
+    ("towers: {count: 3, layers: [layerscale]}", (2, 5, 5), 3, False, lambda: [Gamma(2)]),
+    (
+        "towers: {count: 2, layers: [conv 4 1x1 bn relu6, silu, gelu, hardswish, hardsigmoid]}",
+        (3, 5, 5),
+        2,
+        False,
+        lambda: [C2(3, 4, 1), C(4), nn.ReLU6(), nn.SiLU(), nn.GELU(), nn.Hardswish(), nn.Hardsigmoid()],
+    ),
     ("towers: {count: 2, layers: [zeropad: {padding: [0, 1, 0, 1]}, conv 2 2x2 valid]}", (3, 4, 4), 2, False, lambda: [nn.ZeroPad2d((0, 1, 0, 1)), C2(3, 2, 2)]),
     ("towers: {count: 2, input: split, layers: [bn eps=0.1, relu]}", (6,), 2, True, lambda: [nn.BatchNorm1d(3, eps=0.1), nn.ReLU()]),
 ]
@@ -346,7 +449,7 @@ st = hypothesis.strategies
 SIZE = st.integers(1, 4).map(str) | st.tuples(st.integers(1, 4), st.integers(1, 4)).map(lambda t: f"{t[0]}x{t[1]}")
 STRIDE = st.sampled_from(["", "/2", "/3", "stride=1x2"])
 PAD = st.sampled_from(["", "same", "valid", "padding=1", "padding=2", "padding=0x1"])
-ACT = st.sampled_from(["", "relu", "tanh", "sigmoid", "act=none"])
+ACT = st.sampled_from(["", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "act=none"])
 BN = st.sampled_from(["", "bn", "bn eps=0.1"])
 OPT = st.lists(st.sampled_from(["nobias", "bias=true", "dilation=2", "dilation=1x2", "groups=2", "groups=3", "ceil", "count_pad=false"]), max_size=2, unique=True)
 
@@ -359,8 +462,12 @@ LINE = st.one_of(
     st.builds(lambda f, k, s, p, o, b, a: _line("conv", f, k, s, p, *[x for x in o if x not in ("ceil", "count_pad=false")], b, a), st.integers(1, 6), SIZE, STRIDE, PAD, OPT, BN, ACT),
     st.builds(lambda f, k, s, p, o, b, a: _line("sepconv", f, k, s, p, *[x for x in o if x in ("nobias", "bias=true", "dilation=2")], b, a), st.integers(1, 6), SIZE, STRIDE, PAD, OPT, BN, ACT),
     st.builds(lambda t, k, s, p, o: _line(t, k, s, p, *[x for x in o if x == "ceil" or (x == "count_pad=false" and t == "avgpool")]), st.sampled_from(["maxpool", "avgpool"]), SIZE, STRIDE, PAD, OPT),
+    st.builds(lambda k, s, p, m, b, a: _line("dwconv", k, s, p, m, b, a), SIZE, STRIDE, PAD, st.sampled_from(["", "multiplier=2", "nobias", "dilation=2"]), BN, ACT),
+    st.builds(lambda f, k, m, a: _line("sepconv", f, k, m, a), st.integers(1, 6), SIZE, st.sampled_from(["mid_bn=true", "mid_act=relu6", "mid_bn=true mid_act=silu"]), ACT),
     st.builds(lambda u, b, a: _line("dense", u, b, a), st.integers(1, 5), st.sampled_from(["", "nobias"]), ACT),
-    st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "softmax", "gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
+    st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax"]),
+    st.sampled_from(["layernorm", "layernorm eps=0.1", "groupnorm 2", "groupnorm 3", "layerscale", "layerscale 2"]),
+    st.sampled_from(["gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
 )
 
 

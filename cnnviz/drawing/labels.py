@@ -32,6 +32,12 @@ def layer(type_: str, p: Mapping[str, Any], detail: str) -> tuple[str, str]:
                 bits.append(f"g{p['groups']}")
             if tuple(p.get("dilation", (1, 1))) != (1, 1):
                 bits.append(f"d{size(p['dilation'])}")
+    elif type_ == "dwconv":
+        bits.append(size(p["kernel"]))
+        if full:
+            bits.extend(_stride(p))
+            if p["multiplier"] != 1:
+                bits.append(f"×{p['multiplier']}")
     elif type_ in ("maxpool", "avgpool"):
         bits.append(size(p["kernel"]))
         if full:

@@ -52,10 +52,12 @@ CATEGORIES: dict[str, Swatch] = {
     "module": Swatch("#f3e6cf", "#a98c5f", "Module (see its panel)"),
     "conv": Swatch("#c4dcf0", "#5b8db8", "Convolution"),
     "sepconv": Swatch("#bfe5d8", "#4e9a84", "Separable convolution"),
+    "dwconv": Swatch("#c8cdf2", "#5561b3", "Depthwise convolution"),
     "pool": Swatch("#fadcb0", "#cf8a2e", "Pooling"),
     "norm": Swatch("#dbecd3", "#76a266", "Normalisation"),
     "act": Swatch("#f6d3d3", "#c07272", "Activation"),
     "scale": Swatch("#f7d6e8", "#bf6f9a", "Residual scaling"),
+    "layerscale": Swatch("#eccbe9", "#a05a9a", "Layer scale (learned)"),
     "pad": Swatch("#eeeeee", "#a0a0a0", "Zero padding"),
     "dropout": Swatch("#e9e9e9", "#9a9a9a", "Dropout"),
     "flatten": Swatch("#efefef", "#a0a0a0", "Flatten"),
@@ -70,15 +72,24 @@ CATEGORIES: dict[str, Swatch] = {
 TITLES: dict[str, str] = {
     "conv": "Conv",
     "sepconv": "Sep conv",
+    "dwconv": "DW conv",
     "bn": "Batch norm",
     "relu": "ReLU",
     "tanh": "tanh",
     "sigmoid": "Sigmoid",
+    "relu6": "ReLU6",
+    "silu": "SiLU",
+    "gelu": "GELU",
+    "hardswish": "Hard swish",
+    "hardsigmoid": "Hard sigmoid",
     "softmax": "Softmax",
     "maxpool": "Max pool",
     "avgpool": "Avg pool",
     "gap": "Avg pool",
     "lrn": "LRN",
+    "layernorm": "Layer norm",
+    "groupnorm": "Group norm",
+    "layerscale": "Layer scale",
     "dropout": "Dropout",
     "flatten": "Flatten",
     "dense": "FC",
@@ -91,6 +102,9 @@ TITLES: dict[str, str] = {
 # norm and activations fold into their conv, and dropout, flatten, padding,
 # LRN, residual scaling and identities are left out.
 CLUTTER = frozenset({"bn", "relu", "tanh", "sigmoid", "dropout", "flatten", "zeropad", "lrn", "scale", "identity"})
+# The newer activations hide as relu does, the newer norms as bn does (layer scale,
+# drop path, up-sampling and the rest of the newer types are drawn).
+CLUTTER |= {"relu6", "silu", "gelu", "hardswish", "hardsigmoid", "layernorm", "groupnorm"}
 
 # Point sizes.
 TITLE_SIZE = 18

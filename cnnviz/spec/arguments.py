@@ -49,7 +49,7 @@ class Arguments:
                         key = positional.pop(0)
                         given[key] = scalar(tok)
                     else:
-                        hint = suggest(tok, lt.flags) if lt.flags else ""
+                        hint = (suggest(tok, lt.flags) if lt.flags else "") or (f" ({lt.usage})" if lt.usage else "")
                         if "#" in tok:
                             hint = " (a YAML comment needs a space before '#')"
                         self.coll.add(loc, f"{lt.name}: unexpected '{tok}'{hint}")

@@ -16,7 +16,9 @@ from typing import Any, Protocol, TypeVar, cast
 REQUIRED = object()
 MAX_CHANNELS = 1 << 16
 MAX_KERNEL = 1 << 12
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax")
+# Activations that are also bare flags of the layers with an ``act`` field (softmax only of dense).
+ACT_FLAG_WORDS = ACTIVATIONS[:-1]
 
 
 class BadValue(ValueError):
@@ -160,6 +162,7 @@ class LayerType:
     positional: tuple[str, ...] = ()  # field names filled by bare values in the short form, in order
     flags: dict[str, tuple[str, Any]] = field(default_factory=dict)  # bare word -> (field, value)
     category: str = ""  # colour family in the pictures
+    usage: str = ""  # a hint for a short form that gives a value too many
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -168,14 +171,14 @@ class LayerType:
 _CHANNELS = _int(1, MAX_CHANNELS)
 _KERNEL = _pair(1, MAX_KERNEL)
 _STRIDE = _pair(1, MAX_KERNEL)
-_ACT_FLAGS = {a: ("act", a) for a in ("relu", "tanh", "sigmoid")}
+_ACT_FLAGS = {a: ("act", a) for a in ACT_FLAG_WORDS}
 _PAD_FLAGS = {"same": ("padding", "same"), "valid": ("padding", "valid")}
 _CONV_FLAGS = {**_PAD_FLAGS, **_ACT_FLAGS, "bn": ("bn", True), "nobias": ("bias", False)}
 
 
-def _conv_fields(*, bias: bool, groups: bool) -> tuple[Field, ...]:
-    out = [
-        Field("filters", _CHANNELS, doc="output channels"),
+def _conv_fields(*, bias: bool, groups: bool, depthwise: bool = False) -> tuple[Field, ...]:
+    out = [] if depthwise else [Field("filters", _CHANNELS, doc="output channels")]
+    out += [
         Field("kernel", _KERNEL, doc="kernel size: 3, 3x3 or 1x7"),
         Field("stride", _STRIDE, (1, 1), "stride, also written /2"),
         Field("padding", _padding, "same", "same (kernel//2 each side), valid, n or [h, w]"),
@@ -183,11 +186,13 @@ def _conv_fields(*, bias: bool, groups: bool) -> tuple[Field, ...]:
     ]
     if groups:
         out.append(Field("groups", _int(1, MAX_CHANNELS), 1, "grouped convolution"))
+    if depthwise:
+        out.append(Field("multiplier", _int(1, MAX_CHANNELS), 1, "output channels per input channel"))
     out += [
         Field("bias", _bool, bias, "learnable bias"),
         Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
         Field("eps", _float(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
-        Field("act", _act, "none", "activation after conv (and bn): none, relu, tanh, sigmoid"),
+        Field("act", _act, "none", f"activation after conv (and bn): none, {', '.join(ACT_FLAG_WORDS)}"),
     ]
     return tuple(out)
 
@@ -216,15 +221,53 @@ LAYERS: dict[str, LayerType] = {
         LayerType(
             "sepconv",
             "depthwise-separable convolution: depthwise kxk, then pointwise 1x1",
-            _conv_fields(bias=False, groups=False),
+            (
+                *_conv_fields(bias=False, groups=False),
+                Field("mid_bn", _bool, False, "batch norm between the depthwise and pointwise parts"),
+                Field("mid_act", _act, "none", "activation between the depthwise and pointwise parts (after mid_bn)"),
+            ),
             ("filters", "kernel"),
             _CONV_FLAGS,
             "sepconv",
         ),
+        LayerType(
+            "dwconv",
+            "depthwise convolution: one kxk filter per input channel (groups = input channels), times multiplier",
+            _conv_fields(bias=True, groups=False, depthwise=True),
+            ("kernel",),
+            _CONV_FLAGS,
+            "dwconv",
+            usage="dwconv takes a kernel only: its output has the input's channels, times multiplier",
+        ),
         LayerType("bn", "batch normalisation", (Field("eps", _float(0.0, 1.0), 1e-5, "epsilon"),), category="norm"),
+        LayerType(
+            "layernorm",
+            "layer normalisation: over the channels at each position of an image (ConvNeXt), over the features of a vector",
+            (Field("eps", _float(0.0, 1.0), 1e-5, "epsilon"),),
+            category="norm",
+        ),
+        LayerType(
+            "groupnorm",
+            "group normalisation: over each group of channels (and all positions)",
+            (Field("groups", _CHANNELS, doc="channel groups, dividing the channels"), Field("eps", _float(0.0, 1.0), 1e-5, "epsilon")),
+            ("groups",),
+            category="norm",
+        ),
+        LayerType(
+            "layerscale",
+            "a learned scale per channel (ConvNeXt's layer scale)",
+            (Field("init", _float(-1e6, 1e6), 1e-6, "the scales' initial value"),),
+            ("init",),
+            category="layerscale",
+        ),
         LayerType("relu", "ReLU activation", category="act"),
         LayerType("tanh", "tanh activation", category="act"),
         LayerType("sigmoid", "sigmoid activation", category="act"),
+        LayerType("relu6", "ReLU clipped at 6 (MobileNet)", category="act"),
+        LayerType("silu", "SiLU (swish): x * sigmoid(x)", category="act"),
+        LayerType("gelu", "GELU (exact, erf form)", category="act"),
+        LayerType("hardswish", "hard swish (MobileNetV3)", category="act"),
+        LayerType("hardsigmoid", "hard sigmoid (MobileNetV3)", category="act"),
         LayerType("softmax", "softmax over channels", category="softmax"),
         _pool("maxpool"),
         _pool("avgpool"),
