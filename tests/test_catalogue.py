@@ -35,6 +35,8 @@ REFERENCE = {
     "resnet34": (21_797_672, 0, (1000,)),
     "squeezenet1_1": (1_235_496, 0, (1000,)),
     "densenet121": (7_978_856, 0, (1000,)),
+    "mobilenet_v1": (4_231_976, 0, (1000,)),
+    "mobilenet_v2": (3_504_872, 0, (1000,)),
 }
 
 # id -> {stage name in the spec: shape}, from the references
@@ -54,6 +56,16 @@ STAGES = {
     "densenet121": {
         "pool0": (64, 56, 56), "dense1": (256, 56, 56), "trans1": (128, 28, 28), "dense2": (512, 28, 28),
         "trans2": (256, 14, 14), "dense3": (1024, 14, 14), "trans3": (512, 7, 7), "dense4": (1024, 7, 7),
+    },
+    # timm's conv_stem and blocks.0 .. blocks.4
+    "mobilenet_v1": {
+        "conv1": (32, 112, 112), "conv2": (64, 112, 112), "conv3": (128, 56, 56), "conv4": (256, 28, 28),
+        "conv5": (512, 14, 14), "conv6": (1024, 7, 7),
+    },
+    # torchvision's features.0, .1, .3, .6, .10, .13, .16, .17, .18
+    "mobilenet_v2": {
+        "conv1": (32, 112, 112), "block1": (16, 112, 112), "stage2": (24, 56, 56), "stage3": (32, 28, 28), "stage4": (64, 14, 14),
+        "stage5": (96, 14, 14), "stage6": (160, 7, 7), "stage7": (320, 7, 7), "conv_last": (1280, 7, 7),
     },
 }
 
