@@ -37,6 +37,7 @@ REFERENCE = {
     "densenet121": (7_978_856, 0, (1000,)),
     "mobilenet_v1": (4_231_976, 0, (1000,)),
     "mobilenet_v2": (3_504_872, 0, (1000,)),
+    "convnext_tiny": (28_589_128, 0, (1000,)),
 }
 
 # id -> {stage name in the spec: shape}, from the references
@@ -66,6 +67,11 @@ STAGES = {
     "mobilenet_v2": {
         "conv1": (32, 112, 112), "block1": (16, 112, 112), "stage2": (24, 56, 56), "stage3": (32, 28, 28), "stage4": (64, 14, 14),
         "stage5": (96, 14, 14), "stage6": (160, 7, 7), "stage7": (320, 7, 7), "conv_last": (1280, 7, 7),
+    },
+    # torchvision's features.0 .. features.7
+    "convnext_tiny": {
+        "stem_norm": (96, 56, 56), "stage1": (96, 56, 56), "down2": (192, 28, 28), "stage2": (192, 28, 28),
+        "down3": (384, 14, 14), "stage3": (384, 14, 14), "down4": (768, 7, 7), "stage4": (768, 7, 7),
     },
 }
 
