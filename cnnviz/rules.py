@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 ELEMENTWISE = {"relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid"}  # activations that act on each value alone
-SHAPE_PRESERVING = {"bn", "softmax", "dropout", "identity", "scale", "lrn", "layernorm", "groupnorm", "layerscale", *ELEMENTWISE}
+SHAPE_PRESERVING = {"bn", "softmax", "dropout", "identity", "scale", "lrn", "layernorm", "groupnorm", "layerscale", "droppath", "shuffle", *ELEMENTWISE}
 CONV_LIKE = {"conv", "sepconv", "dwconv", "maxpool", "avgpool"}
 # Layers that act on each channel (or each group of channels) alone, so that N towers
 # can run as one grouped layer.  LRN mixes neighbouring channels across tower
@@ -79,7 +79,7 @@ def layer_input(type_: str, shape: Shape, towers: int = 1, split: bool = False) 
 
 
 def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -> Shape:
-    """A layer's output shape, by the formulas of torch's Conv2d, MaxPool2d and AvgPool2d docs."""
+    """A layer's output shape, by the formulas of torch's Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d and Upsample docs."""
     if type_ in SHAPE_PRESERVING:
         return shape
     if type_ == "flatten":
@@ -91,6 +91,11 @@ def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -
     if type_ == "zeropad":
         top, bottom, left, right = p["padding"]
         return (shape[0], shape[1] + top + bottom, shape[2] + left + right)
+    if type_ == "upsample":
+        return (shape[0], *(p["size"] or (n * s for n, s in zip(shape[1:], p["scale"]))))
+    if type_ == "tconv":
+        grown = ((n - 1) * s - 2 * pad + k + op for n, s, pad, k, op in zip(shape[1:], p["stride"], p["padding"], p["kernel"], p["output_padding"]))
+        return (p["filters"], *grown)
     dilation = p.get("dilation", (1, 1))
     sizes = []
     for n, k, s, pad, dil in zip(shape[1:], p["kernel"], p["stride"], padding(p["padding"], p["kernel"], dilation), dilation):
@@ -120,6 +125,8 @@ def weight_shapes(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 
         return [(c, 1, *p["kernel"]), (p["filters"], c, 1, 1)]
     if type_ == "dwconv":
         return [(c * p["multiplier"], 1, *p["kernel"])]
+    if type_ == "tconv":
+        return [(c, p["filters"], *p["kernel"])]
     if type_ == "dense":
         return [(p["units"], c)]
     return []
@@ -127,7 +134,7 @@ def weight_shapes(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 
 
 def precheck(type_: str, p: Mapping[str, Any], shape: Shape) -> str | None:
     """Why torch would refuse this layer on an input of ``shape``, in the user's words (or None)."""
-    needs_image = type_ in CONV_LIKE or type_ in ("lrn", "zeropad", "gap")
+    needs_image = type_ in CONV_LIKE or type_ in ("lrn", "zeropad", "gap", "tconv", "upsample", "shuffle")
     if needs_image and len(shape) != 3:
         return f"needs a [channels, height, width] input, got the flat vector [{present.shape(shape)}]"
     if type_ in CONV_LIKE:
@@ -143,10 +150,23 @@ def precheck(type_: str, p: Mapping[str, Any], shape: Shape) -> str | None:
             return f"{shape[0]} input channels are not divisible by groups={p['groups']}"
         if type_ == "conv" and p["filters"] % p["groups"]:
             return f"{p['filters']} filters are not divisible by groups={p['groups']}"
-    if type_ == "groupnorm" and shape[0] % p["groups"]:
+    if type_ in ("groupnorm", "shuffle") and shape[0] % p["groups"]:
         return f"{shape[0]} channels are not divisible by groups={p['groups']}"
+    if type_ == "tconv":
+        return _tconv_problem(p, shape)
     if type_ == "dense" and len(shape) != 1:
         return f"needs a flat input, got [{present.shape(shape)}]; put flatten or gap before it"
+    return None
+
+
+def _tconv_problem(p: Mapping[str, Any], shape: Shape) -> str | None:
+    """Why torch would refuse a transposed conv: an output padding not below the stride, or no output left."""
+    if any(op >= s for op, s in zip(p["output_padding"], p["stride"])):
+        return f"output_padding {present.size(p['output_padding'])} must be smaller than the stride {present.size(p['stride'])}"
+    out = out_shape("tconv", p, shape)[1:]
+    if min(out) < 1:
+        unpadded = out_shape("tconv", {**p, "padding": (0, 0)}, shape)[1:]
+        return f"padding {present.size(p['padding'])} on each side leaves no output (without it the output is {present.size(unpadded)})"
     return None
 
 

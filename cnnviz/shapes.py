@@ -36,7 +36,7 @@ from .graph import as_network
 from .model import INPUT, Network, Path, Shape, Shapes
 from .rules import SHAPE_PRESERVING, conv_groups, layer_input, layer_problem, located, merge_shape, out_shape, padding, tower_setting
 
-__all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "GraphNet", "LayerScale", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
+__all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "DropPath", "GraphNet", "LayerScale", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
 
 
 class Scale(nn.Module):
@@ -77,7 +77,8 @@ class ChannelLayerNorm(nn.Module):
         self.norm = nn.LayerNorm(channels, eps=eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        out: torch.Tensor = self.norm(x.permute(0, 2, 3, 1))
+        return out.permute(0, 3, 1, 2)
 
 
 class LayerScale(nn.Module):
@@ -89,6 +90,25 @@ class LayerScale(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.gamma.view(-1, *([1] * (x.dim() - 2)))
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: in training, each sample's whole input is zeroed with probability
+    ``p`` and the rest scaled by 1 / (1 - p); in evaluation, the identity."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        mask = torch.empty((x.shape[0], *([1] * (x.dim() - 1))), dtype=x.dtype, device=x.device).bernoulli_(keep)
+        return x * mask / keep if keep > 0 else x * mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -141,6 +161,18 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
         return nn.GroupNorm(p["groups"], c, eps=p["eps"])
     if type_ == "layerscale":
         return LayerScale(c, p["init"])
+    if type_ == "tconv":
+        return nn.ConvTranspose2d(c, p["filters"], p["kernel"], p["stride"], p["padding"], p["output_padding"], bias=p["bias"])
+    if type_ == "upsample":
+        corners = True if p["align_corners"] else None  # None: torch's default (off), the only value nearest takes
+        if p["size"]:
+            return nn.Upsample(size=p["size"], mode=p["mode"], align_corners=corners)
+        sh, sw = p["scale"]
+        return nn.Upsample(scale_factor=sh if sh == sw else (sh, sw), mode=p["mode"], align_corners=corners)
+    if type_ == "droppath":
+        return DropPath(p["p"])
+    if type_ == "shuffle":
+        return nn.ChannelShuffle(p["groups"])
     if type_ in ACTIVATIONS or type_ == "softmax":
         return activation(type_)
     if type_ == "maxpool":

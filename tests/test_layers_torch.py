@@ -29,7 +29,7 @@ from torch import nn
 from cnnviz.errors import ShapeError
 from cnnviz.graph import build_network
 from cnnviz.model import Network
-from cnnviz.shapes import LayerScale, Scale, Tile, build_model, infer
+from cnnviz.shapes import DropPath, LayerScale, Scale, Tile, build_model, infer
 from cnnviz.spec import load_spec
 from cnnviz.spec.layers import LAYERS
 
@@ -71,6 +71,39 @@ class Mul(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.factor
+
+
+class Shuffle(nn.Module):
+    """The hand-built stand-in for ``shuffle``: channels read as a groups × (C/groups) table, transposed."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        return x.reshape(n, self.groups, c // self.groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+class NoDrop(nn.Identity):
+    """The hand-built stand-in for ``droppath`` in evaluation: nothing is dropped."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+
+def same_setup(built: nn.Module, stage: nn.Module) -> bool:
+    """Whether a built module has the settings of the hand-built one (a stand-in where torch has no such layer)."""
+    if isinstance(stage, Mul):
+        return isinstance(built, Scale) and built.factor == stage.factor
+    if isinstance(stage, Gamma):
+        return isinstance(built, LayerScale) and built.gamma.shape == stage.gamma.shape and bool((built.gamma == stage.init).all())
+    if isinstance(stage, Shuffle):
+        return isinstance(built, nn.ChannelShuffle) and built.groups == stage.groups
+    if isinstance(stage, NoDrop):
+        return isinstance(built, DropPath) and built.p == stage.p
+    return settings(built) == settings(stage)
 
 
 def network(tmp_path: Path, input_shape: tuple[int, ...], item: str) -> Network:
@@ -187,6 +220,37 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     ("layerscale", (8, 5, 5), lambda: [Gamma(8)]),
     ("layerscale 0.1", (8, 5, 5), lambda: [Gamma(8, 0.1)]),
     ("layerscale init=1e-5", (6,), lambda: [Gamma(6, 1e-5)]),
+    # tconv: out = (n - 1) * stride - 2 * padding + kernel + output_padding
+    ("tconv 8 2x2 /2", (4, 5, 5), lambda: [nn.ConvTranspose2d(4, 8, 2, 2)]),
+    ("tconv 8 3x3 /2 padding=1 output_padding=1", (4, 5, 7), lambda: [nn.ConvTranspose2d(4, 8, 3, 2, 1, 1)]),
+    ("tconv 8 3x3", (4, 5, 5), lambda: [nn.ConvTranspose2d(4, 8, 3)]),
+    ("tconv 8 3x3 padding=1", (4, 5, 5), lambda: [nn.ConvTranspose2d(4, 8, 3, padding=1)]),
+    ("tconv 8 4x4 /2 padding=1 nobias bn relu", (4, 7, 7), lambda: [nn.ConvTranspose2d(4, 8, 4, 2, 1, bias=False), C(8), nn.ReLU()]),
+    ("tconv 6 1x3 stride=3x2 output_padding=2x1", (2, 3, 4), lambda: [nn.ConvTranspose2d(2, 6, (1, 3), (3, 2), output_padding=(2, 1))]),
+    ("tconv: {filters: 4, kernel: 5, stride: 3, padding: [2, 1], bias: false}", (3, 4, 5), lambda: [nn.ConvTranspose2d(3, 4, 5, 3, (2, 1), bias=False)]),
+    ("tconv 4 2 /2 bn eps=0.01 tanh", (3, 4, 4), lambda: [nn.ConvTranspose2d(3, 4, 2, 2), C(4, eps=0.01), nn.Tanh()]),
+    ("tconv 4 2 /2 sigmoid", (3, 1, 1), lambda: [nn.ConvTranspose2d(3, 4, 2, 2), nn.Sigmoid()]),
+    ("tconv 4 2 /2 relu6", (3, 4, 4), lambda: [nn.ConvTranspose2d(3, 4, 2, 2), nn.ReLU6()]),
+    ("tconv 4 2 /2 silu", (3, 4, 4), lambda: [nn.ConvTranspose2d(3, 4, 2, 2), nn.SiLU()]),
+    ("tconv 4 2 /2 gelu", (3, 4, 4), lambda: [nn.ConvTranspose2d(3, 4, 2, 2), nn.GELU()]),
+    ("tconv 4 2 /2 hardswish", (3, 4, 4), lambda: [nn.ConvTranspose2d(3, 4, 2, 2), nn.Hardswish()]),
+    ("tconv 4 2 /2 hardsigmoid act=hardsigmoid", (3, 4, 4), lambda: [nn.ConvTranspose2d(3, 4, 2, 2), nn.Hardsigmoid()]),
+    # upsample: a whole-number scale (n or HxW) or a size; nearest or bilinear
+    ("upsample 2", (3, 4, 5), lambda: [nn.Upsample(scale_factor=2)]),
+    ("upsample 2x3", (3, 4, 5), lambda: [nn.Upsample(scale_factor=(2, 3))]),
+    ("upsample 3 nearest", (3, 1, 1), lambda: [nn.Upsample(scale_factor=3)]),
+    ("upsample 2 bilinear", (3, 5, 5), lambda: [nn.Upsample(scale_factor=2, mode="bilinear")]),
+    ("upsample 2 bilinear align_corners=true", (3, 5, 5), lambda: [nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)]),
+    ("upsample: {size: [7, 9]}", (3, 4, 5), lambda: [nn.Upsample(size=(7, 9))]),
+    ("upsample: {size: 11, mode: bilinear}", (3, 4, 5), lambda: [nn.Upsample(size=(11, 11), mode="bilinear")]),
+    ("upsample: {size: [3, 2], mode: bilinear, align_corners: true}", (3, 4, 5), lambda: [nn.Upsample(size=(3, 2), mode="bilinear", align_corners=True)]),
+    ("upsample scale=1x2 mode=nearest", (3, 4, 5), lambda: [nn.Upsample(scale_factor=(1, 2))]),
+    # droppath (the identity in evaluation; training is tested below), shuffle
+    ("droppath 0.2", (4, 5, 5), lambda: [NoDrop(0.2)]),
+    ("droppath p=0.5", (6,), lambda: [NoDrop(0.5)]),
+    ("shuffle 2", (6, 3, 3), lambda: [Shuffle(2)]),
+    ("shuffle groups=3", (6, 2, 5), lambda: [Shuffle(3)]),
+    ("shuffle 4", (4, 1, 1), lambda: [Shuffle(4)]),
     # activations, on an image and on a vector
     ("relu", (4, 5, 5), lambda: [nn.ReLU()]),
     ("tanh", (6,), lambda: [nn.Tanh()]),
@@ -344,12 +408,7 @@ def test_layer_matches_the_torch_modules_it_means(tmp_path, line, shape, hand):
     model = build_model(net).eval()
     built = [model.get_submodule(str(n)) for n in nodes]
     for node, b, stage in zip(nodes, built, stages):
-        if isinstance(stage, Mul):
-            assert isinstance(b, Scale) and b.factor == stage.factor
-        elif isinstance(stage, Gamma):
-            assert isinstance(b, LayerScale) and b.gamma.shape == stage.gamma.shape and bool((b.gamma == stage.init).all())
-        else:
-            assert settings(b) == settings(stage), f"{node}: settings"
+        assert same_setup(b, stage), f"{node}: settings"
         b.load_state_dict(stage.state_dict())
     with torch.no_grad():
         assert torch.allclose(model(x), y, atol=1e-6), line
@@ -466,7 +525,8 @@ LINE = st.one_of(
     st.builds(lambda f, k, m, a: _line("sepconv", f, k, m, a), st.integers(1, 6), SIZE, st.sampled_from(["mid_bn=true", "mid_act=relu6", "mid_bn=true mid_act=silu"]), ACT),
     st.builds(lambda u, b, a: _line("dense", u, b, a), st.integers(1, 5), st.sampled_from(["", "nobias"]), ACT),
     st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax"]),
-    st.sampled_from(["layernorm", "layernorm eps=0.1", "groupnorm 2", "groupnorm 3", "layerscale", "layerscale 2"]),
+    st.sampled_from(["layernorm", "layernorm eps=0.1", "groupnorm 2", "groupnorm 3", "layerscale", "layerscale 2", "droppath 0.1", "shuffle 2", "shuffle 3"]),
+    st.sampled_from(["tconv 3 2 /2", "tconv 2 3 /2 padding=1 output_padding=1", "tconv 2 3 padding=2", "upsample 2", "upsample 1x3 bilinear", "upsample: {size: 5}"]),
     st.sampled_from(["gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
 )
 
@@ -502,3 +562,14 @@ def test_module_names_that_torch_already_uses_get_a_mark(tmp_path):
     assert isinstance(model.get_submodule("training#.b1.float#"), nn.Conv2d)
     with torch.no_grad():
         assert model(torch.zeros(1, 3, 8, 8)).shape == (1, 3, 8, 8)
+
+
+def test_droppath_in_training_drops_whole_samples_and_rescales_the_rest():
+    torch.manual_seed(0)
+    m = DropPath(0.25).train()
+    rows = m(torch.ones(4000, 2, 3, 3)).flatten(1)
+    kept = rows[:, 0] != 0
+    assert torch.equal(rows, rows[:, :1].expand_as(rows))  # a sample is dropped whole or kept whole
+    assert torch.allclose(rows[kept], torch.full_like(rows[kept], 1 / 0.75))
+    assert abs((~kept).float().mean().item() - 0.25) < 0.03
+    assert torch.equal(m.eval()(torch.ones(3, 2)), torch.ones(3, 2))

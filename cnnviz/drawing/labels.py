@@ -22,7 +22,7 @@ def layer(type_: str, p: Mapping[str, Any], detail: str) -> tuple[str, str]:
     title = style.title(type_)
     bits: list[str] = []
     full = detail == FULL
-    if type_ in ("conv", "sepconv"):
+    if type_ in ("conv", "sepconv", "tconv"):
         if full:
             bits.append(str(p["filters"]))
         bits.append(size(p["kernel"]))
@@ -46,7 +46,13 @@ def layer(type_: str, p: Mapping[str, Any], detail: str) -> tuple[str, str]:
         bits.append("global")
     elif type_ == "dense" and full:
         bits.append(str(p["units"]))
-    elif type_ == "dropout" and full:
+    elif type_ == "upsample":
+        bits.append(", ".join(f"×{n}" for n in dict.fromkeys(p["scale"])) if p["scale"] else f"to {size(p['size'])}")
+        if full:
+            bits.append(p["mode"])
+    elif type_ == "shuffle" and full:
+        bits.append(f"g{p['groups']}")
+    elif type_ in ("dropout", "droppath") and full:
         bits.append(f"p={p['p']:g}")
     elif type_ == "scale" and full:
         bits.append(f"×{p['factor']:g}")

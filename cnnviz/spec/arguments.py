@@ -103,6 +103,9 @@ class Arguments:
                 params[f.name] = f.default
         if params.get("stride", ()) is None and "kernel" in params:  # pools: stride defaults to the window
             params["stride"] = params["kernel"]
+        if ok and (problem := lt.problem(params)):
+            self.coll.add(loc, f"{lt.name}: {problem}")
+            ok = False
         return params if ok else None
 
     def call(self, module: str, declared: dict[str, Any], args: object, loc: Loc, scope: Scope) -> dict[str, Any] | None:

@@ -146,6 +146,26 @@ def _act(v: Any) -> str:
     raise BadValue(f"unknown activation {v!r} (choose from none, {', '.join(ACTIVATIONS)})")
 
 
+def _enum(*words: str) -> Converter[str]:
+    @_with_schema({"enum": list(words)})
+    def conv(v: Any) -> str:
+        if isinstance(v, str) and v in words:
+            return v
+        raise BadValue(f"unknown value {v!r} (choose from {', '.join(words)})")
+
+    return conv
+
+
+def _optional(convert: Converter[T]) -> Converter[T | None]:
+    """A converter that also takes null: a setting that is off unless given."""
+
+    @_with_schema({"anyOf": [convert.schema, {"type": "null"}]})
+    def conv(v: Any) -> T | None:
+        return None if v is None else convert(v)
+
+    return conv
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -163,12 +183,18 @@ class LayerType:
     flags: dict[str, tuple[str, Any]] = field(default_factory=dict)  # bare word -> (field, value)
     category: str = ""  # colour family in the pictures
     usage: str = ""  # a hint for a short form that gives a value too many
+    check: Callable[[dict[str, Any]], str | None] | None = None  # why settings that each fit do not fit together
+
+    def problem(self, params: dict[str, Any]) -> str | None:
+        """Why these settings (each already converted) do not go together, or None."""
+        return self.check(params) if self.check else None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
 
 
 _CHANNELS = _int(1, MAX_CHANNELS)
+_SIZE_FIELD = _pair(1, 1 << 16)
 _KERNEL = _pair(1, MAX_KERNEL)
 _STRIDE = _pair(1, MAX_KERNEL)
 _ACT_FLAGS = {a: ("act", a) for a in ACT_FLAG_WORDS}
@@ -195,6 +221,16 @@ def _conv_fields(*, bias: bool, groups: bool, depthwise: bool = False) -> tuple[
         Field("act", _act, "none", f"activation after conv (and bn): none, {', '.join(ACT_FLAG_WORDS)}"),
     ]
     return tuple(out)
+
+
+def _upsample_problem(p: dict[str, Any]) -> str | None:
+    if p["scale"] is None and p["size"] is None:
+        return "needs a scale (upsample 2) or a size (size=28x28)"
+    if p["scale"] is not None and p["size"] is not None:
+        return "give a scale or a size, not both"
+    if p["align_corners"] and p["mode"] != "bilinear":
+        return "align_corners needs mode bilinear"
+    return None
 
 
 def _pool(kind: str) -> LayerType:
@@ -259,6 +295,47 @@ LAYERS: dict[str, LayerType] = {
             (Field("init", _float(-1e6, 1e6), 1e-6, "the scales' initial value"),),
             ("init",),
             category="layerscale",
+        ),
+        LayerType(
+            "tconv",
+            "transposed convolution (up-sampling by a learned kernel)",
+            (
+                Field("filters", _CHANNELS, doc="output channels"),
+                Field("kernel", _KERNEL, doc="kernel size: 2, 2x2 or 1x7"),
+                Field("stride", _STRIDE, (1, 1), "stride, also written /2"),
+                Field("padding", _pair(0, MAX_KERNEL), (0, 0), "n or [h, w] rows and columns taken off each side"),
+                Field("output_padding", _pair(0, MAX_KERNEL), (0, 0), "n or [h, w] added to one side of the output (less than the stride)"),
+                Field("bias", _bool, True, "learnable bias"),
+                Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
+                Field("eps", _float(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
+                Field("act", _act, "none", f"activation after it (and bn): none, {', '.join(ACT_FLAG_WORDS)}"),
+            ),
+            ("filters", "kernel"),
+            {**_ACT_FLAGS, "bn": ("bn", True), "nobias": ("bias", False)},
+            "tconv",
+            usage="tconv takes filters and a kernel; its padding is n or [h, w], never same or valid",
+        ),
+        LayerType(
+            "upsample",
+            "up-sampling by a whole-number scale or to a size (nearest or bilinear)",
+            (
+                Field("scale", _optional(_pair(1, 1 << 10)), None, "whole-number factor: 2 or 2x3 (or give size)"),
+                Field("size", _optional(_SIZE_FIELD), None, "output [height, width] (or give scale)"),
+                Field("mode", _enum("nearest", "bilinear"), "nearest", "nearest or bilinear"),
+                Field("align_corners", _bool, False, "bilinear only: align the corner pixels"),
+            ),
+            ("scale",),
+            {"nearest": ("mode", "nearest"), "bilinear": ("mode", "bilinear")},
+            "upsample",
+            check=_upsample_problem,
+        ),
+        LayerType("droppath", "drop path, stochastic depth: drops the whole input of a sample (training only)", (Field("p", _float(0.0, 1.0), doc="drop probability"),), ("p",), category="droppath"),
+        LayerType(
+            "shuffle",
+            "channel shuffle (ShuffleNet): interleave the channels of the groups",
+            (Field("groups", _CHANNELS, doc="channel groups, dividing the channels"),),
+            ("groups",),
+            category="shuffle",
         ),
         LayerType("relu", "ReLU activation", category="act"),
         LayerType("tanh", "tanh activation", category="act"),
