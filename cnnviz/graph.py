@@ -6,13 +6,17 @@ the layer, so that the full view shows them and the compact view folds them
 back.  Module calls, repeats, branches (and each branch), towers and auxiliary
 heads become blocks with their parent, entry, exit and children, so a later
 stage can collapse any block to one box.  Nodes are added in execution order.
+
+A branch that starts ``from NAME`` (resolved by the spec stage to an item some
+lists out) reads that item's output node: its branch block carries a
+:class:`~cnnviz.model.Ref` and its entry is the item's exit.
 """
 
 from __future__ import annotations
 
 import os
 
-from .model import INPUT, ROOT, Block, Network, NetworkBuilder, Node, Path, frozen
+from .model import INPUT, ROOT, Block, Network, NetworkBuilder, Node, Path, Ref, frozen
 from .spec import load_spec
 from .spec.model import Aux, Branches, Call, Item, Layer, Spec, Towers
 
@@ -52,14 +56,27 @@ def as_network(arch: object) -> Network:
 class _Builder:
     def __init__(self) -> None:
         self.net = NetworkBuilder()
+        self.lists: list[dict[str, tuple[Path, Path]]] = []  # per layer list being built: name -> (item, its output node)
 
     def seq(self, items: list[Item], at: Path, src: Path, scope: tuple[Path, ...], aux: bool, kids: list[Path]) -> Path:
         """Build a layer list under ``at``; returns the node that carries its output."""
+        built: dict[str, tuple[Path, Path]] = {}
+        self.lists.append(built)
         for item in items:
             path = at.child(item.name)
             kids.append(path)
             src = self.item(item, path, src, scope, aux)
+            built[item.name] = (path, src)
+        self.lists.pop()
         return src
+
+    def ref(self, item: Branches, j: int) -> Ref | None:
+        """The item branch ``j`` starts from, found where the spec stage resolved it."""
+        r = item.ref(j)
+        if r is None:
+            return None
+        target, source = self.lists[-1 - r.up][r.name]
+        return Ref(r.name, target, source, r.loc)
 
     def item(self, item: Item, path: Path, src: Path, scope: tuple[Path, ...], aux: bool) -> Path:
         if item.repeat <= 1:
@@ -92,8 +109,10 @@ class _Builder:
                 kids.append(bpath)
                 self.net.open(bpath)
                 bkids: list[Path] = []
-                end = self.seq(branch, bpath, src, (*inner, bpath), aux, bkids)
-                self.net.close(Block(bpath, "branch", path, src, end, tuple(bkids), loc=item.loc))
+                ref = self.ref(item, j - 1)
+                start = src if ref is None else ref.source
+                end = self.seq(branch, bpath, start, (*inner, bpath), aux, bkids)
+                self.net.close(Block(bpath, "branch", path, start, end, tuple(bkids), loc=item.loc if ref is None else ref.loc, ref=ref))
                 ends.append(end)
             out = self.merge(path.merge(item.merge), item.merge, ends, inner, aux, item)
             self.close(path, "branches", item, scope, src, out, kids, merge=item.merge, count=len(item.branches), index=index)

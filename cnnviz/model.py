@@ -7,7 +7,10 @@ A :class:`Network` owns two tables keyed by :class:`Path`:
   in execution order, so iterating ``network.nodes`` is a topological order.
 * :class:`Block`: every enclosing structure (module calls, repeats, branches
   blocks and their branches, towers, auxiliary heads) with its parent, entry,
-  exit and children, in the order the spec opens them.
+  exit and children, in the order the spec opens them.  A branch that starts
+  from an earlier item (``from enc1``) carries a :class:`Ref`; its first nodes
+  read that item's output, so the skip edge is an ordinary input in the tables,
+  and :attr:`Network.ref_edges` says which inputs are skips.
 
 A path is a tuple of typed segments, never a string built or split by
 convention: a name the spec wrote (``conv4``), the i-th copy of a repeat, the
@@ -180,6 +183,16 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A branch that starts from an earlier item's output (``from NAME``) instead of its merge's input."""
+
+    name: str  # the name as written
+    target: Path  # the item it names (a layer or a block; the last copy's for a repeat)
+    source: Path  # the node whose output the branch reads: the target's exit
+    loc: Loc  # where ``from NAME`` is written
+
+
+@dataclass(frozen=True)
 class Block:
     """A structure around nodes: a module call, a repeat, branches and each branch, towers, an aux head."""
 
@@ -198,6 +211,7 @@ class Block:
     args: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # call: bound arguments, in declared order
     merge: str = ""  # branches: "concat" or "add"
     split: bool = False  # towers: each tower reads its own slice of the input
+    ref: Ref | None = None  # branch: it starts from this earlier item instead of the merge's input
 
     @property
     def name(self) -> str:
@@ -247,6 +261,35 @@ class Network:
         return MappingProxyType({p: tuple(v) for p, v in out.items()})
 
     @cached_property
+    def refs(self) -> Mapping[Path, Ref]:
+        """Branch block → the reference it starts from (``from NAME``), in the order the spec opens them."""
+        return MappingProxyType({p: b.ref for p, b in self.blocks.items() if b.ref is not None})
+
+    @cached_property
+    def ref_edges(self) -> Mapping[tuple[Path, Path], Ref]:
+        """(source node, reading node) → the reference that makes that edge: the skip connections.
+
+        The readers are the first nodes of the branch, or its merge when the branch
+        is nothing but the reference (``concat: [from enc1, identity]``)."""
+        out: dict[tuple[Path, Path], Ref] = {}
+        for p, ref in self.refs.items():
+            branch = self.blocks[p]
+            merge = self.blocks[branch.parent].exit if branch.parent is not None else None
+            for reader in self.consumers[ref.source]:
+                inside = p in self.nodes[reader].scope
+                if inside or (reader == merge and branch.exit == ref.source):
+                    out.setdefault((ref.source, reader), ref)
+        return MappingProxyType(out)
+
+    def merge_refs(self, path: Path) -> tuple[Ref | None, ...]:
+        """For a merge node, the reference each of its branches starts from (None: the merge's input)."""
+        node = self.nodes[path]
+        if node.kind != "merge" or not node.scope or node.towers:
+            return ()
+        block = self.blocks[node.scope[-1]]
+        return tuple(self.blocks[c].ref for c in block.children)
+
+    @cached_property
     def folds(self) -> Mapping[Path, tuple[Path, ...]]:
         """Layer → the batch norm and activation nodes folded into it, in order."""
         out: dict[Path, list[Path]] = {}
@@ -291,14 +334,16 @@ class Network:
 
     @cached_property
     def graph(self) -> nx.DiGraph:
-        """A networkx view (nodes are paths, attribute ``node`` the :class:`Node`) for graph algorithms."""
+        """A networkx view for graph algorithms: nodes are paths (attribute ``node``, the
+        :class:`Node`), edges carry ``ref``: the :class:`Ref` of a skip edge, else None."""
         import networkx as nx
 
         g = nx.DiGraph()
+        skips = self.ref_edges
         for p, n in self.nodes.items():
             g.add_node(p, node=n)
             for i in n.inputs:
-                g.add_edge(i, p)
+                g.add_edge(i, p, ref=skips.get((i, p)))
         return g
 
 

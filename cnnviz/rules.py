@@ -34,10 +34,12 @@ __all__ = [
     "layer_input",
     "layer_problem",
     "located",
+    "merge_at",
     "merge_shape",
     "out_shape",
     "padding",
     "precheck",
+    "recovered",
     "size_problem",
     "tower_setting",
     "weight_shapes",
@@ -231,3 +233,38 @@ def merge_shape(node: Node, ins: list[Shape], coll: Collector) -> Shape | None:
 def located(path: Path, node: Node, problem: str) -> str:
     """A layer's problem as the user reads it: ``conv3: conv 16 7×7: kernel 7×7 is larger…``."""
     return f"{path}: {present.layer_line(node.type, node.params)}: {problem}"
+
+
+def merge_at(net: Network, node: Node, ins: list[Shape], coll: Collector) -> Shape | None:
+    """:func:`merge_shape`, with what a skip connection adds: a problem at a merge whose
+    branches start from earlier items (``from enc1``) is reported where the first such
+    reference is written, saying which branch starts from where.  After a problem the
+    result is a best guess (the first branch's shape; for a concat, the channels summed),
+    so that the problems further on are reported too."""
+    here = Collector(coll.path, coll.error)
+    out = merge_shape(node, ins, here)
+    refs = net.merge_refs(node.path)
+    first = next((r for r in refs if r is not None), None)
+    starts = ", ".join(f"branch {j} starts from '{r.name}'" for j, r in enumerate(refs, 1) if r is not None)
+    for p in here.problems:
+        if first is None:
+            coll.add((p.path, p.line, p.col), p.message)
+        else:
+            coll.add(first.loc, f"{p.message} ({starts})")
+    if out is None and here.problems:
+        same_rank = len({len(s) for s in ins}) == 1
+        out = (sum(s[0] for s in ins), *ins[0][1:]) if node.type == "concat" and same_rank else ins[0]
+    return out
+
+
+def recovered(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -> Shape | None:
+    """A best guess at the output of a layer that was refused, so that the problems after
+    it are reported too (every shape problem at once), or None where there is no sensible
+    guess (a window larger than its input, an image layer on a vector): then what depends
+    on it is not checked."""
+    if type_ == "dense":
+        return (p["units"],)
+    if len(shape) != 3:
+        return None
+    out = out_shape(type_, p, shape, towers)
+    return out if all(d >= 1 for d in out) and math.prod(out) <= MAX_ELEMENTS else None

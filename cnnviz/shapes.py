@@ -34,7 +34,7 @@ from . import present
 from .errors import Collector, ShapeError
 from .graph import as_network
 from .model import INPUT, Network, Path, Shape, Shapes
-from .rules import SHAPE_PRESERVING, conv_groups, layer_input, layer_problem, located, merge_shape, out_shape, padding, tower_setting
+from .rules import SHAPE_PRESERVING, conv_groups, layer_input, layer_problem, located, merge_at, out_shape, padding, recovered, tower_setting
 
 __all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "DropPath", "GraphNet", "LayerScale", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
 
@@ -274,7 +274,7 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
         if len(ins) != len(node.inputs):
             continue  # an upstream error was already reported
         if node.kind == "merge":
-            shapes[path] = merge_shape(node, ins, coll)
+            shapes[path] = merge_at(net, node, ins, coll)
             continue
         shape = ins[0]
         towers, split, problem = tower_setting(net, node, shape)
@@ -284,6 +284,7 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
         seen = layer_input(node.type, shape, towers, split)  # the input of the one layer built for all towers
         if problem := layer_problem(node.type, node.params, seen, towers, split):
             coll.add(node.loc, located(path, node, problem))
+            shapes[path] = recovered(node.type, node.params, seen, towers)  # to report the problems after it too
             continue
         with torch.device("meta"):
             module = make_layer(node.type, node.params, shape, towers, split)

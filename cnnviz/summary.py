@@ -54,7 +54,7 @@ def rows(net: Network, shapes: Shapes, depth: int = DEFAULT_DEPTH) -> list[Row]:
             if b not in opened and level <= depth:
                 opened.add(b)
                 block = net.blocks[b]
-                out.append(Row(level, b, block_type(block), shapes.shapes.get(block.exit), shapes.blocks[b], True))
+                out.append(Row(level, b, block_type(block) + _starts(net, block), shapes.shapes.get(block.exit), shapes.blocks[b], True))
         if len(visible) > depth or node.kind == "merge":
             continue
         parent = node.folded_into
@@ -66,6 +66,14 @@ def rows(net: Network, shapes: Shapes, depth: int = DEFAULT_DEPTH) -> list[Row]:
             typ = present.layer_line(node.type, node.params) + (f" ({present.TIMES}{towers[-1]} towers)" if towers else "")
             out.append(Row(len(visible), path, typ, shapes.shapes.get(path), shapes.params.get(path, 0), False))
     return out
+
+
+def _starts(net: Network, block: Block) -> str:
+    """' (b1 from enc1)': where the branches of a branches block that start from an earlier item start."""
+    if block.kind != "branches":
+        return ""
+    refs = [f"{c.name} from {net.refs[c].name}" for c in block.children if c in net.refs]
+    return f" ({', '.join(refs)})" if refs else ""
 
 
 def table(net: Network, shapes: Shapes, depth: int = DEFAULT_DEPTH) -> str:
@@ -110,6 +118,8 @@ def as_json(net: Network, shapes: Shapes) -> str:
         "depth": net.depth,
         "layers": layers,
     }
+    if net.refs:  # the skip connections: each branch that starts from an earlier item
+        obj["refs"] = [{"branch": str(p), "from": r.name, "item": str(r.target), "reads": str(r.source)} for p, r in net.refs.items()]
     return json.dumps(obj, indent=2)
 
 

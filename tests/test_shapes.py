@@ -162,7 +162,8 @@ def test_shape_problems_raise_a_shape_error_that_is_a_spec_error(tmp_path):
 
 
 def test_every_shape_problem_is_reported_at_once(tmp_path):
-    # two parallel branches, each broken: both are reported (downstream of them nothing more)
+    # two parallel branches, each broken: both are reported, and so is the layer after them
+    # (a broken merge goes on with a best guess: its first branch, channels summed for a concat)
     text = (
         "name: t\ninput: [3, 8, 8]\nlayers:\n  - concat:\n"
         "    - [add: [[conv 4 3x3], identity]]\n    - [concat: [[conv 8 3x3], [conv 8 3x3 /2]]]\n  - dense 10\n"
@@ -170,7 +171,11 @@ def test_every_shape_problem_is_reported_at_once(tmp_path):
     with pytest.raises(ShapeError) as info:
         infer(write(tmp_path, text))
     messages = [p.message for p in info.value.problems]
-    assert messages == ["add: the branches give different shapes (4×8×8, 3×8×8)", "concat: the branches differ in size (8×8×8, 8×4×4); only channels may differ"]
+    assert messages == [
+        "add: the branches give different shapes (4×8×8, 3×8×8)",
+        "concat: the branches differ in size (8×8×8, 8×4×4); only channels may differ",
+        "dense1: dense 10: needs a flat input, got [20×8×8]; put flatten or gap before it",
+    ]
 
 
 AUX = "name: t\ninput: [3, 8, 8]\nlayers:\n  - conv 4 3x3\n  - aux: [gap, dense 10]\n  - gap\n  - dense 2\nexpect:\n"

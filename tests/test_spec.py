@@ -160,7 +160,7 @@ def test_unknown_keys_in_a_module_definition(definition, message):
     assert message in [p.message for p in info.value.problems]
 
 
-# -- repeats: a count is a whole number, 1 or more; the network budget alone limits it ---------------
+# -- repeats: a count is a whole number, 0 or more (0 leaves the item out); the network budget alone limits it ---
 
 BLOCK = "name: t\ninput: [3, 8, 8]\nmodules:\n  m: {layers: [relu, relu, relu, relu, relu, relu, relu, relu, relu]}\nlayers: [LINE]\n"
 
@@ -173,11 +173,10 @@ def test_repeat_counts(line, repeat):
 @pytest.mark.parametrize(
     "line, message",
     [
-        ("relu x0", "repeat must be a whole number, 1 or more, got 0"),
-        ("{relu: null, repeat: 0}", "repeat must be a whole number, 1 or more, got 0"),
-        ("{relu: null, repeat: -3}", "repeat must be a whole number, 1 or more, got -3"),
-        ("{relu: null, repeat: 2.0}", "repeat must be a whole number, 1 or more, got 2.0"),
-        ("{relu: null, repeat: x3}", "repeat must be a whole number, 1 or more, got 'x3'"),
+        ("{relu: null, repeat: -3}", "repeat must be a whole number, 0 or more, got -3"),
+        ("{relu: null, repeat: 2.0}", "repeat must be a whole number, 0 or more, got 2.0"),
+        ("{relu: null, repeat: x3}", "repeat must be a whole number, 0 or more, got 'x3'"),
+        ("conv 8 3x3 x0 bogus=1", "conv: unknown setting 'bogus' (conv has: filters, kernel, stride, padding, dilation, groups, bias, bn, eps, act)"),
         ("relu x50001", "the network unrolls to more than 50,000 items (layers, module calls, branches, each copy counted); check repeat counts"),
         ("relu x99999999999999999999", "repeat: whole number too large (the limit is 2**63 - 1)"),
     ],

@@ -353,7 +353,7 @@ class Aligner:
                 notes.append(Note("merge", a.type, b.type))
             if len(a.body) != len(b.body):
                 notes.append(Note("branches", len(a.body), len(b.body)))
-        if a.kind in ("layer", "towers"):
+        if a.kind in ("layer", "towers", "branch"):  # a branch's one setting: where it starts (``from enc1``)
             for k in dict.fromkeys([*a.settings, *b.settings]):
                 if a.settings.get(k) != b.settings.get(k):
                     notes.append(Note(k, a.settings.get(k), b.settings.get(k)))

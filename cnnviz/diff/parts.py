@@ -45,7 +45,8 @@ def part_label(kind: str, type_: str, settings: dict, body: list) -> str:
     if kind == "branches":
         return f"{type_} of {len(body)} branches"
     if kind == "branch":
-        return ", ".join(p.label + (f" ×{p.repeat}" if p.repeat > 1 else "") for p in body) or "identity"
+        start = [f"from {value_text(settings['from'])}"] if "from" in settings else []  # a skip: ``from enc1``
+        return ", ".join(start + [p.label + (f" ×{p.repeat}" if p.repeat > 1 else "") for p in body]) or "identity"
     if kind == "towers":
         return f"{value_text(settings['count'])} towers" + (" (split input)" if settings["split"] is True else "")
     return "auxiliary classifier"
@@ -118,7 +119,8 @@ class _Tree:
             made = Part("branches", path, b.merge, part_label("branches", b.merge, {}, body), {}, body)
         elif b.kind == "branch":
             body = self.seq(path)
-            made = Part("branch", path, "branch", part_label("branch", "branch", {}, body), {}, body)
+            start = {"from": b.ref.name} if b.ref is not None else {}
+            made = Part("branch", path, "branch", part_label("branch", "branch", start, body), start, body)
         elif b.kind == "towers":
             settings = {"count": b.count, "split": b.split}
             made = Part("towers", path, "towers", part_label("towers", "towers", settings, []), settings, self.seq(path))

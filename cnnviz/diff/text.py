@@ -104,6 +104,8 @@ def note_text(n: Note) -> str:
         return "made residual" if n.b else "no longer residual"
     if n.what == "module":
         return f"module {n.a} → {n.b}"
+    if n.what == "from":
+        return f"starts from {n.a or 'the merge input'} → {n.b or 'the merge input'}"
     if n.what == "split":
         return f"input {'split' if n.a else 'shared'} → {'split' if n.b else 'shared'}"
     return f"{n.what} {value_text(n.a)} → {value_text(n.b)}"

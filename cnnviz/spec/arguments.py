@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Collector
-from .expr import ExprError, Scope, substitute
+from .expr import ExprError, Scope, substitute_all
 from .layers import REQUIRED, STRIDE_TOKEN, BadValue, LayerType
 from .limits import Budget
 from .loader import Loc, LocDict
-from .words import scalar, suggest, whole
+from .words import short_value, suggest, whole
 
 
 class Arguments:
@@ -41,13 +41,13 @@ class Arguments:
                         given[key] = whole(tok[1:])
                     elif "=" in tok:
                         key, _, value = tok.partition("=")
-                        given[key] = scalar(value)
+                        given[key] = short_value(value)
                     elif tok in lt.flags:
                         key, value = lt.flags[tok]
                         given[key] = value
                     elif positional:
                         key = positional.pop(0)
-                        given[key] = scalar(tok)
+                        given[key] = short_value(tok)
                     else:
                         hint = (suggest(tok, lt.flags) if lt.flags else "") or (f" ({lt.usage})" if lt.usage else "")
                         if "#" in tok:
@@ -72,7 +72,7 @@ class Arguments:
             self.coll.add(loc, f"{what} as text or a mapping, got {args!r}")
             return None
         try:
-            return {k: substitute(v, scope, self.work) for k, v in args.items()}
+            return {k: substitute_all(v, scope, self.work) for k, v in args.items()}
         except ExprError as exc:
             self.coll.add(loc, str(exc))
             return None
@@ -120,12 +120,12 @@ class Arguments:
                 try:
                     if "=" in tok:
                         key, _, value = tok.partition("=")
-                        given[key] = scalar(value)
+                        given[key] = short_value(value)
                     elif STRIDE_TOKEN.match(tok) and "stride" in declared:
                         key = "stride"
                         given[key] = whole(tok[1:])
                     elif key := next((n for n in free if n not in given), ""):
-                        given[key] = scalar(tok)
+                        given[key] = short_value(tok)
                     else:
                         hint = "; a YAML comment needs a space before '#'" if any("#" in t for t in args) else ""
                         self.coll.add(loc, f"{module}: too many arguments (it takes: {', '.join(names) or 'none'}){hint}")

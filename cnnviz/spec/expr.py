@@ -208,6 +208,16 @@ def substitute(value: Any, scope: Scope, budget: Budget | None = None) -> Any:
     return "".join(out)
 
 
+def substitute_all(value: Any, scope: Scope, budget: Budget | None = None) -> Any:
+    """:func:`substitute` in a value and in every list item and mapping value inside it
+    (``size: [$h, $w]``, ``{padding: [0, $p]}``); lists and mappings come back plain."""
+    if isinstance(value, list):
+        return [substitute_all(v, scope, budget) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute_all(v, scope, budget) for k, v in value.items()}
+    return substitute(value, scope, budget)
+
+
 def _lookup(m: re.Match[str], scope: Scope, budget: Budget) -> Any:
     expr, name = m.group(1), m.group(2)
     if name is not None:

@@ -32,13 +32,14 @@ from typing import Any
 
 from ..errors import Collector
 from .arguments import Arguments
-from .expr import ExprError, Scope, substitute
+from .expr import ExprError, Scope, substitute, substitute_all
 from .layers import LAYERS, NAME_TOKEN, REPEAT_TOKEN, BadValue, LayerType
 from .limits import MAX_CALL_DEPTH, MAX_NESTING, MAX_TOWERS, Budget, Limit, Stop, network_budget
 from .loader import Loc, LocDict, LocList, Value
-from .model import Aux, Branches, Call, Item, Layer, Towers
+from .model import Aux, Branches, Call, Item, Layer, Ref, Towers
 from .names import name_items, name_problem
-from .words import suggest, whole
+from .refs import REF_WORD, Scopes, ref_name
+from .words import BadLine, split_line, suggest, whole
 
 STRUCTURAL = ("concat", "add", "towers", "aux")
 COMMON_KEYS = ("name", "repeat")
@@ -54,10 +55,12 @@ class Expander:
         self.size = network_budget()  # items of the unrolled network
         self.depth = 0  # items being expanded, one inside the other
         self.known = (*LAYERS, *STRUCTURAL, *modules)  # what an item may be
+        self.scopes = Scopes()  # the layer lists being expanded, for ``from NAME``
 
     # -- lists ---------------------------------------------------------------
 
-    def items(self, seq: Value, loc: Loc, scope: Scope, stack: tuple[str, ...] = ()) -> list[Item]:
+    def items(self, seq: Value, loc: Loc, scope: Scope, stack: tuple[str, ...] = (), wall: str = "") -> list[Item]:
+        """The items of one layer list (``wall``: "module" or "towers" when names outside it are out of reach)."""
         entries: list[Value]
         locs: list[Loc]
         if isinstance(seq, str):  # a single item where a list is expected
@@ -68,10 +71,17 @@ class Expander:
             self.coll.add(loc, f"expected a list of layers, got {type(seq).__name__}")
             return []
         made: list[Item] = []
-        for raw, iloc in zip(entries, locs):
-            item = self.item(raw, iloc, scope, stack)
-            if item is not None:
-                made.append(item)
+        frame = self.scopes.push(entries, locs, wall)
+        try:
+            for i, (raw, iloc) in enumerate(zip(entries, locs)):
+                frame.index, frame.current = i, None
+                item = self.item(raw, iloc, scope, stack)
+                if item is not None:
+                    made.append(item)
+                    if item.name:
+                        frame.done[item.name] = item
+        finally:
+            self.scopes.pop()
         name_items(made, self.coll)
         return made
 
@@ -105,7 +115,7 @@ class Expander:
         args: object
         try:
             if isinstance(raw, str):
-                tokens = str(substitute(raw, scope, self.work)).split()
+                tokens = split_line(str(substitute(raw, scope, self.work)))
                 if not tokens:
                     self.coll.add(loc, "empty layer line")
                     return None
@@ -122,9 +132,9 @@ class Expander:
                 body, body_loc = raw[kind], raw.loc_of(kind)
                 args = substitute(body, scope, self.work) if isinstance(body, str) else body
                 if isinstance(args, str):
-                    args = args.split()
+                    args = split_line(args)
                 elif isinstance(args, list) and kind in LAYERS and LAYERS[kind].positional:
-                    args = {LAYERS[kind].positional[0]: args}  # `zeropad: [0, 1, 0, 1]`
+                    args = {LAYERS[kind].positional[0]: substitute_all(args, scope, self.work)}  # `zeropad: [0, 1, 0, 1]`
                 written = substitute(raw.get("name"), scope, self.work)
                 repeat = substitute(raw.get("repeat", 1), scope, self.work)
             elif raw is None:
@@ -133,8 +143,11 @@ class Expander:
             else:
                 self.coll.add(loc, f"a layer is a line of text or a mapping, not {raw!r}")
                 return None
-        except ExprError as exc:
+        except (ExprError, BadLine) as exc:
             self.coll.add(loc, str(exc))
+            return None
+        if kind == REF_WORD or kind.startswith("@"):
+            self.coll.add(loc, f"'{REF_WORD} NAME' (or '@NAME') can only be the first item of a branch of concat or add; here it is an item of a layer list")
             return None
 
         if isinstance(args, list) and kind not in STRUCTURAL:  # short form: pull out @name, xN
@@ -151,8 +164,8 @@ class Expander:
                 else:
                     rest.append(tok)
             args = rest
-        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:  # how many: the network budget says
-            self.coll.add(loc, f"repeat must be a whole number, 1 or more, got {repeat!r}")
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 0:  # how many: the network budget says
+            self.coll.add(loc, f"repeat must be a whole number, 0 or more, got {repeat!r}")
             repeat = 1
         name: str | None = None
         if written is not None and not isinstance(written, str):
@@ -162,6 +175,7 @@ class Expander:
                 self.coll.add(loc, problem)
             else:
                 name = written
+        self.scopes.frames[-1].current = name
 
         made: Item | None
         if kind in LAYERS:
@@ -179,6 +193,10 @@ class Expander:
             return None
         if made is None:
             return None
+        if repeat == 0:  # checked, then left out: a block switched off in a variant
+            if name:
+                self.scopes.frames[-1].omitted[name] = loc
+            return None
         made.name, made.loc, made.repeat = name or "", loc, repeat
         return made
 
@@ -191,13 +209,38 @@ class Expander:
             self.coll.add(loc, f"{merge}: expected a list of at least two branches")
             return None
         out: list[list[Item]] = []
+        refs: list[Ref | None] = []
         for i, branch in enumerate(body):
             bloc = body.loc_of(i) if isinstance(body, LocList) else loc
+            branch, ref = self.branch_ref(branch, bloc, scope)
+            refs.append(ref)
             if branch is None or branch == [] or branch == "identity":
                 out.append([])
             else:
                 out.append(self.items(branch, bloc, scope, stack))
-        return Branches(merge, out, loc=loc)
+        return Branches(merge, out, loc=loc, refs=refs if any(refs) else [])
+
+    def branch_ref(self, branch: Value, loc: Loc, scope: Scope) -> tuple[Value, Ref | None]:
+        """A branch without its opening ``from NAME`` (or ``'@NAME'``), and the reference it makes."""
+        first, rest, where = branch, None, loc
+        if isinstance(branch, list) and branch:
+            first, rest, where = branch[0], LocList(branch[1:]), branch.loc_of(0) if isinstance(branch, LocList) else loc
+            if isinstance(branch, LocList):
+                rest.loc, rest.locs = branch.loc, branch.locs[1:]
+        if not isinstance(first, str):
+            return branch, None
+        try:
+            name = ref_name(str(substitute(first, scope, self.work)))
+        except ExprError as exc:
+            self.coll.add(where, str(exc))
+            return rest, None
+        if name is None:
+            return branch, None
+        found = self.scopes.resolve(name, where)
+        if isinstance(found, str):
+            self.coll.add(where, found)
+            return rest, None
+        return rest, found
 
     def towers(self, body: Value, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Towers | None:
         if not isinstance(body, dict):
@@ -221,7 +264,7 @@ class Expander:
         if "layers" not in body:
             self.coll.add(loc, "towers: missing 'layers'")
             return None
-        return Towers(count, mode == "split", self.items(body["layers"], body.loc_of("layers"), scope, stack), loc=loc)
+        return Towers(count, mode == "split", self.items(body["layers"], body.loc_of("layers"), scope, stack, "towers"), loc=loc)
 
     def aux(self, body: Value, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Aux | None:
         if isinstance(body, dict) and "layers" in body:
@@ -246,7 +289,7 @@ class Expander:
         inner = {**self.vars, **bound}
         for key, value in local.items():  # derived values, in order; each may use the ones before
             try:
-                inner[key] = substitute(value, inner, self.work)
+                inner[key] = substitute_all(value, inner, self.work)
             except ExprError as exc:
                 self.coll.add(local.loc_of(key) if isinstance(local, LocDict) else loc, f"{module}: vars: {key}: {exc}")
                 return None
@@ -255,5 +298,5 @@ class Expander:
         except ExprError as exc:
             self.coll.add(mdef.loc_of("label"), str(exc))
             label = module
-        body = self.items(mdef.get("layers"), mdef.loc_of("layers"), inner, (*stack, module))
+        body = self.items(mdef.get("layers"), mdef.loc_of("layers"), inner, (*stack, module), "module")
         return Call(module, label, bound, body, loc=loc)

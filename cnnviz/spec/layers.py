@@ -124,6 +124,8 @@ def _padding(v: Any) -> str | tuple[int, int]:
     """'same' (half the kernel on each side, any stride), 'valid' (none), n or [h, w]."""
     if isinstance(v, str) and v in ("same", "valid"):  # (only text equals these words)
         return v
+    if isinstance(v, str) and not _PAIR.match(v.strip()):
+        raise BadValue(f"expected same, valid, a size like 1 or 0x3, or [h, w], got {v!r}")
     return _pair(0, MAX_KERNEL)(v)
 
 

@@ -148,7 +148,7 @@ def load_text(text: str, path: str) -> Value:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise SpecError(Problem(path, line, col, f"YAML syntax error: {exc.problem or exc.context}")) from None
+        raise SpecError(Problem(path, line, col, f"YAML syntax error: {exc.problem or exc.context}{_hint(text, mark)}")) from None
     except yaml.YAMLError as exc:
         raise SpecError(Problem(path, 0, 0, f"YAML error: {exc}")) from None
     if node is None:
@@ -158,6 +158,20 @@ def load_text(text: str, path: str) -> Value:
     if builder.problems:
         raise SpecError(builder.problems)
     return value
+
+
+_HINTS = {
+    "\t": " (YAML does not allow tabs for indentation; indent with spaces)",
+    "@": " (a YAML value cannot start with '@': write a reference as 'from NAME', or quote it: '@NAME')",
+    "`": " (a YAML value cannot start with '`'; quote it)",
+}
+
+
+def _hint(text: str, mark: yaml.Mark | None) -> str:
+    """What to do about the character a YAML syntax error stopped at, when it is a common slip."""
+    if mark is None or not 0 <= mark.index < len(text):
+        return ""
+    return _HINTS.get(text[mark.index], "")
 
 
 def _check_depth(text: str, path: str) -> None:

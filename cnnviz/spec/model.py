@@ -30,13 +30,31 @@ class Layer(_Item):
     params: dict[str, Any]  # field name -> converted value
 
 
+@dataclass(frozen=True)
+class Ref:
+    """``from NAME`` opening a branch: the branch reads the output of the earlier item NAME.
+
+    Resolved and checked by the spec stage: the item is ``up`` layer lists out from
+    the list that holds the merge (0: that list itself), written before the merge."""
+
+    name: str
+    loc: Loc
+    up: int = 0
+
+
 @dataclass
 class Branches(_Item):
     """Parallel branches fed the same input, merged by 'concat' or 'add'.
-    An empty branch is the identity (a shortcut)."""
+    An empty branch is the identity (a shortcut).  A branch with a :class:`Ref`
+    starts from that earlier item's output instead."""
 
     merge: str
     branches: list[list[Item]]
+    refs: list[Ref | None] = field(default_factory=list)  # one per branch, or empty: none
+
+    def ref(self, j: int) -> Ref | None:
+        """The reference branch ``j`` (from 0) starts from, or None."""
+        return self.refs[j] if j < len(self.refs) else None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import Collector, Problem, SpecError
 from . import catalogue
 from .documents import load_doc, ref_problem, show_path
-from .expr import ExprError, Scope, substitute
+from .expr import ExprError, Scope, substitute_all
 from .items import STRUCTURAL, Expander
 from .layers import LAYERS, BadValue
 from .limits import MAX_TEXT, Budget, Limit, Problems, Stop, expression_budget
@@ -170,7 +170,7 @@ def _vars(doc: LocDict, coll: Collector, work: Budget) -> dict[str, Any]:
             coll.add(raw.key_loc(key), f"vars: '{key}' is not a valid name (letters, digits, _)")
             continue
         try:
-            out[key] = substitute(value, out, work)
+            out[key] = substitute_all(value, out, work)
         except ExprError as exc:
             coll.add(raw.loc_of(key), f"vars: {key}: {exc}")
         except Limit as exc:
@@ -200,7 +200,7 @@ def _defaults(doc: LocDict, coll: Collector, variables: Scope, work: Budget) -> 
                 coll.add(settings.key_loc(key), f"defaults: {type_name}: unknown setting '{key}'{suggest(key, [x.name for x in lt.fields])}")
                 continue
             try:
-                value = substitute(value, variables, work)
+                value = substitute_all(value, variables, work)
                 f.convert(value)
                 out[type_name][key] = value
             except (BadValue, ExprError) as exc:

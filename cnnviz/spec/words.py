@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sized
 from functools import lru_cache
 from itertools import islice
+from typing import Any
 
 from .layers import BadValue
 from .limits import MAX_INT_BITS, MAX_INT_CHARS, MAX_SUGGEST, TOO_LARGE
@@ -39,6 +40,62 @@ def whole(digits: str) -> int:
     if len(digits) > MAX_INT_CHARS or int(digits).bit_length() > MAX_INT_BITS:
         raise BadValue(TOO_LARGE)
     return int(digits)
+
+
+class BadLine(ValueError):
+    """A short-form line that cannot be cut into words (an unclosed ``[``); the message is shown."""
+
+
+def split_line(text: str) -> list[str]:
+    """A short-form line cut into words at spaces, except inside ``[ ]``: ``size=[14, 14]`` is one word."""
+    words: list[str] = []
+    start, depth = None, 0
+    for i, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            if depth == 0:
+                raise BadLine(f"unmatched ']' in '{text}'")
+            depth -= 1
+        if ch.isspace() and depth == 0:
+            if start is not None:
+                words.append(text[start:i])
+                start = None
+        elif start is None:
+            start = i
+    if depth:
+        raise BadLine(f"unclosed '[' in '{text}'; a list is written [a, b] on one line")
+    if start is not None:
+        words.append(text[start:])
+    return words
+
+
+def _items(inner: str) -> list[str]:
+    """The comma-separated items of a list's inside, at its own level (``1, [2, 3]``)."""
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(inner):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            out.append(inner[start:i].strip())
+            start = i + 1
+    out.append(inner[start:].strip())
+    return [] if out == [""] else out
+
+
+MAX_LIST_DEPTH = 4  # lists in lists on one line: [[1, 2], [3, 4]] is 2
+
+
+def short_value(token: str, depth: int = 1) -> Scalar | list[Any]:
+    """A short-form value: a scalar (:func:`scalar`) or a list written ``[a, b]`` (of such values)."""
+    if token.startswith("[") and token.endswith("]"):
+        if depth > MAX_LIST_DEPTH:
+            raise BadValue(f"lists nested more than {MAX_LIST_DEPTH} deep")
+        parts = _items(token[1:-1])
+        if any(p == "" for p in parts):
+            raise BadValue(f"an empty item in the list {token}")
+        return [short_value(p, depth + 1) for p in parts]
+    return scalar(token)
 
 
 def scalar(token: str) -> Scalar:

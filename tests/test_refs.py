@@ -1,0 +1,168 @@
+"""Named references: a branch that starts ``from NAME`` reads an earlier item's output.
+
+Resolved by the spec stage (scope, order, walls; the invalid cases are in
+tests/cases/invalid/ref_*.yaml), carried by the typed model as a ``Ref`` on the
+branch block and as an ordinary input of the branch's first nodes, and seen by
+every stage after: the graph view, consumers, the shape pass and torch module,
+the summary, the diff and the drawing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+
+import pytest
+
+from cnnviz.graph import build_network
+from cnnviz.model import ROOT
+from cnnviz.spec.loader import load_text
+from cnnviz.spec.parse import _build
+
+UNET = """\
+name: Tiny U
+input: [3, 32, 32]
+defaults:
+  conv: {act: relu}
+layers:
+  - conv 8 3x3 @enc1
+  - maxpool 2
+  - conv 16 3x3 @enc2
+  - maxpool 2
+  - conv 32 3x3 @bottom
+  - conv 16 1x1
+  - zeropad 4
+  - concat: [from enc2, identity]
+  - conv 8 3x3 @dec2
+  - zeropad 8
+  - concat: ['@enc1', identity]
+  - conv 2 1x1 act=none
+"""
+
+
+def net_of(text: str):
+    return build_network(_build(load_text(text, "t.yaml"), FilePath("t.yaml")))
+
+
+def spec(*layers: str, modules: str = "") -> str:
+    return "name: t\ninput: [8, 8, 8]\n" + modules + "layers:\n" + "".join(f"  - {line}\n" for line in layers)
+
+
+M = "modules:\n  m:\n    layers:\n      - conv 8 1x1 @a\n      - add: [from a, identity]\n"
+
+
+@pytest.mark.parametrize(
+    "text, branch, target, source",
+    [
+        # the item before the merge, in the merge's own list
+        (spec("conv 8 3x3 @c", "concat: [from c, identity]"), "concat1.b1", "c", "c"),
+        # quoted @NAME, and a branch that goes on after the reference
+        (spec("conv 8 3x3 @c", "relu", "add: [identity, ['@c', conv 8 1x1]]"), "add1.b2", "c", "c"),
+        # a folded activation: the reference reads the layer's last part
+        (spec("conv 8 3x3 relu @c", "concat: [from c, identity]"), "concat1.b1", "c", "c_relu"),
+        # a repeated item: the output of its last copy
+        (spec("conv 8 3x3 x3 @c", "concat: [from c, identity]"), "concat1.b1", "c", "c.3"),
+        # a block: its exit (the merge of an add)
+        (spec("add: [conv 8 3x3, identity]", "concat: [from r, identity]").replace("identity]\n", "identity]\n    name: r\n", 1), "concat1.b1", "r", "r.add"),
+        # from a nested merge to an item of an enclosing list
+        (spec("conv 8 3x3 @c", "add: [[concat: [from c, identity]], identity]"), "add1.b1.concat1.b1", "c", "c"),
+        # inside a module: the instance's own item
+        (spec("m", "m", modules=M), "m2.add1.b1", "m2.a", "m2.a"),
+        # the nearest list that writes the name decides
+        (spec("conv 8 3x3 @c", "add: [[conv 8 3x3 @c, concat: [from c, identity]], identity]"), "add1.b1.concat1.b1", "add1.b1.c", "add1.b1.c"),
+    ],
+    ids=["same-list", "quoted-then-layers", "folded", "repeat", "block", "outer-list", "module", "nearest"],
+)
+def test_a_reference_names_the_item_and_reads_its_output(text, branch, target, source):
+    net = net_of(text)
+    (path,) = [p for p in net.refs if str(p) == branch]
+    ref = net.refs[path]
+    assert (str(ref.target), str(ref.source)) == (target, source)
+    assert net.blocks[path].entry == ref.source  # the branch reads the item, not the merge's input
+    edges = [(s, t) for (s, t), r in net.ref_edges.items() if r is ref]
+    assert edges and all(s == ref.source for s, _ in edges)
+    for s, t in edges:  # the skip edge is in every view of the graph
+        assert s in net.nodes[t].inputs
+        assert t in net.consumers[s]
+        assert net.graph.edges[s, t]["ref"] is ref
+
+
+def test_every_instance_of_a_module_reads_its_own_item():
+    net = net_of(spec("m x2", modules=M))
+    sources = sorted(str(r.source) for r in net.refs.values())
+    assert sources == ["m1.1.a", "m1.2.a"]
+
+
+def test_no_reference_no_skip_edges():
+    net = net_of(spec("conv 8 3x3", "add: [conv 8 3x3, identity]"))
+    assert not net.refs and not net.ref_edges
+    assert all(e["ref"] is None for *_, e in net.graph.edges(data=True))
+
+
+def test_merge_refs_are_parallel_to_the_merge_inputs():
+    net = net_of(UNET)
+    merge = net.find("concat2.concat")
+    assert merge is not None
+    refs = net.merge_refs(merge)
+    assert [r.name if r else None for r in refs] == ["enc1", None]
+    assert net.nodes[merge].inputs[0] == net.refs[ROOT.child("concat2").branch(1)].source
+
+
+# -- the shape pass and the torch module see the skip ---------------------------------------------
+
+
+def test_unet_like_shapes_params_and_forward_agree_with_torch():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from cnnviz.shapes import build_model, infer
+
+    net = net_of(UNET)
+    shapes = infer(net, verify=True)
+    assert shapes.shapes[net.output] == (2, 32, 32)
+    assert shapes.shapes[net.item_exit(ROOT.child("concat1"))] == (32, 16, 16)  # enc2 16 + up 16
+    assert shapes.shapes[net.item_exit(ROOT.child("concat2"))] == (16, 32, 32)  # enc1 8 + up 8
+    # the same network written by hand in torch
+    ref = nn.ModuleDict(
+        {
+            "enc1": nn.Conv2d(3, 8, 3, padding=1),
+            "enc2": nn.Conv2d(8, 16, 3, padding=1),
+            "bottom": nn.Conv2d(16, 32, 3, padding=1),
+            "lat": nn.Conv2d(32, 16, 1),
+            "dec2": nn.Conv2d(32, 8, 3, padding=1),
+            "head": nn.Conv2d(16, 2, 1),
+        }
+    )
+    assert shapes.total == sum(p.numel() for p in ref.parameters())
+    model = build_model(net).eval()
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 32, 32)
+    for name, ours in [("enc1", "enc1"), ("enc2", "enc2"), ("bottom", "bottom"), ("lat", "conv1"), ("dec2", "dec2"), ("head", "conv2")]:
+        ref[name].load_state_dict(model.get_submodule(ours).state_dict())
+    relu, pool, pad = nn.functional.relu, nn.functional.max_pool2d, nn.functional.pad
+    e1 = relu(ref["enc1"](x))
+    e2 = relu(ref["enc2"](pool(e1, 2)))
+    up = pad(relu(ref["lat"](relu(ref["bottom"](pool(e2, 2))))), (4, 4, 4, 4))
+    d2 = pad(relu(ref["dec2"](torch.cat([e2, up], 1))), (8, 8, 8, 8))
+    want = ref["head"](torch.cat([e1, d2], 1))
+    with torch.no_grad():
+        assert torch.equal(model(x), want)
+
+
+# -- the summary and the diff say where a branch starts -------------------------------------------
+
+
+def test_summary_and_diff_show_the_reference():
+    pytest.importorskip("torch")
+    from cnnviz.diff import compare
+    from cnnviz.diff.text import as_text
+    from cnnviz.shapes import infer
+    from cnnviz.summary import as_json, table
+
+    net = net_of(UNET)
+    text = table(net, infer(net))
+    assert "concat of 2 branches (b1 from enc1)" in text
+    assert '"from": "enc2"' in as_json(net, infer(net))
+    other = net_of(UNET.replace("['@enc1', identity]", "[identity, identity]"))
+    changed = as_text(compare(net, infer(net), other, infer(other)))
+    assert "branch 1 (starts from enc1 → the merge input)" in changed
+    assert compare(net, infer(net), net_of(UNET), infer(net)).identical

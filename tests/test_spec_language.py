@@ -1,0 +1,141 @@
+"""Language details: ``$`` inside lists and mappings, lists on one line, module calls
+in mapping form, ``x0``.  The errors are in tests/cases/invalid (one_line_lists,
+padding_word, tab_indent, extends_missing, extends_cycle, repeat_bounds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cnnviz.errors import SpecError
+from cnnviz.spec.layers import BadValue
+from cnnviz.spec.loader import load_text
+from cnnviz.spec.model import Call, Layer
+from cnnviz.spec.parse import _build
+from cnnviz.spec.words import BadLine, short_value, split_line
+
+
+def parse(text: str):
+    return _build(load_text(text, "t.yaml"), Path("t.yaml"))
+
+
+def first_layer(line: str, head: str = "vars: {h: 2, w: 3, p: [1, 2], n: 0}\n"):
+    spec = parse(f"name: t\ninput: [3, 16, 16]\n{head}layers:\n  - {line}\n")
+    item = spec.body[0]
+    assert isinstance(item, Layer)
+    return item
+
+
+@pytest.mark.parametrize(
+    "line, key, value",
+    [
+        # $ inside a list, in mapping form and on one line
+        ("conv: {filters: 8, kernel: 3, padding: [$h, $w]}", "padding", (2, 3)),
+        ("conv 8 3x3 padding=[$h, $w]", "padding", (2, 3)),
+        ("conv 8 3x3 padding=[$h,$(w+1)]", "padding", (2, 4)),
+        ("zeropad: [0, $h, $w, 1]", "padding", (0, 2, 3, 1)),
+        ("conv: {filters: 8, kernel: [1, $w]}", "kernel", (1, 3)),
+        # a whole list from a var
+        ("conv: {filters: 8, kernel: 3, padding: $p}", "padding", (1, 2)),
+        # lists on one line, with or without spaces
+        ("conv 8 3x3 padding=[0,3]", "padding", (0, 3)),
+        ("conv 8 1x7 padding=[0, 3]", "padding", (0, 3)),
+        ("conv 8 [1, 7]", "kernel", (1, 7)),
+        ("zeropad [0, 1, 0, 1]", "padding", (0, 1, 0, 1)),
+    ],
+)
+def test_values_with_lists_and_references(line, key, value):
+    assert first_layer(line).params[key] == value
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("conv 64 3x3", ["conv", "64", "3x3"]),
+        ("  conv   64  ", ["conv", "64"]),
+        ("conv 8 padding=[0, 3] x2", ["conv", "8", "padding=[0, 3]", "x2"]),
+        ("m sizes=[[1, 2], [3, 4]] @a", ["m", "sizes=[[1, 2], [3, 4]]", "@a"]),
+    ],
+)
+def test_a_line_is_cut_into_words_outside_brackets(text, words):
+    assert split_line(text) == words
+
+
+@pytest.mark.parametrize("text", ["conv padding=[0, 3", "conv padding=0, 3]"])
+def test_unbalanced_brackets_are_refused(text):
+    with pytest.raises(BadLine):
+        split_line(text)
+
+
+@pytest.mark.parametrize(
+    "token, value",
+    [("[]", []), ("[1,2]", [1, 2]), ("[1, [2, 3]]", [1, [2, 3]]), ("[same, 1.5, true]", ["same", 1.5, True]), ("7", 7), ("x", "x")],
+)
+def test_short_values(token, value):
+    assert short_value(token) == value
+
+
+@pytest.mark.parametrize("token", ["[1,,2]", "[[[[[1]]]]]"])
+def test_bad_short_values(token):
+    with pytest.raises(BadValue):
+        short_value(token)
+
+
+# -- module calls in mapping form: the way to pass a list, or a value with spaces ------------------
+
+MODULE = """\
+name: t
+input: [3, 16, 16]
+vars: {k: 5}
+modules:
+  pad_conv:
+    args: {width: null, pad: [0, 0]}
+    layers:
+      - conv: {filters: $width, kernel: 3, padding: $pad}
+layers:
+  - pad_conv: {width: 8, pad: [1, $k]}
+  - pad_conv: {width: 4}
+    name: second
+  - pad_conv width=4 pad=[2,2]
+"""
+
+
+def test_a_module_call_in_mapping_form_takes_a_list():
+    spec = parse(MODULE)
+    calls = spec.body
+    assert all(isinstance(c, Call) for c in calls)
+    assert [dict(c.args) for c in calls if isinstance(c, Call)] == [{"width": 8, "pad": [1, 5]}, {"width": 4, "pad": [0, 0]}, {"width": 4, "pad": [2, 2]}]
+    convs = [c.body[0] for c in calls if isinstance(c, Call)]
+    assert [c.params["padding"] for c in convs if isinstance(c, Layer)] == [(1, 5), (0, 0), (2, 2)]
+    assert calls[1].name == "second"
+
+
+# -- x0: the item is checked, then left out ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "layers, kept",
+    [
+        (["conv 8 3x3", "relu x0", "gap"], ["conv", "gap"]),
+        (["conv 8 3x3 x$n", "gap"], ["gap"]),
+        (["conv: {filters: 8, kernel: 3}\n    repeat: $n", "gap"], ["gap"]),
+        (["add: [conv 3 3x3, identity]\n    repeat: 0", "gap"], ["gap"]),
+        (["relu x1", "gap"], ["relu", "gap"]),
+    ],
+)
+def test_zero_repeats_leave_the_item_out(layers, kept):
+    body = "".join(f"  - {line}\n" for line in layers)
+    spec = parse(f"name: t\ninput: [3, 8, 8]\nvars: {{n: 0}}\nlayers:\n{body}")
+    assert [getattr(i, "type", type(i).__name__) for i in spec.body] == kept
+
+
+def test_a_module_block_switched_off_by_an_argument():
+    text = "name: t\ninput: [3, 8, 8]\nmodules:\n  m:\n    args: {extra: 1}\n    layers: [conv 3 3x3, relu x$extra]\nlayers:\n  - m extra=0\n"
+    (call,) = parse(text).body
+    assert isinstance(call, Call) and [getattr(i, "type", "") for i in call.body] == ["conv"]
+
+
+def test_zero_repeats_are_still_checked():
+    with pytest.raises(SpecError, match="unknown setting 'bogus'"):
+        first_layer("conv 8 3x3 bogus=1 x0")
