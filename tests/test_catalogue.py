@@ -38,6 +38,9 @@ REFERENCE = {
     "mobilenet_v1": (4_231_976, 0, (1000,)),
     "mobilenet_v2": (3_504_872, 0, (1000,)),
     "convnext_tiny": (28_589_128, 0, (1000,)),
+    # U-Net has no library reference: a torch model built from the paper's Figure 1
+    # (padded 3x3 convs with bias, 2x2 transposed convs, 1 channel in, 2 classes)
+    "unet": (31_030_658, 0, (2, 256, 256)),
 }
 
 # id -> {stage name in the spec: shape}, from the references
@@ -72,6 +75,11 @@ STAGES = {
     "convnext_tiny": {
         "stem_norm": (96, 56, 56), "stage1": (96, 56, 56), "down2": (192, 28, 28), "stage2": (192, 28, 28),
         "down3": (384, 14, 14), "stage3": (384, 14, 14), "down4": (768, 7, 7), "stage4": (768, 7, 7),
+    },
+    # the same model's levels, from 1x256x256
+    "unet": {
+        "enc1": (64, 256, 256), "enc2": (128, 128, 128), "enc3": (256, 64, 64), "enc4": (512, 32, 32), "bottom": (1024, 16, 16),
+        "dec4": (512, 32, 32), "dec3": (256, 64, 64), "dec2": (128, 128, 128), "dec1": (64, 256, 256),
     },
 }
 
