@@ -166,3 +166,55 @@ def test_summary_and_diff_show_the_reference():
     changed = as_text(compare(net, infer(net), other, infer(other)))
     assert "branch 1 (starts from enc1 → the merge input)" in changed
     assert compare(net, infer(net), net_of(UNET), infer(net)).identical
+
+
+# -- the drawing: the skip edge, and a long nested skip folds the line into a U -------------------
+
+
+def _main(text: str, detail: str = "compact"):
+    from cnnviz.drawing.view import build
+
+    return build(net_of(text), detail).main.graph
+
+
+def _titles(v, n) -> str:
+    d = v.nodes[n]
+    return f"{d['title']} {d['detail']}".strip()
+
+
+@pytest.mark.parametrize("detail", ["compact", "full"])
+def test_unet_is_drawn_as_a_u(detail):
+    v = _main(UNET, detail)
+    skips = [(s, t) for s, t, e in v.edges(data=True) if e.get("skip")]
+    assert len(skips) == 2  # enc2 → concat1, enc1 → concat2
+    groups = [g for _, g in v.graph["same_rank"]]
+    last = "ReLU" if detail == "full" else "Conv 3×3"  # full: the skip starts at the conv's folded relu
+    assert [[_titles(v, n) for n in g] for g in groups] == [[last, "concat"], [last, "concat"]]
+    order = dict(v.nodes(data="order"))
+    (outer, inner) = groups
+    assert order[outer[0]] < order[inner[0]] < order[inner[-1]] < order[outer[-1]]  # nested
+    fold = (order[inner[0]] + order[inner[-1]] + 1) // 2
+    for s, t, e in v.edges(data=True):  # down before the fold, back up after it
+        assert bool(e.get("back")) == (order[s] >= fold and not e.get("skip")), (s, t)
+
+
+def test_unet_dot_pairs_ranks_and_draws_the_way_back_reversed():
+    from cnnviz.drawing import Diagram
+
+    dot = Diagram(net_of(UNET), legend=False, title=False).source()
+    assert dot.count("rank=same") == 2
+    assert dot.count('dir="back"') > 0
+    assert dot == Diagram(net_of(UNET), legend=False, title=False).source()  # deterministic
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        ["conv 8 3x3 @c", "conv 8 3x3", "concat: [from c, identity]"],  # a short skip (DenseNet-style)
+        ["conv 8 3x3", "add: [conv 8 3x3, identity]"],  # no reference at all
+    ],
+)
+def test_short_skips_leave_the_line_straight(layers):
+    v = _main(spec(*layers))
+    assert "same_rank" not in v.graph
+    assert not any(e.get("back") for *_, e in v.edges(data=True))

@@ -124,12 +124,13 @@ class _Collapser:
                 v.add_node(ids[k], **attrs, order=len(ids) - 1)
             return ids[k]
 
-        def link(s, t, via: Path, aux: bool):
+        def link(s, t, via: Path, aux: bool, skip: bool = False):
             if s == t or v.has_edge(s, t):
                 return
-            v.add_edge(s, t, via=via, aux=aux)
+            v.add_edge(s, t, via=via, aux=aux, **({"skip": True} if skip else {}))
 
         members: dict[str, list[Path]] = {}  # view node -> the network nodes it stands for
+        skips = self.net.ref_edges  # (source, reader) of each branch that starts from an earlier item
         if self.root is not None:
             add(IN_PORT, _port("in"))
         for n in self.region:
@@ -153,7 +154,7 @@ class _Collapser:
                 members.setdefault(me, []).append(n)
             for i, ss in feeds:
                 for s in ss:
-                    link(s, me, i, node.aux or bool(v.nodes[s].get("aux")))
+                    link(s, me, i, node.aux or bool(v.nodes[s].get("aux")), (i, n) in skips)
             src[n] = (me,)
         for me, ms in members.items():
             v.nodes[me]["members"] = tuple(ms)

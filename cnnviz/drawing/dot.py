@@ -192,6 +192,7 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
         # tail, in TB to its right.  So the spec's first branch is on top, or on the left.
         chain = group[::-1] if direction == "LR" else group
         dot.edges += [(a, b, {"style": "invis"}) for a, b in zip(chain, chain[1:])]
+    dot.ranks += [(c or frame, group) for c, group in v.graph.get("same_rank", ())]  # a U's skips go across (.ushape)
     edges = list(v.edges(data=True))
     if direction == "LR":
         # With ordering=out, LR stacks a node's successors bottom-up in the order given;
@@ -217,7 +218,12 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
         if show_shapes and e.get("shape") and (s, e["shape"]) not in labelled:
             a["label"] = escape(present.shape(e["shape"]))
             labelled.add((s, e["shape"]))  # a fan-out carries one tensor: say it once
-        dot.edges.append((s, t, a))
+        if e.get("constraint") is False:
+            a["constraint"] = "false"
+        if e.get("back"):  # the way back up a U (.ushape): written reversed, the arrow still along the data
+            dot.edges.append((t, s, {**a, "dir": "back"}))
+        else:
+            dot.edges.append((s, t, a))
     return dot
 
 
@@ -232,6 +238,8 @@ def _branch_starts(v, frame) -> list:
         groups: dict = {}
         for t in v.successors(n):
             d = v.nodes[t]
+            if v.edges[n, t].get("skip"):
+                continue  # a branch that starts from an earlier item (``from NAME``) starts where it reads
             if d["kind"] in ("layer", "module") and not d.get("aux") and v.in_degree(t) == 1:
                 groups.setdefault(d.get("cluster") or frame, []).append(t)
         out += [(c, g) for c, g in groups.items() if len(g) > 1]

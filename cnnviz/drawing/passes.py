@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import networkx as nx
 
+from .ushape import u_shape
+
 
 def copy(v: nx.DiGraph) -> nx.DiGraph:
     """A copy whose node and edge attribute dicts are fresh (values shared)."""
@@ -95,5 +97,5 @@ def mark_spine(v: nx.DiGraph) -> nx.DiGraph:
     return v
 
 
-PASSES = (fold_layers, renumber, mark_spine)
-FULL_PASSES = (mark_spine,)
+PASSES = (fold_layers, renumber, mark_spine, u_shape)
+FULL_PASSES = (mark_spine, u_shape)
