@@ -110,11 +110,13 @@ class _Builder:
                 self.net.open(bpath)
                 bkids: list[Path] = []
                 ref = self.ref(item, j - 1)
-                start = src if ref is None else ref.source
+                entry = src if ref is None else ref.source
+                start = self.split_part(item, bpath, j, entry, (*inner, bpath), aux) if item.merge == "split" else entry
                 end = self.seq(branch, bpath, start, (*inner, bpath), aux, bkids)
-                self.net.close(Block(bpath, "branch", path, start, end, tuple(bkids), loc=item.loc if ref is None else ref.loc, ref=ref))
+                self.net.close(Block(bpath, "branch", path, entry, end, tuple(bkids), loc=item.loc if ref is None else ref.loc, ref=ref))
                 ends.append(end)
-            out = self.merge(path.merge(item.merge), item.merge, ends, inner, aux, item)
+            op = "concat" if item.merge == "split" else item.merge  # a split's branches are concatenated
+            out = self.merge(path.merge(op), op, ends, inner, aux, item)
             self.close(path, "branches", item, scope, src, out, kids, merge=item.merge, count=len(item.branches), index=index)
         elif isinstance(item, Towers):
             end = self.seq(item.body, path, src, inner, aux, kids)
@@ -137,6 +139,11 @@ class _Builder:
         if act != "none":
             out = self.net.add_node(Node(path.fold(act), "layer", act, (out,), scope, aux, item.loc, folded_into=path))
         return out
+
+    def split_part(self, item: Branches, bpath: Path, j: int, src: Path, scope: tuple[Path, ...], aux: bool) -> Path:
+        """The node that gives the j-th branch of a split its part of the input channels."""
+        params = frozen({"part": j, "parts": len(item.branches)})
+        return self.net.add_node(Node(bpath.split_input(), "layer", "split", (src,), scope, aux, item.loc, params))
 
     def merge(self, path: Path, op: str, inputs: list[Path], scope: tuple[Path, ...], aux: bool, item: Item, towers: int = 0) -> Path:
         return self.net.add_node(Node(path, "merge", op, tuple(inputs), scope, aux=aux, loc=item.loc, towers=towers))

@@ -90,6 +90,10 @@ class Path:
         """The node where a block's branches (or towers) meet."""
         return self._plus(Seg("merge", op))
 
+    def split_input(self) -> Path:
+        """The part of a ``split``'s input that this branch reads (written ``input``, a name no item may take)."""
+        return self._plus(Seg("input", "input"))
+
     def fold(self, op: str) -> Path:
         """A batch norm or activation written on this layer (``conv 64 3x3 bn relu``)."""
         return self._plus(Seg("fold", op))
@@ -167,7 +171,7 @@ class Node:
 
     path: Path
     kind: NodeKind
-    type: str  # the layer type, the merge op ("add", "concat") or "input"
+    type: str  # the layer type ("split" for the part of a split's input a branch reads), the merge op ("add", "concat", "mul") or "input"
     inputs: tuple[Path, ...]
     scope: tuple[Path, ...]  # the blocks it is inside, outermost first
     aux: bool = False  # inside an auxiliary head
@@ -209,7 +213,7 @@ class Block:
     module: str = ""  # call: the module's name
     label: str = ""  # call: the label its pictures show
     args: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # call: bound arguments, in declared order
-    merge: str = ""  # branches: "concat" or "add"
+    merge: str = ""  # branches: "concat", "add", "mul" or "split"
     split: bool = False  # towers: each tower reads its own slice of the input
     ref: Ref | None = None  # branch: it starts from this earlier item instead of the merge's input
 

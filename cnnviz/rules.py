@@ -87,7 +87,9 @@ def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -
     if type_ == "flatten":
         return (math.prod(shape),)
     if type_ == "gap":
-        return (shape[0],)
+        return (shape[0], 1, 1) if p.get("keep") else (shape[0],)
+    if type_ == "split":  # one of a split's equal parts of the channels
+        return (shape[0] // p["parts"], *shape[1:])
     if type_ == "dense":
         return (p["units"],)
     if type_ == "zeropad":
@@ -152,6 +154,8 @@ def precheck(type_: str, p: Mapping[str, Any], shape: Shape) -> str | None:
             return f"{shape[0]} input channels are not divisible by groups={p['groups']}"
         if type_ == "conv" and p["filters"] % p["groups"]:
             return f"{p['filters']} filters are not divisible by groups={p['groups']}"
+    if type_ == "split" and shape[0] % p["parts"]:
+        return f"{shape[0]} input channels cannot be split into {p['parts']} equal parts, one per branch"
     if type_ in ("groupnorm", "shuffle") and shape[0] % p["groups"]:
         return f"{shape[0]} channels are not divisible by groups={p['groups']}"
     if type_ == "tconv":
@@ -215,6 +219,8 @@ def merge_shape(node: Node, ins: list[Shape], coll: Collector) -> Shape | None:
     if node.towers:
         return ins[0]  # the towers' layers were built as one, for all towers
     listed = ", ".join(present.shape(s) for s in ins)
+    if node.type == "mul":
+        return _broadcast(ins, listed, node, coll)
     if node.type == "add":
         if len(set(ins)) != 1:
             coll.add(node.loc, f"add: the branches give different shapes ({listed})")
@@ -230,8 +236,22 @@ def merge_shape(node: Node, ins: list[Shape], coll: Collector) -> Shape | None:
     return out
 
 
+def _broadcast(ins: list[Shape], listed: str, node: Node, coll: Collector) -> Shape | None:
+    """The shape of an element-wise product of ``ins``: each size equal, or 1 (broadcast), as in torch."""
+    if len({len(s) for s in ins}) == 1:
+        out = tuple(max(dims) for dims in zip(*ins))
+        if all(d in (1, o) for s in ins for d, o in zip(s, out)):
+            return out
+    coll.add(node.loc, f"mul: the branches give shapes that do not broadcast ({listed}); each size must equal the others' or be 1")
+    return None
+
+
 def located(path: Path, node: Node, problem: str) -> str:
-    """A layer's problem as the user reads it: ``conv3: conv 16 7×7: kernel 7×7 is larger…``."""
+    """A layer's problem as the user reads it: ``conv3: conv 16 7×7: kernel 7×7 is larger…``.
+    The part of a split's input a branch reads is written by its split (``split1: split: …``),
+    so that a problem of a split reads the same, and is reported once, for all its branches."""
+    if node.type == "split" and path.parent is not None and path.parent.parent is not None:
+        return f"{path.parent.parent}: split: {problem}"
     return f"{path}: {present.layer_line(node.type, node.params)}: {problem}"
 
 

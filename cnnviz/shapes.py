@@ -36,7 +36,7 @@ from .graph import as_network
 from .model import INPUT, Network, Path, Shape, Shapes
 from .rules import SHAPE_PRESERVING, conv_groups, layer_input, layer_problem, located, merge_at, out_shape, padding, recovered, tower_setting
 
-__all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "DropPath", "GraphNet", "LayerScale", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
+__all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "DropPath", "GraphNet", "LayerScale", "Part", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
 
 
 class Scale(nn.Module):
@@ -92,6 +92,21 @@ class LayerScale(nn.Module):
         return x * self.gamma.view(-1, *([1] * (x.dim() - 2)))
 
 
+class Part(nn.Module):
+    """The ``part``-th (from 1) of ``parts`` equal consecutive slices of the channels: what a branch of a split reads."""
+
+    def __init__(self, part: int, parts: int):
+        super().__init__()
+        self.part, self.parts = part, parts
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = x.shape[1] // self.parts
+        return x.narrow(1, (self.part - 1) * size, size)
+
+    def extra_repr(self) -> str:
+        return f"part={self.part}, parts={self.parts}"
+
+
 class DropPath(nn.Module):
     """Stochastic depth: in training, each sample's whole input is zeroed with probability
     ``p`` and the rest scaled by 1 / (1 - p); in evaluation, the identity."""
@@ -144,7 +159,8 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
         pad = padding(p["padding"], p["kernel"], p["dilation"])
         return nn.Conv2d(c, p["filters"] * towers, p["kernel"], p["stride"], pad, p["dilation"], conv_groups(p, towers, split), p["bias"])
     if type_ == "sepconv":
-        mid = ([nn.BatchNorm2d(c, eps=p["eps"])] if p["mid_bn"] else []) + ([activation(p["mid_act"])] if p["mid_act"] != "none" else [])
+        mid_act = p.get("mid_act", "none")
+        mid = ([nn.BatchNorm2d(c, eps=p["eps"])] if p.get("mid_bn") else []) + ([activation(mid_act)] if mid_act != "none" else [])
         return nn.Sequential(
             nn.Conv2d(c, c, p["kernel"], p["stride"], padding(p["padding"], p["kernel"], p["dilation"]), p["dilation"], c, False),
             *mid,
@@ -180,7 +196,9 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
     if type_ == "avgpool":
         return nn.AvgPool2d(p["kernel"], p["stride"], padding(p["padding"], p["kernel"]), ceil_mode=p["ceil"], count_include_pad=p["count_pad"])
     if type_ == "gap":
-        return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        return nn.AdaptiveAvgPool2d(1) if p.get("keep") else nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    if type_ == "split":
+        return Part(p["part"], p["parts"])
     if type_ == "lrn":
         return nn.LocalResponseNorm(p["size"], p["alpha"], p["beta"], p["k"])
     if type_ == "dropout":
@@ -220,10 +238,10 @@ class GraphNet(nn.Module):
         for path, name, merge, inputs, aux in self._plan:
             if aux and not self.training:
                 continue
-            if merge == "add":
+            if merge in ("add", "mul"):
                 out = values[inputs[0]]
                 for other in inputs[1:]:
-                    out = out + values[other]
+                    out = out + values[other] if merge == "add" else out * values[other]
             elif merge == "concat":
                 out = values[inputs[0]] if len(inputs) == 1 else torch.cat([values[i] for i in inputs], dim=1)
             else:

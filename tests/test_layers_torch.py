@@ -300,6 +300,9 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     # the rest
     ("gap", (8, 5, 5), lambda: [nn.Sequential(nn.AdaptiveAvgPool2d(1), F())]),
     ("gap", (8, 1, 1), lambda: [nn.Sequential(nn.AdaptiveAvgPool2d(1), F())]),
+    ("gap keep", (8, 5, 5), lambda: [nn.AdaptiveAvgPool2d(1)]),
+    ("gap keep=false", (8, 3, 4), lambda: [nn.Sequential(nn.AdaptiveAvgPool2d(1), F())]),
+    ("gap: {keep: true}", (8, 3, 4), lambda: [nn.AdaptiveAvgPool2d(1)]),
     ("lrn", (8, 5, 5), lambda: [nn.LocalResponseNorm(5)]),
     ("lrn 3", (8, 5, 5), lambda: [nn.LocalResponseNorm(3)]),
     ("lrn size=5 alpha=0.001 beta=0.5 k=2", (8, 5, 5), lambda: [nn.LocalResponseNorm(5, 0.001, 0.5, 2.0)]),
@@ -527,7 +530,7 @@ LINE = st.one_of(
     st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax"]),
     st.sampled_from(["layernorm", "layernorm eps=0.1", "groupnorm 2", "groupnorm 3", "layerscale", "layerscale 2", "droppath 0.1", "shuffle 2", "shuffle 3"]),
     st.sampled_from(["tconv 3 2 /2", "tconv 2 3 /2 padding=1 output_padding=1", "tconv 2 3 padding=2", "upsample 2", "upsample 1x3 bilinear", "upsample: {size: 5}"]),
-    st.sampled_from(["gap", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
+    st.sampled_from(["gap", "gap keep", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
 )
 
 

@@ -307,7 +307,7 @@ st = hypothesis.strategies
 
 @hypothesis.settings(max_examples=300, deadline=None)
 @hypothesis.given(
-    type_=st.sampled_from(["conv", "sepconv", "maxpool", "avgpool"]),
+    type_=st.sampled_from(["conv", "sepconv", "dwconv", "tconv", "maxpool", "avgpool"]),
     channels=st.integers(1, 6),
     filters=st.integers(1, 6),
     groups=st.sampled_from([1, 1, 2, 3]),
@@ -330,12 +330,17 @@ def test_any_layer_the_precheck_lets_through_gets_torchs_shape(type_, channels, 
         params = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "groups": groups, "bias": flag}
         if type_ == "sepconv":
             del params["groups"]
+    elif type_ == "dwconv":
+        params = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "multiplier": groups, "bias": flag}
+    elif type_ == "tconv":  # padding n or [h, w] only; dilation's numbers serve as the output padding
+        pad = padding if isinstance(padding, tuple) else (0, 0)
+        params = {"filters": filters, "kernel": kernel, "stride": stride, "padding": pad, "output_padding": tuple(d - 1 for d in dilation), "bias": flag}
     else:
         params = {"kernel": kernel, "stride": stride, "padding": padding, "ceil": ceil, "count_pad": flag}
     shape = (channels, *size)
     problem = precheck(type_, params, shape)
     if problem is not None:  # reported as a located error instead; torch refuses it too (in ceil mode it may pool a partial window)
-        if not ceil or type_ in ("conv", "sepconv"):
+        if not ceil or type_ in ("conv", "sepconv", "dwconv", "tconv"):
             with pytest.raises((RuntimeError, ValueError)):
                 make_layer(type_, params, shape)(torch.zeros(1, *shape))
         return

@@ -190,7 +190,7 @@ class _Collapser:
         if node.kind == "input":
             return {"kind": "input", "type": "input", "category": "input", "title": "Input", "detail": present.shape(self.net.input), "count": 1, "aux": False, "members": ()}
         if node.kind == "merge":
-            title = "+" if node.type == "add" else "concat"
+            title = {"add": "+", "mul": "×"}.get(node.type, "concat")
             return {"kind": "merge", "type": node.type, "category": style.category(node.type), "title": title, "detail": "", "count": 1, "aux": node.aux, "members": ()}
         title, detail = labels.layer(node.type, node.params, self.detail)
         return {

@@ -91,8 +91,9 @@ def node_attrs(d: dict, show_params: bool, paint: PaintHook | None = None) -> di
         return {"shape": "circle", "label": "", "width": 0.09, "height": 0.09, "fixedsize": True, "style": "filled", "fillcolor": style.MUTED, "color": style.MUTED}
     sw = style.swatch(d["category"])
     a: dict[str, Any] = {"fillcolor": sw.fill, "color": sw.stroke}
-    if kind == "merge" and d["type"] == "add":
-        a.update(shape="circle", label=_font("+", 15, bold=True), width=0.28, height=0.28, fixedsize=True, style="filled", penwidth=1.3)
+    if kind == "merge" and d["type"] in ("add", "mul"):
+        sign = "+" if d["type"] == "add" else "×"
+        a.update(shape="circle", label=_font(sign, 15, bold=True), width=0.28, height=0.28, fixedsize=True, style="filled", penwidth=1.3)
     elif kind == "merge":
         a.update(shape="box", label=_font("concat", style.DETAIL_SIZE, style.TEXT), style="rounded,filled", height=0.26, width=0.3, margin="0.05,0.02")
     elif kind == "input":
@@ -270,9 +271,9 @@ def legend_dots(view: View) -> list[Dot]:
     entries: list[tuple[dict, str]] = []
     for cat in view.legend:
         sw = style.swatch(cat)
-        if cat == "add":
-            a = node_attrs({"kind": "merge", "type": "add", "category": "add"}, False)
-            a.update(width=0.2, height=0.2, label=_font("+", 11, bold=True))
+        if cat in ("add", "mul"):
+            a = node_attrs({"kind": "merge", "type": cat, "category": cat}, False)
+            a.update(width=0.2, height=0.2, label=_font("+" if cat == "add" else "×", 11, bold=True))
         elif cat == "concat":
             a = node_attrs({"kind": "merge", "type": "concat", "category": "concat"}, False)
         else:

@@ -50,6 +50,8 @@ def layer(type_: str, p: Mapping[str, Any], detail: str) -> tuple[str, str]:
         bits.append(", ".join(f"×{n}" for n in dict.fromkeys(p["scale"])) if p["scale"] else f"to {size(p['size'])}")
         if full:
             bits.append(p["mode"])
+    elif type_ == "split":
+        bits.append(f"{p['part']}/{p['parts']}")
     elif type_ == "shuffle" and full:
         bits.append(f"g{p['groups']}")
     elif type_ in ("dropout", "droppath") and full:

@@ -63,12 +63,14 @@ CATEGORIES: dict[str, Swatch] = {
     "pad": Swatch("#eeeeee", "#a0a0a0", "Zero padding"),
     "dropout": Swatch("#e9e9e9", "#9a9a9a", "Dropout"),
     "droppath": Swatch("#e9e9e9", "#6f6f6f", "Drop path (training only)"),
-    "shuffle": Swatch("#fbe3c8", "#b0742c", "Channel shuffle"),
+    "shuffle": Swatch("#e6d2c3", "#8b5e3c", "Channel shuffle"),
     "flatten": Swatch("#efefef", "#a0a0a0", "Flatten"),
     "identity": Swatch("#ffffff", "#a0a0a0", "Identity"),
     "dense": Swatch("#dccdec", "#8a6bb1", "Fully connected"),
     "softmax": Swatch("#f7eaa6", "#c2a21e", "Softmax"),
     "add": Swatch("#ffffff", "#52606d", "Addition"),
+    "mul": Swatch("#ffffff", "#8a4f7d", "Multiplication (element-wise)"),
+    "split": Swatch("#f5ece4", "#a07a5a", "Channel split"),
     "concat": Swatch("#e4e7eb", "#7b8794", "Concatenation"),
 }
 
@@ -98,6 +100,7 @@ TITLES: dict[str, str] = {
     "upsample": "Upsample",
     "droppath": "Drop path",
     "shuffle": "Shuffle",
+    "split": "Split",
     "dropout": "Dropout",
     "flatten": "Flatten",
     "dense": "FC",
@@ -125,9 +128,13 @@ LEGEND_SIZE = 10
 EDGE_LABEL_SIZE = 8
 
 
+# Node types that are not layer types of the spec: the multiplying merge, and the part of a split's input each branch reads.
+NOT_LAYERS = ("mul", "split")
+
+
 def category(type_: str) -> str:
     """The colour family of a layer type, or of a merge/view kind."""
-    if type_ in ("add", "concat", "module", "input"):
+    if type_ in ("add", "concat", "module", "input") or type_ in NOT_LAYERS:
         return type_
     lt = LAYERS.get(type_)
     if lt is None:

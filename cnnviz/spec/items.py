@@ -41,7 +41,8 @@ from .names import name_items, name_problem
 from .refs import REF_WORD, Scopes, ref_name
 from .words import BadLine, split_line, suggest, whole
 
-STRUCTURAL = ("concat", "add", "towers", "aux")
+MERGES = ("concat", "add", "mul", "split")  # how the branches of a branches item meet
+STRUCTURAL = (*MERGES, "towers", "aux")
 COMMON_KEYS = ("name", "repeat")
 
 
@@ -180,7 +181,7 @@ class Expander:
         made: Item | None
         if kind in LAYERS:
             made = self.layer(LAYERS[kind], args, body_loc, scope)
-        elif kind in ("concat", "add"):
+        elif kind in MERGES:
             made = self.branches(kind, body, body_loc, scope, stack)
         elif kind == "towers":
             made = self.towers(body, body_loc, scope, stack)

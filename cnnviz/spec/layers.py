@@ -350,7 +350,13 @@ LAYERS: dict[str, LayerType] = {
         LayerType("softmax", "softmax over channels", category="softmax"),
         _pool("maxpool"),
         _pool("avgpool"),
-        LayerType("gap", "global average pooling to a vector", category="pool"),
+        LayerType(
+            "gap",
+            "global average pooling to a vector (keep: to [channels, 1, 1])",
+            (Field("keep", _bool, False, "keep the result as an image of 1x1, [channels, 1, 1] (also the flag 'keep')"),),
+            flags={"keep": ("keep", True)},
+            category="pool",
+        ),
         LayerType(
             "lrn",
             "local response normalisation",

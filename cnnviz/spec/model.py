@@ -44,9 +44,11 @@ class Ref:
 
 @dataclass
 class Branches(_Item):
-    """Parallel branches fed the same input, merged by 'concat' or 'add'.
-    An empty branch is the identity (a shortcut).  A branch with a :class:`Ref`
-    starts from that earlier item's output instead."""
+    """Parallel branches fed the same input, merged by 'concat', 'add' or 'mul'
+    (an element-wise product that broadcasts sizes of 1); or 'split': each branch
+    fed its own equal consecutive part of the input channels, the outputs
+    concatenated.  An empty branch is the identity (a shortcut).  A branch with a
+    :class:`Ref` starts from that earlier item's output instead."""
 
     merge: str
     branches: list[list[Item]]

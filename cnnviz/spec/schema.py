@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .items import STRUCTURAL
 from .layers import LAYERS, LayerType, Schema
 from .parse import PAPER_KEYS, TOP_KEYS
 
@@ -46,6 +47,8 @@ def build_schema() -> Schema:
     items += [
         _kind_item("concat", branches, "parallel branches, concatenated along channels"),
         _kind_item("add", branches, "parallel branches, added; 'identity' or [] is a shortcut"),
+        _kind_item("mul", branches, "parallel branches, multiplied element-wise (a size of 1 broadcasts: squeeze-and-excitation)"),
+        _kind_item("split", branches, "the input channels split into equal parts, one per branch, the outputs concatenated"),
         _kind_item(
             "towers",
             {
@@ -66,7 +69,7 @@ def build_schema() -> Schema:
             "description": "a call of a module defined under 'modules'",
             "minProperties": 1,
             "maxProperties": 3,
-            "not": {"anyOf": [{"required": [k]} for k in [*LAYERS, "concat", "add", "towers", "aux"]]},
+            "not": {"anyOf": [{"required": [k]} for k in [*LAYERS, *STRUCTURAL]]},
         },
     ]
     shape: Schema = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 3}
