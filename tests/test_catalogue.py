@@ -38,6 +38,8 @@ REFERENCE = {
     "mobilenet_v1": (4_231_976, 0, (1000,)),
     "mobilenet_v2": (3_504_872, 0, (1000,)),
     "convnext_tiny": (28_589_128, 0, (1000,)),
+    "mobilenet_v3_large": (5_483_032, 0, (1000,)),
+    "efficientnet_b0": (5_288_548, 0, (1000,)),
     # U-Net has no library reference: a torch model built from the paper's Figure 1
     # (padded 3x3 convs with bias, 2x2 transposed convs, 1 channel in, 2 classes)
     "unet": (31_030_658, 0, (2, 256, 256)),
@@ -68,13 +70,23 @@ STAGES = {
     },
     # torchvision's features.0, .1, .3, .6, .10, .13, .16, .17, .18
     "mobilenet_v2": {
-        "conv1": (32, 112, 112), "block1": (16, 112, 112), "stage2": (24, 56, 56), "stage3": (32, 28, 28), "stage4": (64, 14, 14),
-        "stage5": (96, 14, 14), "stage6": (160, 7, 7), "stage7": (320, 7, 7), "conv_last": (1280, 7, 7),
+        "stem": (32, 112, 112), "stage1": (16, 112, 112), "stage2": (24, 56, 56), "stage3": (32, 28, 28), "stage4": (64, 14, 14),
+        "stage5": (96, 14, 14), "stage6": (160, 7, 7), "stage7": (320, 7, 7), "head": (1280, 7, 7),
     },
     # torchvision's features.0 .. features.7
     "convnext_tiny": {
         "stem_norm": (96, 56, 56), "stage1": (96, 56, 56), "down2": (192, 28, 28), "stage2": (192, 28, 28),
         "down3": (384, 14, 14), "stage3": (384, 14, 14), "down4": (768, 7, 7), "stage4": (768, 7, 7),
+    },
+    # torchvision's features.0, .1, .3, .6, .10, .12, .15, .16
+    "mobilenet_v3_large": {
+        "stem": (16, 112, 112), "bneck1": (16, 112, 112), "bneck3": (24, 56, 56), "bneck5_6": (40, 28, 28),
+        "bneck9_10": (80, 14, 14), "bneck12": (112, 14, 14), "bneck14_15": (160, 7, 7), "head": (960, 7, 7),
+    },
+    # torchvision's features.0 .. features.8
+    "efficientnet_b0": {
+        "stem": (32, 112, 112), "stage1": (16, 112, 112), "stage2": (24, 56, 56), "stage3": (40, 28, 28), "stage4": (80, 14, 14),
+        "stage5": (112, 14, 14), "stage6": (192, 7, 7), "stage7": (320, 7, 7), "head": (1280, 7, 7),
     },
     # the same model's levels, from 1x256x256
     "unet": {
@@ -141,3 +153,4 @@ def test_the_built_model_has_the_inferred_parameters(model):
     with torch.device("meta"):  # no memory for the weights: only their count matters here
         built = build_model(model)
     assert sum(p.numel() for p in built.parameters()) == r.total + r.aux
+
