@@ -7,7 +7,11 @@ The reference figures below are copied from the references the specs follow
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 
 from cnnviz.graph import build_network
 from cnnviz.registry import entries, list_models
@@ -154,3 +158,31 @@ def test_the_built_model_has_the_inferred_parameters(model):
         built = build_model(model)
     assert sum(p.numel() for p in built.parameters()) == r.total + r.aux
 
+
+# -- docs/spec-format.md's "Modern blocks" are the catalogue's text -------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "spec-format.md"
+SNIPPET = re.compile(r"<!-- from (arch_specs/[\w.]+\.yaml) -->\n```yaml\n(.*?)```", re.DOTALL)
+
+
+def modern_blocks() -> list[tuple[str, str]]:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("\n## Modern blocks\n", 1)[1].split("\n## ", 1)[0]
+    return SNIPPET.findall(section)
+
+
+def test_modern_blocks_cover_the_issue():
+    sources = [src for src, _ in modern_blocks()]
+    # SE and MBConv, the dense layer, the ConvNeXt block, U-Net with references
+    assert sources == ["arch_specs/efficientnet_b0.yaml"] * 2 + [f"arch_specs/{n}.yaml" for n in ("densenet121", "convnext_tiny", "unet")]
+
+
+@pytest.mark.parametrize(("source", "snippet"), modern_blocks(), ids=lambda v: v if v.endswith(".yaml") else "")
+def test_modern_block_is_the_specs_text(source, snippet):
+    spec = (DOCS.parent.parent / source).read_text(encoding="utf-8").splitlines()
+    head, *body = snippet.splitlines()
+    assert head in ("modules:", "layers:") and head in spec, f"{source} has no '{head}' line"
+    start = spec.index(head)
+    # the snippet's lines come after the key, one after the other, as the spec writes them
+    assert any(spec[i : i + len(body)] == body for i in range(start + 1, len(spec))), f"not in {source}:\n{snippet}"
+    assert isinstance(yaml.safe_load(snippet)[head[:-1]], (dict, list))
