@@ -186,3 +186,18 @@ def test_modern_block_is_the_specs_text(source, snippet):
     # the snippet's lines come after the key, one after the other, as the spec writes them
     assert any(spec[i : i + len(body)] == body for i in range(start + 1, len(spec))), f"not in {source}:\n{snippet}"
     assert isinstance(yaml.safe_load(snippet)[head[:-1]], (dict, list))
+
+
+def test_readme_lists_every_catalogue_entry_with_its_count():
+    readme = (DOCS.parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("\n## The catalogue\n", 1)[1].split("\n## ", 1)[0]
+    listed = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if not row.startswith("| `"):
+            continue
+        ids = re.findall(r"`(\w+)`", re.sub(r"\(.*?\)", "", cells[0]))  # the ids, not the (aliases)
+        counts = [int(re.match(r"[\d,]+", c.strip())[0].replace(",", "")) for c in cells[-1].split(";")]
+        assert len(ids) == len(counts), row
+        listed.update(zip(ids, counts, strict=True))
+    assert listed == {m: REFERENCE[m][0] for m in MODELS}
