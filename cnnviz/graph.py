@@ -110,9 +110,12 @@ class _Builder:
                 self.net.open(bpath)
                 bkids: list[Path] = []
                 ref = self.ref(item, j - 1)
-                entry = src if ref is None else ref.source
-                start = self.split_part(item, bpath, j, entry, (*inner, bpath), aux) if item.merge == "split" else entry
+                if ref is not None:  # (the spec stage allows no reference in a split)
+                    start = ref.source
+                else:
+                    start = self.split_part(item, bpath, j, src, (*inner, bpath), aux) if item.merge == "split" else src
                 end = self.seq(branch, bpath, start, (*inner, bpath), aux, bkids)
+                entry = src if ref is None else ref.source
                 self.net.close(Block(bpath, "branch", path, entry, end, tuple(bkids), loc=item.loc if ref is None else ref.loc, ref=ref))
                 ends.append(end)
             op = "concat" if item.merge == "split" else item.merge  # a split's branches are concatenated

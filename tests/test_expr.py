@@ -144,7 +144,9 @@ def test_evaluate(expression, scope, expected):
         ("no references", {}, "no references"),
         (12, {}, 12),
         ("$nope", W, Err("unknown name '$nope' (known: blocks, d, flag")),
-        ("conv $blocks 3x3", W, Err("'$blocks' is a list: it can stand alone as a value, not inside a line of text")),
+        ("conv $blocks 3x3", W, "conv [3, 4, 6, 3] 3x3"),  # a list inside a line is written as the line reads it back
+        ("conv $(d) 3x3", {"d": {"a": 1}}, Err("'$(d)' is a mapping: it can stand alone as a value, not inside a line of text")),
+        ("conv $t 3x3", {"t": ["a b", 1]}, Err("'$t' is a list: it can stand alone as a value, not inside a line of text")),
         ("conv $(nope)", W, Err("unknown name 'nope'")),
         ("$s" * (MAX_TEXT // 2), W, Err(f"longer than {MAX_TEXT} characters once its references are substituted")),
         ("x" * MAX_TEXT + "$w", W, Err(f"longer than {MAX_TEXT} characters")),

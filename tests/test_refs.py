@@ -199,8 +199,13 @@ def test_unet_is_drawn_as_a_u(detail):
 
 
 def test_unet_dot_pairs_ranks_and_draws_the_way_back_reversed():
-    from cnnviz.drawing import Diagram
+    import json
 
+    from cnnviz.drawing import Diagram
+    from cnnviz.drawing.view import as_json, build
+
+    edges = json.loads(json.dumps(as_json(build(net_of(UNET)))))["main"]["edges"]
+    assert sum(1 for e in edges if e.get("skip")) == 2  # render --format json says which edges are skips
     dot = Diagram(net_of(UNET), legend=False, title=False).source()
     assert dot.count("rank=same") == 2
     assert dot.count('dir="back"') > 0
@@ -218,3 +223,26 @@ def test_short_skips_leave_the_line_straight(layers):
     v = _main(spec(*layers))
     assert "same_rank" not in v.graph
     assert not any(e.get("back") for *_, e in v.edges(data=True))
+
+
+# -- the examples of docs/spec-format.md are real specs ----------------------------------------------
+
+DOCS = FilePath(__file__).resolve().parent.parent / "docs" / "spec-format.md"
+
+
+@pytest.mark.parametrize(
+    "marker, head, output",
+    [
+        ("from enc2", "name: U\ninput: [1, 64, 64]\n", (2, 64, 64)),  # the U-Net of "References"
+        ("padded_conv", "name: M\ninput: [3, 16, 16]\nvars: {k: 2}\n", (32, 14, 20)),  # a module call in mapping form
+    ],
+)
+def test_docs_examples_validate(marker, head, output):
+    pytest.importorskip("torch")
+    import re
+
+    from cnnviz.shapes import infer
+
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S) if marker in b]
+    net = net_of(head + block)
+    assert infer(net).output_of(net) == output

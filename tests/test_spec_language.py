@@ -43,6 +43,10 @@ def first_layer(line: str, head: str = "vars: {h: 2, w: 3, p: [1, 2], n: 0}\n"):
         ("conv 8 1x7 padding=[0, 3]", "padding", (0, 3)),
         ("conv 8 [1, 7]", "kernel", (1, 7)),
         ("zeropad [0, 1, 0, 1]", "padding", (0, 1, 0, 1)),
+        # a list var inside a line reads back as the list
+        ("conv 8 3x3 padding=$p", "padding", (1, 2)),
+        ("zeropad $p", "padding", (1, 1, 2, 2)),
+        ("conv 8 [$w, $h]", "kernel", (3, 2)),
     ],
 )
 def test_values_with_lists_and_references(line, key, value):
@@ -101,6 +105,17 @@ layers:
 """
 
 
+def test_a_module_arguments_default_may_use_the_specs_vars():
+    text = "name: t\ninput: [3, 16, 16]\nvars: {base: 8}\nmodules:\n  m:\n    args: {w: $base, pad: [0, $base]}\n    layers: [conv $w 3x3, zeropad $pad]\nlayers: [m, m w=4]\n"
+    calls = parse(text).body
+    assert [dict(c.args) for c in calls if isinstance(c, Call)] == [{"w": 8, "pad": [0, 8]}, {"w": 4, "pad": [0, 8]}]
+
+
+def test_a_list_that_cannot_be_written_on_a_line_is_refused_there():
+    with pytest.raises(SpecError, match="'\\$p' is a list: it can stand alone as a value, not inside a line of text"):
+        first_layer("conv 8 3x3 padding=$p", head='vars: {p: ["a b", 1]}\n')
+
+
 def test_a_module_call_in_mapping_form_takes_a_list():
     spec = parse(MODULE)
     calls = spec.body
@@ -139,3 +154,17 @@ def test_a_module_block_switched_off_by_an_argument():
 def test_zero_repeats_are_still_checked():
     with pytest.raises(SpecError, match="unknown setting 'bogus'"):
         first_layer("conv 8 3x3 bogus=1 x0")
+
+
+def test_from_is_not_a_module_name():
+    with pytest.raises(SpecError, match="modules: 'from' starts a reference"):
+        parse("name: t\ninput: [3, 8, 8]\nmodules:\n  from: {layers: [relu]}\nlayers: [gap]\n")
+
+
+def test_a_long_list_written_into_lines_costs_substitution_work():
+    # 1,000 items shown at each of 300 calls: refused by the spec's substitution budget, not written out
+    big = "[" + ", ".join(["1"] * 1000) + "]"
+    calls = ", ".join(["m"] * 300)
+    text = f"name: t\ninput: [3, 8, 8]\nvars: {{big: {big}}}\nmodules:\n  m: {{layers: ['conv 8 3x3 padding=$big']}}\nlayers: [{calls}]\n"
+    with pytest.raises(SpecError, match="takes more than 250,000 steps"):
+        parse(text)

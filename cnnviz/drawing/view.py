@@ -248,6 +248,8 @@ def as_json(view: View) -> dict:
             item = {"from": s, "to": t}
             if e.get("aux"):
                 item["aux"] = True
+            if e.get("skip"):
+                item["skip"] = True  # from a branch that starts from an earlier item (``from NAME``)
             if e.get("shape"):
                 item["shape"] = list(e["shape"])
             edges.append(item)

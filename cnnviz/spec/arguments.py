@@ -21,8 +21,9 @@ from .words import short_value, suggest, whole
 
 
 class Arguments:
-    def __init__(self, coll: Collector, defaults: dict[str, dict[str, Any]], work: Budget) -> None:
+    def __init__(self, coll: Collector, defaults: dict[str, dict[str, Any]], work: Budget, variables: Scope | None = None) -> None:
         self.coll = coll
+        self.vars: Scope = variables or {}  # the spec's vars: what a module argument's default may use
         self.defaults = defaults  # layer type -> {field: value}, checked when the spec was read
         self.work = work  # substitution work of the whole spec
 
@@ -151,5 +152,9 @@ class Arguments:
                 self.coll.add(loc, f"{module}: missing argument '{key}'")
                 ok = False
             else:
-                bound[key] = declared[key]
+                try:  # a default may use the spec's vars: ``args: {width: $base}``
+                    bound[key] = substitute_all(declared[key], self.vars, self.work)
+                except ExprError as exc:
+                    self.coll.add(loc, f"{module}: the default of '{key}': {exc}")
+                    ok = False
         return bound if ok else None

@@ -196,7 +196,7 @@ def substitute(value: Any, scope: Scope, budget: Budget | None = None) -> Any:
     out: list[str] = []
     size, start = 0, 0
     for m in _REF.finditer(value):
-        piece = value[start : m.start()] + _show(_lookup(m, scope, budget), m.group(0))
+        piece = value[start : m.start()] + _show(_lookup(m, scope, budget), m.group(0), budget)
         size += len(piece)
         if size > MAX_TEXT:
             raise ExprError(f"longer than {MAX_TEXT} characters once its references are substituted")
@@ -228,8 +228,20 @@ def _lookup(m: re.Match[str], scope: Scope, budget: Budget) -> Any:
     return evaluate(expr, scope, budget)
 
 
-def _show(v: object, ref: str) -> str:
-    """A value as part of a line of text."""
+_WORD = re.compile(r"^[^\s,\[\]]+$")  # a list item that reads back as itself on a line
+
+
+def _show(v: object, ref: str, budget: Budget) -> str:
+    """A value as part of a line of text; a list as ``[a, b]``, which the line reads back.
+    Each list item shown costs a step of the budget (a long list var used in a module
+    called many times would otherwise be written out at every call)."""
+    if isinstance(v, list):
+        budget.spend(len(v))
+        if len(v) > MAX_TEXT // 2:  # each item takes at least a character and a comma
+            raise ExprError(f"longer than {MAX_TEXT} characters once its references are substituted")
+        items = [_show(x, ref, budget) for x in v]
+        if all(isinstance(x, list) or _WORD.match(t) for x, t in zip(v, items)):
+            return f"[{', '.join(items)}]"
     if isinstance(v, (list, dict)):
         raise ExprError(f"'{ref}' is a {'list' if isinstance(v, list) else 'mapping'}: it can stand alone as a value, not inside a line of text")
     if v is None:

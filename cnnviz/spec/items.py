@@ -52,7 +52,7 @@ class Expander:
         self.modules = modules  # module name -> its definition (``args`` bound to a dict of name -> default)
         self.vars = variables
         self.work = work  # substitution work of the whole spec
-        self.args = Arguments(coll, defaults, work)
+        self.args = Arguments(coll, defaults, work, variables)
         self.size = network_budget()  # items of the unrolled network
         self.depth = 0  # items being expanded, one inside the other
         self.known = (*LAYERS, *STRUCTURAL, *modules)  # what an item may be
@@ -148,7 +148,7 @@ class Expander:
             self.coll.add(loc, str(exc))
             return None
         if kind == REF_WORD or kind.startswith("@"):
-            self.coll.add(loc, f"'{REF_WORD} NAME' (or '@NAME') can only be the first item of a branch of concat or add; here it is an item of a layer list")
+            self.coll.add(loc, f"'{REF_WORD} NAME' (or '@NAME') can only start a branch of a merge, as in concat: [{REF_WORD} NAME, identity]; here it is an item of a layer list")
             return None
 
         if isinstance(args, list) and kind not in STRUCTURAL:  # short form: pull out @name, xN
@@ -214,6 +214,9 @@ class Expander:
         for i, branch in enumerate(body):
             bloc = body.loc_of(i) if isinstance(body, LocList) else loc
             branch, ref = self.branch_ref(branch, bloc, scope)
+            if ref is not None and merge == "split":
+                self.coll.add(ref.loc, f"split: a branch cannot start from '{ref.name}': each branch of a split reads its own part of the input")
+                ref = None
             refs.append(ref)
             if branch is None or branch == [] or branch == "identity":
                 out.append([])

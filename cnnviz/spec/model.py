@@ -48,7 +48,7 @@ class Branches(_Item):
     (an element-wise product that broadcasts sizes of 1); or 'split': each branch
     fed its own equal consecutive part of the input channels, the outputs
     concatenated.  An empty branch is the identity (a shortcut).  A branch with a
-    :class:`Ref` starts from that earlier item's output instead."""
+    :class:`Ref` starts from that earlier item's output instead (not in a split)."""
 
     merge: str
     branches: list[list[Item]]

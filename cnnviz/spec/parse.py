@@ -16,6 +16,7 @@ from .layers import LAYERS, BadValue
 from .limits import MAX_TEXT, Budget, Limit, Problems, Stop, expression_budget
 from .loader import Loc, LocDict, LocList, Value
 from .model import Item, Spec
+from .refs import REF_WORD
 from .words import suggest
 
 TOP_KEYS = {
@@ -226,6 +227,9 @@ def _modules(doc: LocDict, coll: Collector) -> dict[str, LocDict]:
             continue
         if name in LAYERS or name in STRUCTURAL:
             coll.add(loc, f"modules: '{name}' is a built-in layer type; choose another name")
+            continue
+        if name == REF_WORD:
+            coll.add(loc, f"modules: '{name}' starts a reference (from NAME); choose another name")
             continue
         if not isinstance(mdef, LocDict):
             coll.add(raw.loc_of(name), f"modules: {name}: expected a mapping with label, args, layers")
