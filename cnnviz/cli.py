@@ -172,7 +172,11 @@ def printable(net):
     show_default=True,
     help="compact: one box per module, insides drawn once beside; modules: one level expanded; full: every layer.",
 )
-@click.option("--direction", type=click.Choice(["LR", "TB"], case_sensitive=False), default="LR", show_default=True, help="Main line left to right, or top to bottom.")
+@click.option(
+    "--direction",
+    type=click.Choice(["LR", "TB"], case_sensitive=False),
+    help="Main line left to right, or top to bottom.  [default: LR; TB for a network whose long skips draw it as a U]",
+)
 @click.option("--shapes", is_flag=True, help="Label edges with tensor shapes (runs the torch shape pass).")
 @click.option("--params", is_flag=True, help="Label boxes with parameter counts (runs the torch shape pass).")
 @click.option("--no-aux", is_flag=True, help="Leave auxiliary classifiers out (by default they are drawn dashed).")
@@ -198,7 +202,8 @@ def render_cmd(arch, output, fmt, detail, direction, shapes, params, no_aux, eng
     """
     from .drawing.cli import run
 
-    run(arch, output, fmt, detail=detail, direction=direction.upper(), shapes=shapes, params=params, aux=not no_aux, engine=engine, dpi=dpi, legend=not no_legend, title=not no_title)
+    direction = direction.upper() if direction else None  # None: LR, or TB for a U
+    run(arch, output, fmt, detail=detail, direction=direction, shapes=shapes, params=params, aux=not no_aux, engine=engine, dpi=dpi, legend=not no_legend, title=not no_title)
 
 
 @cli.command()

@@ -213,6 +213,16 @@ def test_unet_dot_pairs_ranks_and_draws_the_way_back_reversed():
 
 
 @pytest.mark.parametrize(
+    "text, asked, drawn",
+    [(UNET, None, "TB"), (UNET, "LR", "LR"), (spec("conv 8 3x3", "gap"), None, "LR"), (spec("conv 8 3x3", "gap"), "tb", "TB")],
+)
+def test_a_u_is_drawn_upright_unless_a_direction_is_asked(text, asked, drawn):
+    from cnnviz.drawing import Diagram
+
+    assert Diagram(net_of(text), direction=asked).options["direction"] == drawn
+
+
+@pytest.mark.parametrize(
     "layers",
     [
         ["conv 8 3x3 @c", "conv 8 3x3", "concat: [from c, identity]"],  # a short skip (DenseNet-style)

@@ -39,6 +39,7 @@ from .dot import Dot, PaintHook, legend_dots, part_dot, text, title_dot
 from .engine import ENGINES
 from .figure import DEFAULT_DPI, DOT_HEADER, Figure, Piece, draw, engine_for, format_of, legend_pieces, packed, title_piece
 from .style import Paint
+from .ushape import upright
 from .view import View, as_json, build
 
 FORMATS = ("svg", "png", "pdf", "dot", "json")
@@ -62,7 +63,7 @@ class Diagram:
         arch,
         *,
         detail: str = COMPACT,
-        direction: str = "LR",
+        direction: str | None = None,
         shapes: bool = False,
         params: bool = False,
         aux: bool = True,
@@ -77,11 +78,14 @@ class Diagram:
         ``paint``, when given, is asked for the colours of every box, with the paths
         it stands for (a tuple of :class:`~cnnviz.model.Path`; empty for the input and
         the merges), and of every cluster (a module drawn expanded, towers), with its
-        block's path; it answers a :class:`Paint` or None for the usual colours."""
+        block's path; it answers a :class:`Paint` or None for the usual colours.
+
+        ``direction`` None: left to right, or top to bottom for a network whose long
+        skips fold it into a U (:func:`.ushape.upright`)."""
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
-        direction = direction.upper()
-        if direction not in DIRECTIONS:
+        direction = direction.upper() if direction is not None else None
+        if direction is not None and direction not in DIRECTIONS:
             raise ValueError(f"direction must be LR or TB, not {direction!r}")
         if engine is not None and engine not in ENGINES:
             raise EngineError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
@@ -90,6 +94,7 @@ class Diagram:
         if shapes or params:  # the only torch import, and only when asked
             measured = shape_stage().infer(self.network, check=False)
         self.view: View = build(self.network, detail, aux, measured)
+        direction = direction or upright(self.view.main.graph)
         self.options: dict[str, Any] = {"direction": direction, "shapes": shapes, "params": params, "legend": legend, "title": title}
         self.engine = engine
         self.dpi = dpi

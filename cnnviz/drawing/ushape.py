@@ -43,6 +43,12 @@ def _nested(groups: list[list[str]], order: dict[str, int]) -> list[list[str]]:
     return chain
 
 
+def upright(v: nx.DiGraph) -> str:
+    """The direction a main line draws best in when none is asked for: TB for a U (encoder
+    down, decoder up, as U-Net's paper draws it), else LR."""
+    return "TB" if v.graph.get("same_rank") else "LR"
+
+
 def u_shape(v: nx.DiGraph) -> nx.DiGraph:
     """A copy of ``v`` folded into a U at its long nested skips (``v`` itself when it has none)."""
     order: dict[str, int] = dict(v.nodes(data="order"))
