@@ -201,3 +201,31 @@ def test_readme_lists_every_catalogue_entry_with_its_count():
         assert len(ids) == len(counts), row
         listed.update(zip(ids, counts, strict=True))
     assert listed == {m: REFERENCE[m][0] for m in MODELS}
+
+
+# -- the networks beyond the article use the vocabulary made for them, not stand-ins --
+
+# id -> the layer types and merges its network must contain
+VOCABULARY = {
+    "mobilenet_v1": {"dwconv", "relu6"},
+    "mobilenet_v2": {"dwconv", "relu6", "add"},
+    "mobilenet_v3_large": {"dwconv", "hardswish", "hardsigmoid", "mul", "gap", "add"},
+    "efficientnet_b0": {"dwconv", "silu", "sigmoid", "mul", "gap", "droppath", "add"},
+    "convnext_tiny": {"dwconv", "layernorm", "gelu", "layerscale", "droppath", "add"},
+    "densenet121": {"bn", "relu", "concat", "avgpool"},
+    "unet": {"tconv", "concat"},
+}
+
+
+@pytest.mark.parametrize(("model", "types"), VOCABULARY.items())
+def test_modern_networks_use_the_modern_vocabulary(model, types):
+    net = build_network(load_spec(model))
+    assert types <= {node.type for node in net.nodes.values()}
+    assert not any(node.type == "conv" and node.params.get("groups", 1) > 1 for node in net.nodes.values()), "a grouped conv standing in for dwconv"
+    se = [n for n in net.nodes.values() if n.type == "gap" and not n.params.get("keep")]
+    assert "mul" not in types or len(se) == 1, "squeeze-and-excitation pools with 'gap keep'"
+
+
+def test_unet_skips_are_references():
+    net = build_network(load_spec("unet"))
+    assert [ref.name for ref in net.refs.values()] == ["enc4", "enc3", "enc2", "enc1"]
