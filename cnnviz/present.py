@@ -82,6 +82,8 @@ def layer_line(type_: str, p: Mapping[str, Any], value: Callable[[Any], str] = s
     ``value`` writes each setting (the diff passes one that writes "32/64" for
     a setting that differs between the variants of a run)."""
     bits = [type_]
+    if type_ == "custom":
+        bits.append(value(p["label"]))
     for key in ("filters", "units"):
         if key in p:
             bits.append(value(p[key]))

@@ -95,6 +95,8 @@ def out_shape(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1) -
     if type_ == "zeropad":
         top, bottom, left, right = p["padding"]
         return (shape[0], shape[1] + top + bottom, shape[2] + left + right)
+    if type_ == "custom":
+        return tuple(p["output"] or shape)
     if type_ == "upsample":
         return (shape[0], *(p["size"] or (n * s for n, s in zip(shape[1:], p["scale"]))))
     if type_ == "tconv":
@@ -131,6 +133,8 @@ def weight_shapes(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 
         return [(c * p["multiplier"], 1, *p["kernel"])]
     if type_ == "tconv":
         return [(c, p["filters"], *p["kernel"])]
+    if type_ == "custom":
+        return [(p["params"],)] if p["params"] else []
     if type_ == "dense":
         return [(p["units"], c)]
     return []

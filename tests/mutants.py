@@ -43,7 +43,7 @@ MUTANTS: list[tuple[str, str, str, str]] = [
     ("cnnviz/spec/names.py", "if name not in used and not used.intersection(folded(item, name)):", "if name not in used:", "made-up names colliding with folded parts"),
     ("cnnviz/spec/items.py", "if module in stack:", "if False:", "a module using itself"),
     (
-        "cnnviz/spec/layers.py",
+        "cnnviz/spec/values.py",
         "        if not lo <= v <= hi:\n            raise BadValue(f\"{v} is out of range ({lo} to {hi})\")\n        return v",
         "        return v",
         "integer ranges not enforced",
@@ -57,12 +57,12 @@ MUTANTS: list[tuple[str, str, str, str]] = [
     ("cnnviz/spec/expr.py", "raise ExprError(f\"arithmetic needs numbers in '{text}'\")", "pass", "string arithmetic allowed"),
     # -- shapes: counts and sizes ------------------------------------------------------------
     ("cnnviz/rules.py", 'return int(p["groups"])', "return 1", "groups ignored outside towers"),
-    ("cnnviz/shapes.py", 'nn.Conv2d(c, p["filters"], 1, bias=p["bias"]),', 'nn.Conv2d(c, p["filters"], 1, bias=False),', "sepconv pointwise bias ignored"),
-    ("cnnviz/shapes.py", 'return nn.Linear(c, p["units"], p["bias"])', 'return nn.Linear(c, p["units"], True)', "dense nobias ignored"),
+    ("cnnviz/torch_layers.py", 'nn.Conv2d(c, p["filters"], 1, bias=p["bias"]),', 'nn.Conv2d(c, p["filters"], 1, bias=False),', "sepconv pointwise bias ignored"),
+    ("cnnviz/torch_layers.py", 'return nn.Linear(c, p["units"], p["bias"])', 'return nn.Linear(c, p["units"], True)', "dense nobias ignored"),
     ("cnnviz/rules.py", "if p.get(\"ceil\") and (out - 1) * s >= n + pad:", "if False:", "ceil mode: the last window must start inside the input"),
-    ("cnnviz/shapes.py", 'return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=p["eps"])', "return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c)", "bn eps not reaching the model"),
+    ("cnnviz/torch_layers.py", 'return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=p["eps"])', "return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c)", "bn eps not reaching the model"),
     ("cnnviz/shapes.py", 'for key, have in (("params", r.total), ("params_aux", r.aux)):', 'for key, have in (("params", r.total),):', "expect: params_aux never checked"),
-    ("cnnviz/shapes.py", "ceil_mode=p[\"ceil\"], count_include_pad=p[\"count_pad\"])", "ceil_mode=p[\"ceil\"])", "avgpool count_pad not reaching the model"),
+    ("cnnviz/torch_layers.py", "ceil_mode=p[\"ceil\"], count_include_pad=p[\"count_pad\"])", "ceil_mode=p[\"ceil\"])", "avgpool count_pad not reaching the model"),
     ("cnnviz/shapes.py", 'if "output" in expect and tuple(expect["output"]) != out:', "if False:", "expect: output never checked"),
     ("cnnviz/rules.py", "if type_ == \"conv\" and shape[0] % p[\"groups\"]:", "if False:", "groups not dividing the input channels"),
     ("cnnviz/rules.py", "if type_ == \"conv\" and p[\"filters\"] % p[\"groups\"]:", "if False:", "groups not dividing the filters"),
@@ -98,6 +98,7 @@ FIRST = {
     "cnnviz/spec/": ["test_spec.py", "test_expr.py", "test_loader.py", "test_spec_errors.py", "test_graph.py"],
     "cnnviz/shapes.py": ["test_layers_torch.py", "test_shapes.py", "test_catalogue.py"],
     "cnnviz/rules.py": ["test_layers_torch.py", "test_shapes.py", "test_catalogue.py"],
+    "cnnviz/torch_layers.py": ["test_layers_torch.py", "test_shapes.py", "test_catalogue.py"],
     "cnnviz/diff/": ["test_diff.py", "test_diff_cli.py"],
 }
 

@@ -67,7 +67,7 @@ def workdir(tmp_path_factory) -> Path:
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)  # any character a file can hold, control ones included
 WORDS = st.sampled_from(
-    [*LAYERS, "concat", "add", "towers", "aux", "x1000000", "x0", "/0", "@", "@x.y", "@input", "$", "$(", "$nope", "$(2**64)", "$((w**64)**64)", "$(1/0)",
+    [*LAYERS, "concat", "add", "mul", "split", "towers", "aux", "from", "x1000000", "x0", "/0", "@", "@x.y", "@input", "$", "$(", "$nope", "$(2**64)", "$((w**64)**64)", "$(1/0)",
      "[", "]", "{", "}", ":", "-", "- -", "&a", "*a", "<<", "!!python/object:os.system", "null", "~", "extends:", "none", "same", "1x0", "0x0", "#", "'", '"']
 )  # fmt: skip
 NUMBERS = st.one_of(st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True), st.just("9" * 4400), st.just("0x" + "F" * 4400))
@@ -132,9 +132,10 @@ def items(modules: list[str]) -> st.SearchStrategy[object]:
 
     def nest(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
         seq = st.lists(inner, min_size=1, max_size=3)
-        branch = st.one_of(seq, inner, st.just("identity"), st.just([]))
+        ref = st.sampled_from(["from a", "from b", "@a", "from", "from a b", "from $w"])  # references to named items (@a, @b)
+        branch = st.one_of(seq, inner, st.just("identity"), st.just([]), ref, st.builds(lambda r, b: [r, *b], ref, seq))
         return st.one_of(
-            st.builds(lambda k, b: {k: b}, st.sampled_from(["concat", "add"]), st.lists(branch, min_size=1, max_size=3)),
+            st.builds(lambda k, b: {k: b}, st.sampled_from(["concat", "add", "mul", "split"]), st.lists(branch, min_size=1, max_size=3)),
             st.builds(lambda c, s, b: {"towers": {"count": c, "input": s, "layers": b}}, st.sampled_from([2, 4, 1, 5000, "$w"]), st.sampled_from(["shared", "split"]), seq),
             st.builds(lambda b: {"aux": b}, seq),
             st.builds(lambda b, r: {"concat": [b, b], "repeat": r}, seq, st.sampled_from([1, 2, 0, 10**6])),

@@ -29,7 +29,7 @@ from torch import nn
 from cnnviz.errors import ShapeError
 from cnnviz.graph import build_network
 from cnnviz.model import Network
-from cnnviz.shapes import DropPath, LayerScale, Scale, Tile, build_model, infer
+from cnnviz.shapes import Custom, DropPath, LayerScale, Scale, Tile, build_model, infer
 from cnnviz.spec import load_spec
 from cnnviz.spec.layers import LAYERS
 
@@ -93,6 +93,20 @@ class NoDrop(nn.Identity):
         self.p = p
 
 
+class Opaque(nn.Module):
+    """The hand-built stand-in for ``custom``: ``params`` numbers, and the declared output
+    (the input when the shape stays, zeros otherwise)."""
+
+    def __init__(self, label: str, params: int, output: tuple[int, ...]):
+        super().__init__()
+        self.label, self.output = label, output
+        if params:
+            self.weight = nn.Parameter(torch.zeros(params))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x if tuple(x.shape[1:]) == self.output else torch.zeros(x.shape[0], *self.output)
+
+
 def same_setup(built: nn.Module, stage: nn.Module) -> bool:
     """Whether a built module has the settings of the hand-built one (a stand-in where torch has no such layer)."""
     if isinstance(stage, Mul):
@@ -101,6 +115,8 @@ def same_setup(built: nn.Module, stage: nn.Module) -> bool:
         return isinstance(built, LayerScale) and built.gamma.shape == stage.gamma.shape and bool((built.gamma == stage.init).all())
     if isinstance(stage, Shuffle):
         return isinstance(built, nn.ChannelShuffle) and built.groups == stage.groups
+    if isinstance(stage, Opaque):
+        return isinstance(built, Custom) and (built.label, built.output) == (stage.label, stage.output)
     if isinstance(stage, NoDrop):
         return isinstance(built, DropPath) and built.p == stage.p
     return settings(built) == settings(stage)
@@ -251,6 +267,12 @@ LINES: list[tuple[str, tuple[int, ...], object]] = [
     ("shuffle 2", (6, 3, 3), lambda: [Shuffle(2)]),
     ("shuffle groups=3", (6, 2, 5), lambda: [Shuffle(3)]),
     ("shuffle 4", (4, 1, 1), lambda: [Shuffle(4)]),
+    # custom: exactly its declared parameters, its declared output (default: the input's shape)
+    ("custom: {label: Attention, params: 1234}", (8, 5, 5), lambda: [Opaque("Attention", 1234, (8, 5, 5))]),
+    ("custom: {label: Pool to 2x2, output: [16, 2, 2]}", (8, 5, 5), lambda: [Opaque("Pool to 2x2", 0, (16, 2, 2))]),
+    ("custom Head params=10 output=10", (8, 5, 5), lambda: [Opaque("Head", 10, (10,))]),
+    ("custom Block output=4x3x7", (6,), lambda: [Opaque("Block", 0, (4, 3, 7))]),
+    ("custom: {label: 'Squeeze (SE)', params: 0, output: 8x1x1}", (8, 5, 5), lambda: [Opaque("Squeeze (SE)", 0, (8, 1, 1))]),
     # activations, on an image and on a vector
     ("relu", (4, 5, 5), lambda: [nn.ReLU()]),
     ("tanh", (6,), lambda: [nn.Tanh()]),
@@ -530,6 +552,7 @@ LINE = st.one_of(
     st.sampled_from(["bn", "bn eps=0.2", "relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid", "softmax"]),
     st.sampled_from(["layernorm", "layernorm eps=0.1", "groupnorm 2", "groupnorm 3", "layerscale", "layerscale 2", "droppath 0.1", "shuffle 2", "shuffle 3"]),
     st.sampled_from(["tconv 3 2 /2", "tconv 2 3 /2 padding=1 output_padding=1", "tconv 2 3 padding=2", "upsample 2", "upsample 1x3 bilinear", "upsample: {size: 5}"]),
+    st.sampled_from(["custom X params=3", "custom Y output=2x3x3", "custom Z output=4"]),
     st.sampled_from(["gap", "gap keep", "flatten", "identity", "scale 0.5", "dropout 0.2", "lrn 3", "lrn", "zeropad 1", "zeropad 0x2"]),
 )
 

@@ -57,6 +57,8 @@ M = "modules:\n  m:\n    layers:\n      - conv 8 1x1 @a\n      - add: [from a, i
         (spec("conv 8 3x3 @c", "concat: [from c, identity]"), "concat1.b1", "c", "c"),
         # quoted @NAME, and a branch that goes on after the reference
         (spec("conv 8 3x3 @c", "relu", "add: [identity, ['@c', conv 8 1x1]]"), "add1.b2", "c", "c"),
+        # the mapping form, block style
+        (spec("conv 8 3x3 @c", "concat:\n      - - from: c\n        - conv 8 1x1\n      - identity"), "concat1.b1", "c", "c"),
         # a folded activation: the reference reads the layer's last part
         (spec("conv 8 3x3 relu @c", "concat: [from c, identity]"), "concat1.b1", "c", "c_relu"),
         # a repeated item: the output of its last copy
@@ -70,7 +72,7 @@ M = "modules:\n  m:\n    layers:\n      - conv 8 1x1 @a\n      - add: [from a, i
         # the nearest list that writes the name decides
         (spec("conv 8 3x3 @c", "add: [[conv 8 3x3 @c, concat: [from c, identity]], identity]"), "add1.b1.concat1.b1", "add1.b1.c", "add1.b1.c"),
     ],
-    ids=["same-list", "quoted-then-layers", "folded", "repeat", "block", "outer-list", "module", "nearest"],
+    ids=["same-list", "quoted-then-layers", "mapping", "folded", "repeat", "block", "outer-list", "module", "nearest"],
 )
 def test_a_reference_names_the_item_and_reads_its_output(text, branch, target, source):
     net = net_of(text)
@@ -256,3 +258,52 @@ def test_docs_examples_validate(marker, head, output):
     (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S) if marker in b]
     net = net_of(head + block)
     assert infer(net).output_of(net) == output
+
+
+def test_a_u_out_of_expanded_modules_folds_without_rank_pairs():
+    modules = "modules:\n  two:\n    args: [w]\n    layers: [conv $w 3x3, conv $w 3x3]\n"
+    down = ["two 8 @e1", "maxpool 2", "two 8 @e2", "maxpool 2", "two 8", "conv 8 1x1"]
+    text = spec(*down, "zeropad 2", "concat: [from e2, identity]", "two 8", "zeropad 4", "concat: [from e1, identity]", modules=modules)
+    compact, expanded = _main(text), _main(text, "modules")
+    assert compact.graph["u"] and len(compact.graph["same_rank"]) == 2  # module boxes: the pairs line up
+    assert expanded.graph["u"] and expanded.graph["same_rank"] == []  # inside clusters: folded only
+    assert any(e.get("back") for *_, e in expanded.edges(data=True))
+
+
+# -- a valid case: a small U-Net with a lateral skip, its count from torch and its golden DOT ----------
+
+SMALL_UNET = FilePath(__file__).resolve().parent / "cases" / "valid" / "unet_refs.yaml"
+GOLDEN = FilePath(__file__).resolve().parent / "golden" / "render"
+
+
+def test_small_unet_counts_as_its_torch_copy():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from cnnviz.shapes import build_model, infer
+
+    def double(i: int, o: int) -> list[nn.Module]:
+        return [nn.Conv2d(i, o, 3, padding=1), nn.Conv2d(o, o, 3, padding=1)]
+
+    copy = nn.ModuleList(
+        [
+            *double(1, 8), *double(8, 16), *double(16, 32), *double(32, 64),
+            nn.Conv2d(32, 64, 1),  # the lateral
+            nn.ConvTranspose2d(64, 32, 2, 2), *double(64, 32),
+            nn.ConvTranspose2d(32, 16, 2, 2), *double(32, 16),
+            nn.ConvTranspose2d(16, 8, 2, 2), *double(16, 8),
+            nn.Conv2d(8, 2, 1),
+        ]
+    )  # fmt: skip
+    r = infer(str(SMALL_UNET))  # its expect: (params, output, shapes) is checked too
+    assert r.total == sum(p.numel() for p in copy.parameters()) == 122_802
+    model = build_model(str(SMALL_UNET)).train()
+    (model(torch.randn(2, 1, 64, 64)) ** 2).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())  # every layer, skips included, is on the path
+
+
+@pytest.mark.parametrize("detail", ["compact", "full"])
+def test_golden_dot_of_references(golden, detail):
+    from cnnviz.drawing import Diagram
+
+    golden(GOLDEN / f"unet_refs.{detail}.gv", Diagram(str(SMALL_UNET), detail=detail).source())

@@ -35,3 +35,10 @@ def test_source_is_deterministic_across_processes():
     code = "import cnnviz.drawing as r, sys; sys.stdout.write(r.Diagram('inception_resnet_v2', detail='modules').source())"
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2)}
     assert len(outs) == 1
+
+
+@pytest.mark.parametrize("detail", ["compact", "full"])
+def test_golden_dot_of_the_newer_vocabulary(golden, detail):
+    # every newer layer type and merge (tests/cases/valid/modern_blocks.yaml), with its colour, legend and label
+    spec = Path(__file__).parent / "cases" / "valid" / "modern_blocks.yaml"
+    golden(GOLDEN / f"modern_blocks.{detail}.gv", Diagram(str(spec), detail=detail).source())

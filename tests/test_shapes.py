@@ -62,6 +62,20 @@ def test_towers_build_as_a_grouped_convolution():
     assert (second.in_channels, second.out_channels, second.groups) == (32, 32, 4)
 
 
+def test_the_newer_vocabulary_builds_a_trainable_model_with_the_inferred_counts():
+    r = infer(VALID / "modern_blocks.yaml")  # its expect: params was counted by hand
+    model = build_model(VALID / "modern_blocks.yaml").train()
+    assert sum(p.numel() for p in model.parameters()) == r.total == 54_914
+    out = model(torch.randn(2, 3, 64, 64))
+    assert out.shape == (2, 2, 64, 64)
+    (model(torch.randn(2, 3, 64, 64)) ** 2).sum().backward()
+    learned = [n for n, p in model.named_parameters() if p.grad is None]
+    assert learned == ["custom1.weight"]  # only the custom box's stand-in weight takes no part (it passes its input on)
+    model.eval()
+    with torch.no_grad():
+        assert model(torch.randn(1, 3, 64, 64)).shape == (1, 2, 64, 64)
+
+
 def test_extends_from_a_file_overrides_vars():
     r = infer(VALID / "tiny_resnet_deeper.yaml")
     assert r.total > infer(VALID / "tiny_resnet.yaml").total

@@ -47,6 +47,8 @@ def first_layer(line: str, head: str = "vars: {h: 2, w: 3, p: [1, 2], n: 0}\n"):
         ("conv 8 3x3 padding=$p", "padding", (1, 2)),
         ("zeropad $p", "padding", (1, 1, 2, 2)),
         ("conv 8 [$w, $h]", "kernel", (3, 2)),
+        ("upsample size=[$h, $w]", "size", (2, 3)),
+        ("upsample: {size: [$(h*4), $w], mode: bilinear}", "size", (8, 3)),
     ],
 )
 def test_values_with_lists_and_references(line, key, value):

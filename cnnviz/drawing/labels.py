@@ -19,6 +19,8 @@ FULL = "full"
 
 def layer(type_: str, p: Mapping[str, Any], detail: str) -> tuple[str, str]:
     """(title, detail line) of one layer box."""
+    if type_ == "custom":  # the box says what the spec (or the importer) calls it
+        return str(p["label"]), ""
     title = style.title(type_)
     bits: list[str] = []
     full = detail == FULL

@@ -8,7 +8,9 @@ before the fold goes down the ranks (the encoder), the part after comes back up
 (the decoder), and each merge shares the rank of the item it reads, so the skip
 edges go straight across.  In DOT terms (see :mod:`.dot`): the edges after the
 fold are marked ``back`` (written reversed, drawn with the arrow as the data
-flows) and each pair is listed in ``v.graph["same_rank"]``.
+flows), each pair is listed in ``v.graph["same_rank"]`` (when both ends are in
+one cluster: dot cannot line up boxes of different clusters, so a skip out of an
+expanded module keeps its ends a rank apart) and ``v.graph["u"]`` is set.
 
 Short skips (a DenseNet-style ``concat: [from x, identity]`` a few boxes on) and
 skips that cross instead of nesting leave the line straight.
@@ -46,7 +48,7 @@ def _nested(groups: list[list[str]], order: dict[str, int]) -> list[list[str]]:
 def upright(v: nx.DiGraph) -> str:
     """The direction a main line draws best in when none is asked for: TB for a U (encoder
     down, decoder up, as U-Net's paper draws it), else LR."""
-    return "TB" if v.graph.get("same_rank") else "LR"
+    return "TB" if v.graph.get("u") else "LR"
 
 
 def u_shape(v: nx.DiGraph) -> nx.DiGraph:
@@ -57,7 +59,7 @@ def u_shape(v: nx.DiGraph) -> nx.DiGraph:
         if not e.get("skip") or e.get("aux"):
             continue
         g = _across(v, s, r)
-        if g and order[g[-1]] - order[s] >= MIN_SPAN and len({v.nodes[n].get("cluster") for n in g}) == 1:
+        if g and order[g[-1]] - order[s] >= MIN_SPAN:
             groups.append(g)
     chain = _nested(groups, order)
     if not chain:
@@ -72,5 +74,8 @@ def u_shape(v: nx.DiGraph) -> nx.DiGraph:
             e["back"] = True  # the decoder: up the ranks
         elif order[t] >= fold and e.get("skip"):
             e["constraint"] = False  # a skip across the fold that does not pair ranks
-    v.graph["same_rank"] = [(v.nodes[g[0]].get("cluster"), g) for g in chain]
+    # A rank is shared within one cluster only (dot cannot line up boxes of different
+    # clusters): a skip out of an expanded module keeps its start and merge a rank apart.
+    v.graph["same_rank"] = [(v.nodes[g[0]].get("cluster"), g) for g in chain if len({v.nodes[n].get("cluster") for n in g}) == 1]
+    v.graph["u"] = True
     return v

@@ -231,6 +231,8 @@ class Expander:
             first, rest, where = branch[0], LocList(branch[1:]), branch.loc_of(0) if isinstance(branch, LocList) else loc
             if isinstance(branch, LocList):
                 rest.loc, rest.locs = branch.loc, branch.locs[1:]
+        if isinstance(first, dict) and list(first) == [REF_WORD] and isinstance(first[REF_WORD], str):
+            first = f"{REF_WORD} {first[REF_WORD]}"  # the mapping form, ``- from: enc1``
         if not isinstance(first, str):
             return branch, None
         try:

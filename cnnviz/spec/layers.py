@@ -2,8 +2,9 @@
 
 This table is the single source of truth for the spec parser, the JSON Schema
 (``cnnviz schema``), the shape pass and the renderer's colours and labels.
-Adding a layer type means adding one entry here and one builder in
-``cnnviz/shapes.py``.
+Adding a layer type means adding one entry here, its shape rule in
+``cnnviz/rules.py``, its builder in ``cnnviz/torch_layers.py`` and its colour in
+``cnnviz/drawing/style.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any
+
+from .values import PAIR, BadValue, Converter, Schema, boolean, enum, integer, number, optional, pair, shape, text, with_schema
+
+__all__ = [
+    "ACTIVATIONS",
+    "LAYERS",
+    "MAX_CHANNELS",
+    "MAX_KERNEL",
+    "NAME_TOKEN",
+    "REPEAT_TOKEN",
+    "REQUIRED",
+    "STRIDE_TOKEN",
+    "BadValue",
+    "Converter",
+    "Field",
+    "LayerType",
+    "Schema",
+]
 
 REQUIRED = object()
 MAX_CHANNELS = 1 << 16
@@ -21,151 +40,33 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", 
 ACT_FLAG_WORDS = ACTIVATIONS[:-1]
 
 
-class BadValue(ValueError):
-    """A field value that does not fit; the message is shown to the user."""
-
-
-T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
-Schema = dict[str, Any]  # a JSON Schema fragment
-
-
-class Converter(Protocol[T_co]):
-    """Checks and normalises a value written in a spec (raising :class:`BadValue`),
-    and carries the JSON Schema of what it accepts (``cnnviz schema``)."""
-
-    schema: Schema
-
-    def __call__(self, v: Any, /) -> T_co: ...
-
-
-def _with_schema(schema: Schema) -> Callable[[Callable[[Any], T]], Converter[T]]:
-    """Decorator: attach ``schema`` to a converter function."""
-
-    def attach(func: Callable[[Any], T]) -> Converter[T]:
-        # A function object takes attributes, but mypy rejects ``func.schema = ...`` on a
-        # Callable; setattr adds it and the cast states what the function now is.
-        setattr(func, "schema", schema)  # noqa: B010
-        return cast("Converter[T]", func)
-
-    return attach
-
-
-def _int(lo: int, hi: int) -> Converter[int]:
-    @_with_schema({"type": "integer", "minimum": lo, "maximum": hi})
-    def conv(v: Any) -> int:
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise BadValue(f"expected a whole number, got {v!r}")
-        if not lo <= v <= hi:
-            raise BadValue(f"{v} is out of range ({lo} to {hi})")
-        return v
-
-    return conv
-
-
-def _float(lo: float, hi: float) -> Converter[float]:
-    @_with_schema({"type": "number", "minimum": lo, "maximum": hi})
-    def conv(v: Any) -> float:
-        if isinstance(v, str):  # YAML 1.1 reads 1e-4 (no dot) as text
-            try:
-                v = float(v)
-            except ValueError:
-                pass
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise BadValue(f"expected a number, got {v!r}")
-        if not lo <= v <= hi:
-            raise BadValue(f"{v} is out of range ({lo} to {hi})")
-        return float(v)
-
-    return conv
-
-
-@_with_schema({"type": "boolean"})
-def _bool(v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise BadValue(f"expected true or false, got {v!r}")
-    return v
-
-
-_PAIR = re.compile(r"^(\d+)[x×](\d+)$")
-
-
-def _pair(lo: int, hi: int) -> Converter[tuple[int, int]]:
-    """A size written 3, '3x3', '1x7' or [1, 7]; kept as (height, width)."""
-    one = _int(lo, hi)
-
-    @_with_schema(
-        {
-            "oneOf": [
-                {"type": "integer", "minimum": lo},
-                {"type": "string", "pattern": r"^\d+[x×]\d+$"},
-                {"type": "array", "items": {"type": "integer", "minimum": lo}, "minItems": 2, "maxItems": 2},
-            ]
-        }
-    )
-    def conv(v: Any) -> tuple[int, int]:
-        if isinstance(v, str):
-            m = _PAIR.match(v.strip())
-            if not m:
-                raise BadValue(f"expected a size like 3 or 3x3 or 1x7, got {v!r}")
-            v = [int(m.group(1)), int(m.group(2))]
-        if isinstance(v, list):
-            if len(v) != 2:
-                raise BadValue(f"expected [height, width], got {len(v)} numbers")
-            return (one(v[0]), one(v[1]))
-        n = one(v)
-        return (n, n)
-
-    return conv
-
-
-@_with_schema({"oneOf": [{"enum": ["same", "valid"]}, _pair(0, MAX_KERNEL).schema]})
+@with_schema({"oneOf": [{"enum": ["same", "valid"]}, pair(0, MAX_KERNEL).schema]})
 def _padding(v: Any) -> str | tuple[int, int]:
     """'same' (half the kernel on each side, any stride), 'valid' (none), n or [h, w]."""
     if isinstance(v, str) and v in ("same", "valid"):  # (only text equals these words)
         return v
-    if isinstance(v, str) and not _PAIR.match(v.strip()):
+    if isinstance(v, str) and not PAIR.match(v.strip()):
         raise BadValue(f"expected same, valid, a size like 1 or 0x3, or [h, w], got {v!r}")
-    return _pair(0, MAX_KERNEL)(v)
+    return pair(0, MAX_KERNEL)(v)
 
 
-@_with_schema({"oneOf": [_pair(0, MAX_KERNEL).schema, {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4}]})
+@with_schema({"oneOf": [pair(0, MAX_KERNEL).schema, {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4}]})
 def _zeropad(v: Any) -> tuple[int, ...]:
     """n, [h, w] or [top, bottom, left, right]; kept as (top, bottom, left, right)."""
     if isinstance(v, list) and len(v) == 4:
-        one = _int(0, MAX_KERNEL)
+        one = integer(0, MAX_KERNEL)
         return tuple(one(x) for x in v)
-    h, w = _pair(0, MAX_KERNEL)(v)
+    h, w = pair(0, MAX_KERNEL)(v)
     return (h, h, w, w)
 
 
-@_with_schema({"enum": ["none", *ACTIVATIONS]})
+@with_schema({"enum": ["none", *ACTIVATIONS]})
 def _act(v: Any) -> str:
     if v is None or v == "none":
         return "none"
     if isinstance(v, str) and v in ACTIVATIONS:  # (only text equals these words)
         return v
     raise BadValue(f"unknown activation {v!r} (choose from none, {', '.join(ACTIVATIONS)})")
-
-
-def _enum(*words: str) -> Converter[str]:
-    @_with_schema({"enum": list(words)})
-    def conv(v: Any) -> str:
-        if isinstance(v, str) and v in words:
-            return v
-        raise BadValue(f"unknown value {v!r} (choose from {', '.join(words)})")
-
-    return conv
-
-
-def _optional(convert: Converter[T]) -> Converter[T | None]:
-    """A converter that also takes null: a setting that is off unless given."""
-
-    @_with_schema({"anyOf": [convert.schema, {"type": "null"}]})
-    def conv(v: Any) -> T | None:
-        return None if v is None else convert(v)
-
-    return conv
 
 
 @dataclass(frozen=True)
@@ -195,10 +96,10 @@ class LayerType:
         return next((f for f in self.fields if f.name == name), None)
 
 
-_CHANNELS = _int(1, MAX_CHANNELS)
-_SIZE_FIELD = _pair(1, 1 << 16)
-_KERNEL = _pair(1, MAX_KERNEL)
-_STRIDE = _pair(1, MAX_KERNEL)
+_CHANNELS = integer(1, MAX_CHANNELS)
+_SIZE_FIELD = pair(1, 1 << 16)
+_KERNEL = pair(1, MAX_KERNEL)
+_STRIDE = pair(1, MAX_KERNEL)
 _ACT_FLAGS = {a: ("act", a) for a in ACT_FLAG_WORDS}
 _PAD_FLAGS = {"same": ("padding", "same"), "valid": ("padding", "valid")}
 _CONV_FLAGS = {**_PAD_FLAGS, **_ACT_FLAGS, "bn": ("bn", True), "nobias": ("bias", False)}
@@ -210,16 +111,16 @@ def _conv_fields(*, bias: bool, groups: bool, depthwise: bool = False) -> tuple[
         Field("kernel", _KERNEL, doc="kernel size: 3, 3x3 or 1x7"),
         Field("stride", _STRIDE, (1, 1), "stride, also written /2"),
         Field("padding", _padding, "same", "same (kernel//2 each side), valid, n or [h, w]"),
-        Field("dilation", _pair(1, 64), (1, 1), "dilation"),
+        Field("dilation", pair(1, 64), (1, 1), "dilation"),
     ]
     if groups:
-        out.append(Field("groups", _int(1, MAX_CHANNELS), 1, "grouped convolution"))
+        out.append(Field("groups", integer(1, MAX_CHANNELS), 1, "grouped convolution"))
     if depthwise:
-        out.append(Field("multiplier", _int(1, MAX_CHANNELS), 1, "output channels per input channel"))
+        out.append(Field("multiplier", integer(1, MAX_CHANNELS), 1, "output channels per input channel"))
     out += [
-        Field("bias", _bool, bias, "learnable bias"),
-        Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
-        Field("eps", _float(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
+        Field("bias", boolean, bias, "learnable bias"),
+        Field("bn", boolean, False, "batch norm after the convolution (also the flag 'bn')"),
+        Field("eps", number(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
         Field("act", _act, "none", f"activation after conv (and bn): none, {', '.join(ACT_FLAG_WORDS)}"),
     ]
     return tuple(out)
@@ -243,8 +144,8 @@ def _pool(kind: str) -> LayerType:
             Field("kernel", _KERNEL, doc="window size"),
             Field("stride", _STRIDE, None, "stride (default: the window size)"),
             Field("padding", _padding, "valid", "valid (default), same, n or [h, w]"),
-            Field("ceil", _bool, False, "round the output size up (Caffe style)"),
-            *([Field("count_pad", _bool, True, "count padded zeros in the average")] if kind == "avgpool" else []),
+            Field("ceil", boolean, False, "round the output size up (Caffe style)"),
+            *([Field("count_pad", boolean, True, "count padded zeros in the average")] if kind == "avgpool" else []),
         ),
         positional=("kernel",),
         flags={**_PAD_FLAGS, "ceil": ("ceil", True)},
@@ -261,7 +162,7 @@ LAYERS: dict[str, LayerType] = {
             "depthwise-separable convolution: depthwise kxk, then pointwise 1x1",
             (
                 *_conv_fields(bias=False, groups=False),
-                Field("mid_bn", _bool, False, "batch norm between the depthwise and pointwise parts"),
+                Field("mid_bn", boolean, False, "batch norm between the depthwise and pointwise parts"),
                 Field("mid_act", _act, "none", "activation between the depthwise and pointwise parts (after mid_bn)"),
             ),
             ("filters", "kernel"),
@@ -277,24 +178,24 @@ LAYERS: dict[str, LayerType] = {
             "dwconv",
             usage="dwconv takes a kernel only: its output has the input's channels, times multiplier",
         ),
-        LayerType("bn", "batch normalisation", (Field("eps", _float(0.0, 1.0), 1e-5, "epsilon"),), category="norm"),
+        LayerType("bn", "batch normalisation", (Field("eps", number(0.0, 1.0), 1e-5, "epsilon"),), category="norm"),
         LayerType(
             "layernorm",
             "layer normalisation: over the channels at each position of an image (ConvNeXt), over the features of a vector",
-            (Field("eps", _float(0.0, 1.0), 1e-5, "epsilon"),),
+            (Field("eps", number(0.0, 1.0), 1e-5, "epsilon"),),
             category="norm",
         ),
         LayerType(
             "groupnorm",
             "group normalisation: over each group of channels (and all positions)",
-            (Field("groups", _CHANNELS, doc="channel groups, dividing the channels"), Field("eps", _float(0.0, 1.0), 1e-5, "epsilon")),
+            (Field("groups", _CHANNELS, doc="channel groups, dividing the channels"), Field("eps", number(0.0, 1.0), 1e-5, "epsilon")),
             ("groups",),
             category="norm",
         ),
         LayerType(
             "layerscale",
             "a learned scale per channel (ConvNeXt's layer scale)",
-            (Field("init", _float(-1e6, 1e6), 1e-6, "the scales' initial value"),),
+            (Field("init", number(-1e6, 1e6), 1e-6, "the scales' initial value"),),
             ("init",),
             category="layerscale",
         ),
@@ -305,11 +206,11 @@ LAYERS: dict[str, LayerType] = {
                 Field("filters", _CHANNELS, doc="output channels"),
                 Field("kernel", _KERNEL, doc="kernel size: 2, 2x2 or 1x7"),
                 Field("stride", _STRIDE, (1, 1), "stride, also written /2"),
-                Field("padding", _pair(0, MAX_KERNEL), (0, 0), "n or [h, w] rows and columns taken off each side"),
-                Field("output_padding", _pair(0, MAX_KERNEL), (0, 0), "n or [h, w] added to one side of the output (less than the stride)"),
-                Field("bias", _bool, True, "learnable bias"),
-                Field("bn", _bool, False, "batch norm after the convolution (also the flag 'bn')"),
-                Field("eps", _float(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
+                Field("padding", pair(0, MAX_KERNEL), (0, 0), "n or [h, w] rows and columns taken off each side"),
+                Field("output_padding", pair(0, MAX_KERNEL), (0, 0), "n or [h, w] added to one side of the output (less than the stride)"),
+                Field("bias", boolean, True, "learnable bias"),
+                Field("bn", boolean, False, "batch norm after the convolution (also the flag 'bn')"),
+                Field("eps", number(0.0, 1.0), 1e-5, "batch norm epsilon when bn is on"),
                 Field("act", _act, "none", f"activation after it (and bn): none, {', '.join(ACT_FLAG_WORDS)}"),
             ),
             ("filters", "kernel"),
@@ -321,23 +222,34 @@ LAYERS: dict[str, LayerType] = {
             "upsample",
             "up-sampling by a whole-number scale or to a size (nearest or bilinear)",
             (
-                Field("scale", _optional(_pair(1, 1 << 10)), None, "whole-number factor: 2 or 2x3 (or give size)"),
-                Field("size", _optional(_SIZE_FIELD), None, "output [height, width] (or give scale)"),
-                Field("mode", _enum("nearest", "bilinear"), "nearest", "nearest or bilinear"),
-                Field("align_corners", _bool, False, "bilinear only: align the corner pixels"),
+                Field("scale", optional(pair(1, 1 << 10)), None, "whole-number factor: 2 or 2x3 (or give size)"),
+                Field("size", optional(_SIZE_FIELD), None, "output [height, width] (or give scale)"),
+                Field("mode", enum("nearest", "bilinear"), "nearest", "nearest or bilinear"),
+                Field("align_corners", boolean, False, "bilinear only: align the corner pixels"),
             ),
             ("scale",),
             {"nearest": ("mode", "nearest"), "bilinear": ("mode", "bilinear")},
             "upsample",
             check=_upsample_problem,
         ),
-        LayerType("droppath", "drop path, stochastic depth: drops the whole input of a sample (training only)", (Field("p", _float(0.0, 1.0), doc="drop probability"),), ("p",), category="droppath"),
+        LayerType("droppath", "drop path, stochastic depth: drops the whole input of a sample (training only)", (Field("p", number(0.0, 1.0), doc="drop probability"),), ("p",), category="droppath"),
         LayerType(
             "shuffle",
             "channel shuffle (ShuffleNet): interleave the channels of the groups",
             (Field("groups", _CHANNELS, doc="channel groups, dividing the channels"),),
             ("groups",),
             category="shuffle",
+        ),
+        LayerType(
+            "custom",
+            "a box cnnviz cannot look inside: a label, its parameter count, its output shape",
+            (
+                Field("label", text(200), doc="what the box says"),
+                Field("params", integer(0, 1 << 48), 0, "its parameter count"),
+                Field("output", optional(shape(1 << 24)), None, "its output shape (default: its input's)"),
+            ),
+            ("label",),
+            category="custom",
         ),
         LayerType("relu", "ReLU activation", category="act"),
         LayerType("tanh", "tanh activation", category="act"),
@@ -353,7 +265,7 @@ LAYERS: dict[str, LayerType] = {
         LayerType(
             "gap",
             "global average pooling to a vector (keep: to [channels, 1, 1])",
-            (Field("keep", _bool, False, "keep the result as an image of 1x1, [channels, 1, 1] (also the flag 'keep')"),),
+            (Field("keep", boolean, False, "keep the result as an image of 1x1, [channels, 1, 1] (also the flag 'keep')"),),
             flags={"keep": ("keep", True)},
             category="pool",
         ),
@@ -361,22 +273,22 @@ LAYERS: dict[str, LayerType] = {
             "lrn",
             "local response normalisation",
             (
-                Field("size", _int(1, 64), 5, "neighbouring channels"),
-                Field("alpha", _float(0.0, 10.0), 1e-4),
-                Field("beta", _float(0.0, 10.0), 0.75),
-                Field("k", _float(0.0, 100.0), 1.0),
+                Field("size", integer(1, 64), 5, "neighbouring channels"),
+                Field("alpha", number(0.0, 10.0), 1e-4),
+                Field("beta", number(0.0, 10.0), 0.75),
+                Field("k", number(0.0, 100.0), 1.0),
             ),
             ("size",),
             category="norm",
         ),
-        LayerType("dropout", "dropout", (Field("p", _float(0.0, 1.0), 0.5, "drop probability"),), ("p",), category="dropout"),
+        LayerType("dropout", "dropout", (Field("p", number(0.0, 1.0), 0.5, "drop probability"),), ("p",), category="dropout"),
         LayerType("flatten", "flatten to a vector", category="flatten"),
         LayerType(
             "dense",
             "fully connected layer",
             (
                 Field("units", _CHANNELS, doc="output features"),
-                Field("bias", _bool, True, "learnable bias"),
+                Field("bias", boolean, True, "learnable bias"),
                 Field("act", _act, "none", "activation after the layer"),
             ),
             ("units",),
@@ -390,7 +302,7 @@ LAYERS: dict[str, LayerType] = {
             ("padding",),
             category="pad",
         ),
-        LayerType("scale", "multiply by a constant (residual scaling)", (Field("factor", _float(-1e6, 1e6)),), ("factor",), category="scale"),
+        LayerType("scale", "multiply by a constant (residual scaling)", (Field("factor", number(-1e6, 1e6)),), ("factor",), category="scale"),
         LayerType("identity", "pass the input through", category="identity"),
     ]
 }

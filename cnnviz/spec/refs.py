@@ -35,6 +35,7 @@ from .words import suggest
 REF_WORD = "from"  # ``from NAME``: the word is reserved (no module may be called so)
 REF_LINE = re.compile(r"^\s*(?:from\s+(\S+)|@(\S+))\s*$")  # a branch's first entry that is a reference
 _WALLS = {"module": ("this module", "a module", "the module's own"), "towers": ("these towers", "towers", "the towers' own")}
+_MADE_UP = re.compile(r"^[a-z_]+\d+$")  # what made-up names look like (conv3, concat1)
 _WRITTEN = re.compile(r"(?:^|\s)@(\S+)")  # a name written on a short-form line
 
 
@@ -110,4 +111,7 @@ class Scopes:
                     this, inside, own = _WALLS[frame.wall]
                     return f"'{name}' is outside {this}; inside {inside}, a branch can start only from {own} items"
                 break
-        return f"no item named '{name}' written before this merge{suggest(name, seen)}"
+        hint = suggest(name, seen)
+        if not hint and _MADE_UP.match(name):
+            hint = f" (a name cnnviz makes up, like '{name}', cannot be referenced: write @{name} on the item)"
+        return f"no item named '{name}' written before this merge{hint}"
