@@ -221,7 +221,7 @@ class Network:
 
     @cached_property
     def depth(self) -> int:
-        """Weighted layers (conv, sepconv, dense) on the longest path of the main line."""
+        """Weighted layers (conv, sepconv, dwconv, tconv, dense) on the longest path of the main line."""
         best: dict[Path, int] = {}
         for p, n in self.nodes.items():
             if n.aux:

@@ -84,6 +84,8 @@ def layer_line(type_: str, p: Mapping[str, Any], value: Callable[[Any], str] = s
     bits = [type_]
     if type_ == "custom":
         bits.append(value(p["label"]))
+    if type_ == "split":  # the part of a split's input one branch reads
+        bits.append(f"{p['part']}/{p['parts']}")
     for key in ("filters", "units"):
         if key in p:
             bits.append(value(p[key]))

@@ -75,6 +75,18 @@ def test_catalogue_specs_satisfy_the_schema():
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
 
 
+def test_the_valid_case_specs_satisfy_the_schema():
+    # tests/cases/valid/ has the newer vocabulary (dwconv, tconv, upsample, mul, split, custom...) that the catalogue may not
+    jsonschema = __import__("pytest").importorskip("jsonschema")
+    import yaml
+
+    schema = json.loads(schema_text())
+    paths = sorted(VALID.glob("*.yaml"))
+    assert any(p.name == "modern_blocks.yaml" for p in paths)
+    for path in paths:
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
 def test_python_dash_m_works():
     out = subprocess.run([sys.executable, "-m", "cnnviz", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("cnnviz, version ")
