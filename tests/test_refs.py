@@ -200,6 +200,12 @@ def test_unet_is_drawn_as_a_u(detail):
         assert bool(e.get("back")) == (order[s] >= fold and not e.get("skip")), (s, t)
 
 
+def test_a_skip_through_a_hidden_layer_is_still_a_skip():
+    # the branch starts with a dropout, which the compact view hides: the edge it bridges is the skip
+    v = _main(UNET.replace("[from enc2, identity]", "[[from enc2, dropout], identity]"))
+    assert len(v.graph["same_rank"]) == 2
+
+
 def test_unet_dot_pairs_ranks_and_draws_the_way_back_reversed():
     import json
 
@@ -307,3 +313,58 @@ def test_golden_dot_of_references(golden, detail):
     from cnnviz.drawing import Diagram
 
     golden(GOLDEN / f"unet_refs.{detail}.gv", Diagram(str(SMALL_UNET), detail=detail).source())
+
+
+# -- property: random flat networks with references agree with an independent count and with torch ----
+
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+
+@st.composite
+def flat_net(draw):
+    """A flat network of named convs and merges whose branches start from earlier items,
+    with its output channels and parameter count worked out here, independently."""
+    lines, channels, params = [], {}, 0
+    c = 4  # the input's channels
+    for k in range(draw(st.integers(1, 6))):
+        named = [n for n in channels]
+        if named and draw(st.booleans()):
+            target = draw(st.sampled_from(named))
+            op = "add" if channels[target] == c and draw(st.booleans()) else "concat"
+            extra = draw(st.sampled_from(["", "conv 2 1x1"]))
+            branch = f"[from {target}, {extra}]" if extra else f"from {target}"
+            lines.append(f"{op}: [{branch}, identity]\n    name: m{k}")
+            width = 2 if extra else channels[target]
+            params += channels[target] * 2 + 2 if extra else 0
+            if op == "add" and width != c:  # a lateral 1×1 that changes the width: make it a concat
+                lines[-1] = lines[-1].replace("add:", "concat:", 1)
+                op = "concat"
+            c = c if op == "add" else c + width
+        else:
+            w = draw(st.sampled_from([2, 4]))
+            lines.append(f"conv {w} 3x3 @l{k}")
+            params += c * w * 9 + w
+            c = w
+        channels[f"l{k}" if lines[-1].startswith("conv") else f"m{k}"] = c
+    text = "name: t\ninput: [4, 8, 8]\nlayers:\n" + "".join(f"  - {line}\n" for line in lines)
+    return text, c, params
+
+
+@hypothesis.settings(max_examples=40, deadline=None)
+@hypothesis.given(case=flat_net())
+def test_random_references_agree_with_an_independent_count_and_torch(case):
+    torch = pytest.importorskip("torch")
+    from cnnviz.shapes import build_model, infer
+
+    text, channels, params = case
+    net = net_of(text)
+    r = infer(net)
+    assert r.output_of(net) == (channels, 8, 8)
+    assert r.total == params
+    model = build_model(net).eval()
+    with torch.no_grad():
+        assert model(torch.zeros(1, 4, 8, 8)).shape == (1, channels, 8, 8)
+    order = {p: i for i, p in enumerate(net.nodes)}
+    for s, t in net.ref_edges:  # every skip reads an item computed before it
+        assert order[s] < order[t]

@@ -131,6 +131,7 @@ class _Collapser:
 
         members: dict[str, list[Path]] = {}  # view node -> the network nodes it stands for
         skips = self.net.ref_edges  # (source, reader) of each branch that starts from an earlier item
+        hidden_skips: set[Path] = set()  # hidden nodes (dropout…) that a skip feeds: the skip goes on through them
         if self.root is not None:
             add(IN_PORT, _port("in"))
         for n in self.region:
@@ -148,13 +149,15 @@ class _Collapser:
                     feeds.append((i, (ids[IN_PORT],)))
             if k == _HIDE:
                 src[n] = tuple(dict.fromkeys(s for _, ss in feeds for s in ss))
+                if any((i, n) in skips or i in hidden_skips for i, _ in feeds):
+                    hidden_skips.add(n)
                 continue
             me = add(k, self.attrs(k))
             if k[0] == "node":
                 members.setdefault(me, []).append(n)
             for i, ss in feeds:
                 for s in ss:
-                    link(s, me, i, node.aux or bool(v.nodes[s].get("aux")), (i, n) in skips)
+                    link(s, me, i, node.aux or bool(v.nodes[s].get("aux")), (i, n) in skips or i in hidden_skips)
             src[n] = (me,)
         for me, ms in members.items():
             v.nodes[me]["members"] = tuple(ms)

@@ -67,12 +67,16 @@ class Frame:
     done: dict[str, Item] = field(default_factory=dict)  # finished items by written name
     omitted: dict[str, Loc] = field(default_factory=dict)  # items left out (x0) by written name
 
+    def earlier(self, name: str) -> Loc | None:
+        """Where ``name`` is written before the current entry, or None."""
+        return self._where(name, 0, self.index)
+
     def later(self, name: str) -> Loc | None:
         """Where ``name`` is written after the current entry, or None."""
-        for n, loc in zip(self.names[self.index + 1 :], self.locs[self.index + 1 :]):
-            if n == name:
-                return loc
-        return None
+        return self._where(name, self.index + 1, len(self.names))
+
+    def _where(self, name: str, lo: int, hi: int) -> Loc | None:
+        return next((loc for n, loc in zip(self.names[lo:hi], self.locs[lo:hi]) if n == name), None)
 
 
 class Scopes:
@@ -102,6 +106,8 @@ class Scopes:
                 return f"'{name}' is {what}, whose output is not computed yet; a branch can start from an item written before the merge"
             if name in frame.omitted:
                 return f"'{name}' is left out of the network (repeated 0 times, line {frame.omitted[name][1]}), so no branch can start from it"
+            if (where := frame.earlier(name)) is not None:  # written, but refused: reported there
+                return f"'{name}' (line {where[1]}) has problems of its own, reported on its line"
             if (where := frame.later(name)) is not None:
                 return f"'{name}' is written later (line {where[1]}); a branch can start only from an item written before the merge"
             seen += frame.done
