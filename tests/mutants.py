@@ -70,6 +70,18 @@ MUTANTS: list[tuple[str, str, str, str]] = [
     ("cnnviz/rules.py", "span = n + 2 * pad - dil * (k - 1) - 1", "span = n + 2 * pad - (k - 1) - 1", "dilation ignored in output sizes"),
     ("cnnviz/shapes.py", "aux = sum(n for path, n in params.items() if net.nodes[path].aux)", "aux = 0", "aux heads counted in the main total"),
     ("cnnviz/shapes.py", "if self.training and self._aux_outputs:", "if self._aux_outputs:", "aux outputs in eval mode"),
+    # -- shapes: the newer vocabulary -------------------------------------------------------
+    ("cnnviz/rules.py", "(n - 1) * s - 2 * pad + k + op", "(n - 1) * s - pad + k + op", "tconv padding taken once"),
+    ("cnnviz/rules.py", "if all(d in (1, o) for s in ins for d, o in zip(s, out)):", "if True:", "mul shapes that do not broadcast accepted"),
+    ("cnnviz/rules.py", 'if type_ == "split" and shape[0] % p["parts"]:', "if False:", "split channels not dividing"),
+    ("cnnviz/rules.py", 'else shape[0] * p.get("multiplier", 1)', "else shape[0]", "dwconv multiplier ignored in shapes"),
+    ("cnnviz/rules.py", 'if any(op >= s for op, s in zip(p["output_padding"], p["stride"])):', "if False:", "tconv output_padding not checked"),
+    ("cnnviz/spec/layers.py", 'if p["align_corners"] and p["mode"] != "bilinear":', "if False:", "align_corners with nearest accepted"),
+    ("cnnviz/torch_layers.py", 'nn.GroupNorm(p["groups"], c, eps=p["eps"])', 'nn.GroupNorm(p["groups"], c)', "groupnorm eps not reaching the model"),
+    ("cnnviz/torch_layers.py", "x.narrow(1, (self.part - 1) * size, size)", "x.narrow(1, 0, size)", "every split branch reading the first part"),
+    ("cnnviz/torch_layers.py", 'corners = True if p["align_corners"] else None', "corners = None", "upsample align_corners ignored"),
+    ("cnnviz/torch_layers.py", "self.weight = nn.Parameter(torch.zeros(params))", "self.weight = nn.Parameter(torch.zeros(params + 1))", "custom params off by one"),
+    ("cnnviz/torch_layers.py", "self.norm(x.permute(0, 2, 3, 1))", "self.norm(x.permute(0, 3, 2, 1))", "layernorm over the wrong axis"),
     # -- diff -------------------------------------------------------------------------------
     ("cnnviz/diff/align.py", "THRESHOLD = 0.3", "THRESHOLD = 0.0", "unrelated parts paired"),
     ("cnnviz/diff/align.py", 'notes.insert(0, Note("repeat", ua.count, ub.count))', "pass", "repeat count changes not noted"),
@@ -97,8 +109,8 @@ SKIP = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pytest_cache", "
 FIRST = {
     "cnnviz/spec/": ["test_spec.py", "test_expr.py", "test_loader.py", "test_spec_errors.py", "test_graph.py"],
     "cnnviz/shapes.py": ["test_layers_torch.py", "test_shapes.py", "test_catalogue.py"],
-    "cnnviz/rules.py": ["test_layers_torch.py", "test_shapes.py", "test_catalogue.py"],
-    "cnnviz/torch_layers.py": ["test_layers_torch.py", "test_shapes.py", "test_catalogue.py"],
+    "cnnviz/rules.py": ["test_layers_torch.py", "test_merges_torch.py", "test_shapes.py", "test_spec_errors.py", "test_catalogue.py"],
+    "cnnviz/torch_layers.py": ["test_layers_torch.py", "test_merges_torch.py", "test_shapes.py", "test_catalogue.py"],
     "cnnviz/diff/": ["test_diff.py", "test_diff_cli.py"],
 }
 
