@@ -7,7 +7,11 @@ The reference figures below are copied from the references the specs follow
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 
 from cnnviz.graph import build_network
 from cnnviz.registry import entries, list_models
@@ -30,6 +34,19 @@ REFERENCE = {
     "inception_v4": (42_679_816, 0, (1000,)),
     "inception_resnet_v2": (55_843_464, 0, (1000,)),
     "resnext50": (25_028_904, 0, (1000,)),
+    # beyond the article: counted with torch 2.13, torchvision 0.28 and timm 1.0.31
+    "resnet18": (11_689_512, 0, (1000,)),
+    "resnet34": (21_797_672, 0, (1000,)),
+    "squeezenet1_1": (1_235_496, 0, (1000,)),
+    "densenet121": (7_978_856, 0, (1000,)),
+    "mobilenet_v1": (4_231_976, 0, (1000,)),
+    "mobilenet_v2": (3_504_872, 0, (1000,)),
+    "convnext_tiny": (28_589_128, 0, (1000,)),
+    "mobilenet_v3_large": (5_483_032, 0, (1000,)),
+    "efficientnet_b0": (5_288_548, 0, (1000,)),
+    # U-Net has no library reference: a torch model built from the paper's Figure 1
+    # (padded 3x3 convs with bias, 2x2 transposed convs, 1 channel in, 2 classes)
+    "unet": (31_030_658, 0, (2, 256, 256)),
 }
 
 # id -> {stage name in the spec: shape}, from the references
@@ -37,6 +54,49 @@ STAGES = {
     "resnet50": {"conv2": (256, 56, 56), "conv3": (512, 28, 28), "conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
     "resnet101": {"conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
     "resnet152": {"conv4": (1024, 14, 14), "conv5": (2048, 7, 7)},
+    # torchvision's maxpool, layer1..layer4
+    "resnet18": {"pool1": (64, 56, 56), "conv2": (64, 56, 56), "conv3": (128, 28, 28), "conv4": (256, 14, 14), "conv5": (512, 7, 7)},
+    "resnet34": {"pool1": (64, 56, 56), "conv2": (64, 56, 56), "conv3": (128, 28, 28), "conv4": (256, 14, 14), "conv5": (512, 7, 7)},
+    # torchvision's features.0, .2, .4, .5, .7, .8, .10, .12 and classifier.1
+    "squeezenet1_1": {
+        "conv1": (64, 111, 111), "pool1": (64, 55, 55), "fire2_3": (128, 55, 55), "pool3": (128, 27, 27), "fire4_5": (256, 27, 27),
+        "pool5": (256, 13, 13), "fire6_7": (384, 13, 13), "fire8_9": (512, 13, 13), "conv10": (1000, 13, 13),
+    },
+    # torchvision's features.pool0, denseblock1..4, transition1..3
+    "densenet121": {
+        "pool0": (64, 56, 56), "dense1": (256, 56, 56), "trans1": (128, 28, 28), "dense2": (512, 28, 28),
+        "trans2": (256, 14, 14), "dense3": (1024, 14, 14), "trans3": (512, 7, 7), "dense4": (1024, 7, 7),
+    },
+    # timm's conv_stem and blocks.0 .. blocks.4
+    "mobilenet_v1": {
+        "conv1": (32, 112, 112), "conv2": (64, 112, 112), "conv3": (128, 56, 56), "conv4": (256, 28, 28),
+        "conv5": (512, 14, 14), "conv6": (1024, 7, 7),
+    },
+    # torchvision's features.0, .1, .3, .6, .10, .13, .16, .17, .18
+    "mobilenet_v2": {
+        "stem": (32, 112, 112), "stage1": (16, 112, 112), "stage2": (24, 56, 56), "stage3": (32, 28, 28), "stage4": (64, 14, 14),
+        "stage5": (96, 14, 14), "stage6": (160, 7, 7), "stage7": (320, 7, 7), "head": (1280, 7, 7),
+    },
+    # torchvision's features.0 .. features.7
+    "convnext_tiny": {
+        "stem_norm": (96, 56, 56), "stage1": (96, 56, 56), "down2": (192, 28, 28), "stage2": (192, 28, 28),
+        "down3": (384, 14, 14), "stage3": (384, 14, 14), "down4": (768, 7, 7), "stage4": (768, 7, 7),
+    },
+    # torchvision's features.0, .1, .3, .6, .10, .12, .15, .16
+    "mobilenet_v3_large": {
+        "stem": (16, 112, 112), "bneck1": (16, 112, 112), "bneck3": (24, 56, 56), "bneck5_6": (40, 28, 28),
+        "bneck9_10": (80, 14, 14), "bneck12": (112, 14, 14), "bneck14_15": (160, 7, 7), "head": (960, 7, 7),
+    },
+    # torchvision's features.0 .. features.8
+    "efficientnet_b0": {
+        "stem": (32, 112, 112), "stage1": (16, 112, 112), "stage2": (24, 56, 56), "stage3": (40, 28, 28), "stage4": (80, 14, 14),
+        "stage5": (112, 14, 14), "stage6": (192, 7, 7), "stage7": (320, 7, 7), "head": (1280, 7, 7),
+    },
+    # the same model's levels, from 1x256x256
+    "unet": {
+        "enc1": (64, 256, 256), "enc2": (128, 128, 128), "enc3": (256, 64, 64), "enc4": (512, 32, 32), "bottom": (1024, 16, 16),
+        "dec4": (512, 32, 32), "dec3": (256, 64, 64), "dec2": (128, 128, 128), "dec1": (64, 256, 256),
+    },
 }
 
 MODELS = list_models()
@@ -97,3 +157,75 @@ def test_the_built_model_has_the_inferred_parameters(model):
     with torch.device("meta"):  # no memory for the weights: only their count matters here
         built = build_model(model)
     assert sum(p.numel() for p in built.parameters()) == r.total + r.aux
+
+
+# -- docs/spec-format.md's "Modern blocks" are the catalogue's text -------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "spec-format.md"
+SNIPPET = re.compile(r"<!-- from (arch_specs/[\w.]+\.yaml) -->\n```yaml\n(.*?)```", re.DOTALL)
+
+
+def modern_blocks() -> list[tuple[str, str]]:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("\n## Modern blocks\n", 1)[1].split("\n## ", 1)[0]
+    return SNIPPET.findall(section)
+
+
+def test_modern_blocks_cover_the_issue():
+    sources = [src for src, _ in modern_blocks()]
+    # SE and MBConv, the dense layer, the ConvNeXt block, U-Net with references
+    assert sources == ["arch_specs/efficientnet_b0.yaml"] * 2 + [f"arch_specs/{n}.yaml" for n in ("densenet121", "convnext_tiny", "unet")]
+
+
+@pytest.mark.parametrize(("source", "snippet"), modern_blocks(), ids=lambda v: v if v.endswith(".yaml") else "")
+def test_modern_block_is_the_specs_text(source, snippet):
+    spec = (DOCS.parent.parent / source).read_text(encoding="utf-8").splitlines()
+    head, *body = snippet.splitlines()
+    assert head in ("modules:", "layers:") and head in spec, f"{source} has no '{head}' line"
+    start = spec.index(head)
+    # the snippet's lines come after the key, one after the other, as the spec writes them
+    assert any(spec[i : i + len(body)] == body for i in range(start + 1, len(spec))), f"not in {source}:\n{snippet}"
+    assert isinstance(yaml.safe_load(snippet)[head[:-1]], (dict, list))
+
+
+def test_readme_lists_every_catalogue_entry_with_its_count():
+    readme = (DOCS.parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("\n## The catalogue\n", 1)[1].split("\n## ", 1)[0]
+    listed = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if not row.startswith("| `"):
+            continue
+        ids = re.findall(r"`(\w+)`", re.sub(r"\(.*?\)", "", cells[0]))  # the ids, not the (aliases)
+        counts = [int(re.match(r"[\d,]+", c.strip())[0].replace(",", "")) for c in cells[-1].split(";")]
+        assert len(ids) == len(counts), row
+        listed.update(zip(ids, counts, strict=True))
+    assert listed == {m: REFERENCE[m][0] for m in MODELS}
+
+
+# -- the networks beyond the article use the vocabulary made for them, not stand-ins --
+
+# id -> the layer types and merges its network must contain
+VOCABULARY = {
+    "mobilenet_v1": {"dwconv", "relu6"},
+    "mobilenet_v2": {"dwconv", "relu6", "add"},
+    "mobilenet_v3_large": {"dwconv", "hardswish", "hardsigmoid", "mul", "gap", "add"},
+    "efficientnet_b0": {"dwconv", "silu", "sigmoid", "mul", "gap", "droppath", "add"},
+    "convnext_tiny": {"dwconv", "layernorm", "gelu", "layerscale", "droppath", "add"},
+    "densenet121": {"bn", "relu", "concat", "avgpool"},
+    "unet": {"tconv", "concat"},
+}
+
+
+@pytest.mark.parametrize(("model", "types"), VOCABULARY.items())
+def test_modern_networks_use_the_modern_vocabulary(model, types):
+    net = build_network(load_spec(model))
+    assert types <= {node.type for node in net.nodes.values()}
+    assert not any(node.type == "conv" and node.params.get("groups", 1) > 1 for node in net.nodes.values()), "a grouped conv standing in for dwconv"
+    se = [n for n in net.nodes.values() if n.type == "gap" and not n.params.get("keep")]
+    assert "mul" not in types or len(se) == 1, "squeeze-and-excitation pools with 'gap keep'"
+
+
+def test_unet_skips_are_references():
+    net = build_network(load_spec("unet"))
+    assert [ref.name for ref in net.refs.values()] == ["enc4", "enc3", "enc2", "enc1"]

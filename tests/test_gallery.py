@@ -13,16 +13,16 @@ import pytest
 from click.testing import CliRunner
 
 from cnnviz.cli import cli
-from cnnviz.gallery import Card, build, compare, files_of, write
+from cnnviz.gallery import Card, build, catalogue, compare, files_of, write
 from cnnviz.gallery.page import page
 from cnnviz.gallery.readme import readme
 from cnnviz.gallery.text import html, md, url
 from cnnviz.present import exact, rounded, shape
-from cnnviz.registry import entries
+from cnnviz.registry import ARTICLE_ORDER
 
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "gallery"
-IDS = [e["id"] for e in entries()]
+IDS = catalogue()  # the article's networks, then those beyond it
 
 
 @pytest.fixture(scope="module")
@@ -488,3 +488,30 @@ def test_a_spec_that_cannot_be_drawn_is_one_line_per_problem(tmp_path, monkeypat
     assert all(line.startswith("bad: ") for line in lines[1:]) and "odd\nkey" in lines[1]
     report(info.value)
     assert capsys.readouterr().err.splitlines() == [line.replace("\n", "\\n") for line in lines]
+
+
+# -- sections: the article's networks, then those beyond it -------------------
+
+
+def test_the_articles_networks_come_first_then_those_beyond_it(files):
+    assert IDS[: len(ARTICLE_ORDER)] == [i for i in IDS if i in ARTICLE_ORDER]
+    text = files["README.md"].decode("utf-8")
+    head, _, tail = text.partition("\n## Beyond the article\n")
+    assert tail, "no section beyond the article"
+    beyond = [i for i in IDS if i not in ARTICLE_ORDER]
+    assert re.findall(r'<a href="([^"]+)\.svg"><img', tail) == beyond
+    assert all(f'href="{i}.svg"><img' not in tail for i in ARTICLE_ORDER)
+    page_text = files["index.html"].decode("utf-8")
+    heading = page_text.index('<h2 class="part" id="beyond">')
+    assert all(page_text.index(f'id="{i}"') < heading for i in ARTICLE_ORDER)
+    assert all(page_text.index(f'id="{i}"') > heading for i in beyond)
+
+
+@pytest.mark.parametrize(
+    ("article", "expected"),
+    [(True, "≈12M"), (False, "—")],  # the article gives no figure: rounded here, or not in the article at all
+)
+def test_article_cell_without_a_figure(article, expected):
+    from cnnviz.gallery.readme import article_cell
+
+    assert article_cell(replace(HOSTILE, article_params=None, params=11_689_512, article=article)) == expected

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz.registry import entries
+from cnnviz.gallery import catalogue
 
 pytestmark = pytest.mark.browser
 
@@ -90,7 +90,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary
 def test_page_loads_clean_and_shows_every_diagram(site, tmp_path, width):
     findings, console = probe(site / "index.html", tmp_path, width)
     assert findings["errors"] == [] and console == []
-    ids = [e["id"] for e in entries()]
+    ids = catalogue()
     assert [f["id"] for f in findings["figures"]] == ids
     for f in findings["figures"]:
         assert f["width"] > 50 and f["height"] > 20, f  # displayed, with a real size

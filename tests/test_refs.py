@@ -251,7 +251,7 @@ DOCS = FilePath(__file__).resolve().parent.parent / "docs" / "spec-format.md"
 @pytest.mark.parametrize(
     "marker, head, output",
     [
-        ("from enc2", "name: U\ninput: [1, 64, 64]\n", (2, 64, 64)),  # the U-Net of "References"
+        ("tconv 128 2 /2", "name: U\ninput: [1, 64, 64]\n", (2, 64, 64)),  # the U-Net of "References" (not the one of "Modern blocks")
         ("padded_conv", "name: M\ninput: [3, 16, 16]\nvars: {k: 2}\n", (32, 14, 20)),  # a module call in mapping form
     ],
 )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import GalleryError, OutputError
-from .cards import PURE, Card, draw, draw_all
+from .cards import PURE, Card, draw, draw_all, in_article
 from .page import page
 from .readme import MARKER, readme
 
@@ -60,10 +60,12 @@ def files_of(cards: list[Card], engine: str) -> dict[str, bytes]:
 
 
 def catalogue() -> list[str]:
-    """The catalogue's ids in the article's order (by year)."""
+    """The catalogue's ids: the article's networks in its order (by year), then the
+    networks beyond the article, by year."""
     from ..registry import entries
 
-    return [e["id"] for e in entries()]
+    ids = [e["id"] for e in entries()]
+    return [i for i in ids if in_article(i)] + [i for i in ids if not in_article(i)]
 
 
 def build(jobs: int | None = None, done: Callable[[str], None] | None = None, ids: list[str] | None = None) -> dict[str, bytes]:

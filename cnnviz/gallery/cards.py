@@ -43,6 +43,25 @@ class Card:
     paper_title: str
     paper_url: str | None
     svg: bytes
+    article: bool = True  # one of the article's networks (False: the section beyond it)
+
+
+def in_article(ident: str) -> bool:
+    """Is ``ident`` one of the networks of the article (the gallery's first section)?"""
+    from ..registry import ARTICLE_ORDER
+
+    return ident in ARTICLE_ORDER
+
+
+def sections(cards: list[Card]) -> tuple[list[Card], list[Card]]:
+    """The cards of the article's networks, and those beyond it, each in the given order."""
+    return [c for c in cards if c.article], [c for c in cards if not c.article]
+
+
+def span(cards: list[Card], escape: Callable[[object], str]) -> str:
+    """'LeNet-5 (1998) to ResNeXt-50 (2017)': the first and last card, through ``escape``."""
+    first, last = cards[0], cards[-1]
+    return f"{escape(first.name)} ({escape(first.year)}) to {escape(last.name)} ({escape(last.year)})"
 
 
 class DrawError(GalleryError):
@@ -78,6 +97,7 @@ def draw(ident: str) -> Card | list[str]:
         paper_title=str(paper.get("title", "")),
         paper_url=paper.get("url"),
         svg=svg,
+        article=in_article(ident),
     )
 
 
