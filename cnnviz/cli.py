@@ -345,6 +345,9 @@ def _terminated(signum, frame):
 
 def main(argv=None):
     import signal
+    import warnings
 
     signal.signal(signal.SIGTERM, _terminated)
+    # torch warns on import when numpy is absent; cnnviz never hands it numpy arrays
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy", category=UserWarning)
     cli.main(args=argv, prog_name="cnnviz")

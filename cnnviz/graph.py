@@ -37,7 +37,7 @@ def build_network(spec: Spec) -> Network:
         expect=frozen(spec.expect),
         expect_locs=frozen(spec.expect_locs),
         modules=frozen(spec.modules),
-        catalogue=spec.catalogue,
+        counts_known=spec.catalogue or spec.counted,
         loc=spec.loc,
     )
 

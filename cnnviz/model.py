@@ -136,7 +136,7 @@ class Network:
     expect: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # params, params_aux, output, shapes
     expect_locs: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     modules: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # module name -> {"label", "doc", "loc"}
-    catalogue: bool = False  # shipped in arch_specs/ (its declared facts are checked by the tests)
+    counts_known: bool = False  # its expect: counts are facts: checked by the tests (catalogue) or counted on the imported model
     loc: Loc = ("", 0, 0)
 
     def node(self, path: Path) -> Node:

@@ -245,3 +245,11 @@ def test_a_bare_word_naming_a_file_suggests_dot_slash(tmp_path, monkeypatch):
 def test_help_states_the_rule():
     text = " ".join(run("--help").output.split())
     assert "contains a '/' or ends in .yaml or .yml" in text and "./resnet50" in text
+
+
+def test_commands_that_import_torch_print_nothing_on_stderr():
+    # torch warns on import when numpy is missing (cnnviz does not need numpy): not a user's problem
+    pytest.importorskip("torch")
+    done = subprocess.run([sys.executable, "-c", "from cnnviz.cli import main; main(['validate', 'lenet5'])"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""

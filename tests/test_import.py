@@ -272,3 +272,14 @@ def test_import_writes_name_yaml_by_default(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["import", f"{ROOT / NETS}:Towers", "--input", "3x16x16"])
     assert result.exit_code == 0, result.output
     assert yaml.safe_load((tmp_path / "Towers.yaml").read_text(encoding="utf-8"))["expect"] == {"params": truth("Towers", (3, 16, 16))[0], "output": [5]}
+
+
+def test_an_imported_models_count_is_not_marked_declared():
+    # the count in the title was read off the model itself, not written by hand
+    from cnnviz.drawing import Diagram
+    from cnnviz.drawing.view import subtitle
+
+    sub = subtitle(Diagram(model_spec(ref("Towers", (3, 16, 16)))).view)
+    count = truth("Towers", (3, 16, 16))[0]
+    assert "parameters" in sub and "(declared)" not in sub
+    assert f"{count / 1000:.1f}k" in sub or f"{count:,}" in sub

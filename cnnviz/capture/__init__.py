@@ -93,4 +93,6 @@ def model_spec(ref: ModelRef) -> Spec:
     """The spec of the model, read by the spec stage from the ejected text."""
     from ..spec.parse import load_spec_text
 
-    return load_spec_text(eject(ref), ref.text, ref.name)
+    spec = load_spec_text(eject(ref), ref.text, ref.name)
+    spec.counted = True  # its parameter count and output shape were read off the model
+    return spec

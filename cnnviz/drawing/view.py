@@ -83,9 +83,9 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
     params: int | None
     if shapes is not None:
         params, params_aux = shapes.total, shapes.aux
-    else:  # declared counts: the catalogue's are checked by the test-suite, a user's are marked as declared
+    else:  # declared counts: the catalogue's are checked by the test-suite, an imported model's were counted on it, a user's are marked
         params, params_aux = expect.get("params"), expect.get("params_aux", 0)
-    declared = shapes is None and params is not None and not net.catalogue
+    declared = shapes is None and params is not None and not net.counts_known
     return View(
         id=net.id,
         name=net.name,

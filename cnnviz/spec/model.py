@@ -110,4 +110,5 @@ class Spec:
     expect_locs: dict[str, Any] = field(default_factory=dict)  # same keys -> Loc ({name: Loc} for shapes), to point errors at the promise
     modules: dict[str, ModuleInfo] = field(default_factory=dict)  # module name -> {"label", "doc", "loc"}
     catalogue: bool = False  # shipped in arch_specs/, so its declared expectations are verified by the test-suite
+    counted: bool = False  # the spec of an imported model: its expect: was counted on the model itself
     loc: Loc = ("", 0, 0)
