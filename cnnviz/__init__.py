@@ -36,10 +36,7 @@ def shape_stage():
     except ImportError as exc:
         from .errors import MissingDependency
 
-        raise MissingDependency(
-            f"shapes and parameter counts need torch ({exc.name or exc} is not installed): "
-            "pip install torch==2.13.0, then pip install 'cnnviz[shapes]' (pin torch first, or pip takes a CUDA build of several GB)"
-        ) from None
+        raise MissingDependency.torch("shapes and parameter counts", str(exc.name or exc)) from None
     return shapes
 
 

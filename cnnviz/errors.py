@@ -72,6 +72,14 @@ class GalleryError(CnnvizError):
 class MissingDependency(CnnvizError):
     """An optional package is needed for this and is not installed."""
 
+    @classmethod
+    def torch(cls, purpose: str, missing: str) -> MissingDependency:
+        """torch (or a part of it, ``missing``) is needed for ``purpose``: say how to install it."""
+        return cls(
+            f"{purpose} need torch ({missing} is not installed): "
+            "pip install torch==2.13.0, then pip install 'cnnviz[shapes]' (pin torch first, or pip takes a CUDA build of several GB)"
+        )
+
 
 class Collector:
     """Gathers problems so that every error in a spec is reported at once."""

@@ -188,6 +188,16 @@ def test_without_torch_the_shape_commands_say_how_to_get_it():
         ]
 
 
+@pytest.mark.parametrize("command", ["render", "summary", "import"])
+def test_without_torch_a_model_reference_says_how_to_get_it(command):
+    out = without_torch(command, "tests/models/nets.py:Towers", *(["-o", "-"] if command != "summary" else []))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.splitlines() == [
+        "PyTorch models need torch (torch is not installed): pip install torch==2.13.0, "
+        "then pip install 'cnnviz[shapes]' (pin torch first, or pip takes a CUDA build of several GB)"
+    ]
+
+
 def test_without_torch_spec_errors_come_first():
     for args in (["nosuchnet", "resnet50"], ["resnet50", "nosuchnet"]):
         out = without_torch("validate", *args)

@@ -32,7 +32,15 @@ def eject(ref: ModelRef) -> str:
     from .ops import Frame, leaf_params
     from .reference import load_factory
     from .structure import tree
-    from .trace import capture
+
+    try:
+        from .trace import capture
+    except ImportError as exc:
+        if not (exc.name or "").startswith("torch"):
+            raise
+        from ..errors import MissingDependency
+
+        raise MissingDependency.torch("PyTorch models", str(exc.name)) from None
 
     factory = load_factory(ref)
     cap = capture(lambda: factory(**ref.args), ref.input, ref.text)
