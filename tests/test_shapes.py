@@ -333,6 +333,8 @@ st = hypothesis.strategies
     ceil=st.booleans(),
     flag=st.booleans(),
 )
+# CI found this one: torch pads a transposed conv down to an empty output without refusing it
+@hypothesis.example(type_="tconv", channels=1, filters=1, groups=1, size=(1, 1), kernel=(4, 4), stride=(1, 1), padding=(0, 2), dilation=(1, 1), ceil=False, flag=False)
 def test_any_layer_the_precheck_lets_through_gets_torchs_shape(type_, channels, filters, groups, size, kernel, stride, padding, dilation, ceil, flag):
     """For random conv and pool settings, the rules and torch agree: a layer the pre-check lets
     through builds and runs on a real tensor, with the output shape of ``out_shape`` and the weights
@@ -355,8 +357,14 @@ def test_any_layer_the_precheck_lets_through_gets_torchs_shape(type_, channels, 
     problem = precheck(type_, params, shape)
     if problem is not None:  # reported as a located error instead; torch refuses it too (in ceil mode it may pool a partial window)
         if not ceil or type_ in ("conv", "sepconv", "dwconv", "tconv"):
-            with pytest.raises((RuntimeError, ValueError)):
-                make_layer(type_, params, shape)(torch.zeros(1, *shape))
+            try:
+                with torch.no_grad():
+                    ran = make_layer(type_, params, shape)(torch.zeros(1, *shape))
+            except (RuntimeError, ValueError):
+                return
+            # torch's CPU kernels sometimes return an empty tensor instead of refusing (a transposed
+            # conv padded down to width 0): no output is still no output, which the rules refuse
+            assert 0 in ran.shape, f"torch ran it to {tuple(ran.shape)}, the rules said: {problem}"
         return
     module = make_layer(type_, params, shape)
     with torch.no_grad():
