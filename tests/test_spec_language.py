@@ -128,7 +128,7 @@ def test_a_module_call_in_mapping_form_takes_a_list():
     assert calls[1].name == "second"
 
 
-# -- x0: the item is checked, then left out ---------------------------------------------------------
+# -- x0: the item's words are checked, then it is left out ------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -153,9 +153,38 @@ def test_a_module_block_switched_off_by_an_argument():
     assert isinstance(call, Call) and [getattr(i, "type", "") for i in call.body] == ["conv"]
 
 
-def test_zero_repeats_are_still_checked():
-    with pytest.raises(SpecError, match="unknown setting 'bogus'"):
-        first_layer("conv 8 3x3 bogus=1 x0")
+SE_MODULE = "modules:\n  se:\n    args: [width, squeeze]\n    layers:\n      - mul: [identity, [gap keep, conv $squeeze 1x1, conv $width 1x1 act=sigmoid]]\n"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "conv $n 3x3 x$(min(n, 1))",  # a width of 0 is what switches it off: its values are not read
+        "conv: {filters: 0, kernel: 3}\n    repeat: 0",
+        "se 8 $n x$(min(n, 1))",  # nor a module call's, nor what the module contains
+        "se: {width: 8, squeeze: 0}\n    repeat: $n",
+        "add: [conv 0 3x3, identity]\n    repeat: 0",
+    ],
+)
+def test_a_left_out_items_values_are_not_read(line):
+    spec = parse(f"name: t\ninput: [3, 8, 8]\nvars: {{n: 0}}\n{SE_MODULE}layers:\n  - {line}\n  - gap\n")
+    assert [getattr(i, "type", "") for i in spec.body] == ["gap"]
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [  # a misspelt word in a left-out line is still reported
+        ("conv 8 3x3 bogus=1 x0", "conv: unknown setting 'bogus'"),
+        ("conv: {filters: 8, kernle: 3}\n    repeat: 0", "conv: unknown setting 'kernle' (did you mean 'kernel'?)"),
+        ("se 8 4 sqeeze=2 x0", "se: unknown argument 'sqeeze' (did you mean 'squeeze'?)"),
+        ("cnov 8 3x3 x0", "unknown layer type or module 'cnov' (did you mean 'conv'?)"),
+    ],
+)
+def test_a_left_out_items_words_are_still_checked(line, message):
+    with pytest.raises(SpecError) as info:
+        parse(f"name: t\ninput: [3, 8, 8]\n{SE_MODULE}layers:\n  - {line}\n  - gap\n")
+    (problem,) = info.value.problems
+    assert problem.message.startswith(message), problem.message
 
 
 def test_from_is_not_a_module_name():

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import Collector
 from .expr import ExprError, Scope, substitute_all
-from .layers import REQUIRED, STRIDE_TOKEN, BadValue, LayerType
+from .layers import LAYERS, REQUIRED, STRIDE_TOKEN, BadValue, LayerType
 from .limits import Budget
 from .loader import Loc, LocDict
 from .words import short_value, suggest, whole
@@ -67,6 +67,15 @@ class Arguments:
         params = self.fill(lt, given, loc, args if isinstance(args, LocDict) else None, bad)
         return params if ok else None
 
+    def names_only(self, what: str, names: list[str], args: object, loc: Loc) -> None:
+        """The setting or argument names of an item left out (``x0``): a misspelt name is still
+        reported, but no value is read, since a value (a width of 0) may be what switches it off."""
+        written = [tok.partition("=")[0] for tok in args if "=" in tok] if isinstance(args, list) else list(args) if isinstance(args, dict) else []
+        unknown = unknown_setting if what in LAYERS else unknown_argument
+        for key in written:
+            if key not in names:
+                self.coll.add(args.key_loc(key) if isinstance(args, LocDict) else loc, unknown(what, key, names))
+
     def named(self, args: object, loc: Loc, scope: Scope, what: str) -> dict[str, Any] | None:
         """Settings or arguments written as a mapping, with ``$`` references substituted."""
         if not isinstance(args, dict):
@@ -86,9 +95,7 @@ class Arguments:
         merged = {**self.defaults.get(lt.name, {}), **given}
         for key in merged:
             if lt.field(key) is None:
-                fields = [f.name for f in lt.fields]
-                have = f" ({lt.name} has: {', '.join(fields)})" if fields and not suggest(key, fields) else ""
-                self.coll.add(where.key_loc(key) if where else loc, f"{lt.name}: unknown setting '{key}'{suggest(key, fields)}{have}")
+                self.coll.add(where.key_loc(key) if where else loc, unknown_setting(lt.name, key, [f.name for f in lt.fields]))
                 ok = False
         for f in lt.fields:
             if f.name in merged:
@@ -143,7 +150,7 @@ class Arguments:
         ok = True
         for key in given:
             if key not in declared:
-                self.coll.add(loc, f"{module}: unknown argument '{key}'{suggest(key, names)} (it takes: {', '.join(names) or 'none'})")
+                self.coll.add(loc, unknown_argument(module, key, names))
                 ok = False
         for key in names:
             if key in given:
@@ -158,3 +165,12 @@ class Arguments:
                     self.coll.add(loc, f"{module}: the default of '{key}': {exc}")
                     ok = False
         return bound if ok else None
+
+
+def unknown_setting(layer: str, key: str, fields: list[str]) -> str:
+    have = f" ({layer} has: {', '.join(fields)})" if fields and not suggest(key, fields) else ""
+    return f"{layer}: unknown setting '{key}'{suggest(key, fields)}{have}"
+
+
+def unknown_argument(module: str, key: str, names: list[str]) -> str:
+    return f"{module}: unknown argument '{key}'{suggest(key, names)} (it takes: {', '.join(names) or 'none'})"

@@ -178,6 +178,8 @@ class Expander:
                 name = written
         self.scopes.frames[-1].current = name
 
+        if repeat == 0:  # left out (a block switched off in a variant): only its words are checked
+            return self.omitted(kind, args, loc, name)
         made: Item | None
         if kind in LAYERS:
             made = self.layer(LAYERS[kind], args, body_loc, scope)
@@ -194,12 +196,21 @@ class Expander:
             return None
         if made is None:
             return None
-        if repeat == 0:  # checked, then left out: a block switched off in a variant
-            if name:
-                self.scopes.frames[-1].omitted[name] = loc
-            return None
         made.name, made.loc, made.repeat = name or "", loc, repeat
         return made
+
+    def omitted(self, kind: str, args: object, loc: Loc, name: str | None) -> None:
+        """An item repeated 0 times: its kind and the names it sets are checked, its values and
+        what it contains are not (``se $w $squeeze x$(min(squeeze, 1))`` with a squeeze of 0)."""
+        if kind in LAYERS:
+            self.args.names_only(kind, [f.name for f in LAYERS[kind].fields], args, loc)
+        elif kind in self.modules:
+            self.args.names_only(kind, list(self.modules[kind].get("args") or {}), args, loc)
+        elif kind not in MERGES and kind not in ("towers", "aux"):
+            self.coll.add(loc, f"unknown layer type or module '{kind}'{suggest(kind, self.known)}")
+        if name:
+            self.scopes.frames[-1].omitted[name] = loc
+        return None
 
     def layer(self, lt: LayerType, args: object, loc: Loc, scope: Scope) -> Layer | None:
         params = self.args.layer(lt, args, loc, scope)

@@ -176,8 +176,20 @@ def _hint(text: str, mark: yaml.Mark | None) -> str:
 
 def _check_depth(text: str, path: str) -> None:
     """Refuse nesting deeper than MAX_DEPTH, found on the event stream (no recursion)."""
+    try:
+        _count_depth(text, path, _LOADER)
+    except yaml.MarkedYAMLError as exc:
+        # libyaml (PyYAML >= 6.0.4) scans ahead and stops at its own depth limit before the
+        # first event; the pure-Python parser has none and finds where ours is crossed
+        if _LOADER is yaml.SafeLoader or "nesting depth" not in str(exc.problem):
+            raise
+        _count_depth(text, path, yaml.SafeLoader)
+        raise
+
+
+def _count_depth(text: str, path: str, loader: type[yaml.SafeLoader | yaml.CSafeLoader]) -> None:
     depth = 0
-    for event in yaml.parse(text, Loader=_LOADER):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, _OPEN):
             depth += 1
             if depth > MAX_DEPTH:
