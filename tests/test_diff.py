@@ -371,3 +371,19 @@ def test_module_names_count_as_related_only_when_close(label_a, label_b, related
     sim = _name_sim(_module(label_a, "a"), _module(label_b, "b"))
     assert (sim > 0) is related
     assert _name_sim(_module(label_a, "a"), _module("anything", "a")) == 1.0  # the same module, relabelled
+
+
+@pytest.mark.parametrize(
+    "merge, a, b, same",
+    [
+        ("add", "[identity, [conv 8 3x3, conv 8 3x3]]", "[[conv 8 3x3, conv 8 3x3], identity]", True),
+        ("mul", "[identity, [gap keep, conv 8 1x1 act=sigmoid]]", "[[gap keep, conv 8 1x1 act=sigmoid], identity]", True),
+        ("concat", "[conv 4 1x1, conv 4 3x3]", "[conv 4 3x3, conv 4 1x1]", False),  # channel order: a real change
+    ],
+)
+def test_the_order_of_branches_matters_only_where_it_changes_the_result(tmp_path, merge, a, b, same):
+    for name, branches in (("a", a), ("b", b)):
+        (tmp_path / f"{name}.yaml").write_text(f"name: t\ninput: [8, 8, 8]\nlayers:\n  - {merge}: {branches}\n  - gap\n")
+    d = diff(str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))
+    assert d.identical is same
+    assert ({c.status for c in d.changes} == {"unchanged"}) is same

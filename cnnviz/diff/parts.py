@@ -52,6 +52,9 @@ def part_label(kind: str, type_: str, settings: dict, body: list) -> str:
     return "auxiliary classifier"
 
 
+COMMUTATIVE = ("add", "mul")  # merges whose branch order does not change what they compute
+
+
 @dataclass(eq=False)
 class Part:
     kind: str  # layer | module | branches | branch | towers | aux
@@ -116,6 +119,8 @@ class _Tree:
             made = Part("module", path, b.module, b.label, dict(b.args), self.seq(path))
         elif b.kind == "branches":
             body = [self.part(br) for br in b.children]
+            if b.merge in COMMUTATIVE:  # add: [identity, X] is add: [X, identity]
+                body.sort(key=lambda br: repr(br.key()))
             made = Part("branches", path, b.merge, part_label("branches", b.merge, {}, body), {}, body)
         elif b.kind == "branch":
             body = self.seq(path)
