@@ -179,7 +179,8 @@ class Expander:
         self.scopes.frames[-1].current = name
 
         if repeat == 0:  # left out (a block switched off in a variant): only its words are checked
-            return self.omitted(kind, args, loc, name)
+            self.omitted(kind, args, loc, name)
+            return None
         made: Item | None
         if kind in LAYERS:
             made = self.layer(LAYERS[kind], args, body_loc, scope)
@@ -210,7 +211,6 @@ class Expander:
             self.coll.add(loc, f"unknown layer type or module '{kind}'{suggest(kind, self.known)}")
         if name:
             self.scopes.frames[-1].omitted[name] = loc
-        return None
 
     def layer(self, lt: LayerType, args: object, loc: Loc, scope: Scope) -> Layer | None:
         params = self.args.layer(lt, args, loc, scope)
