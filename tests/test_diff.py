@@ -10,10 +10,11 @@ import pytest
 
 from cnnviz import shape_stage
 from cnnviz.diff import compare, diff
-from cnnviz.diff.align import Aligner, align_parts, units
+from cnnviz.diff.align import Aligner, align_parts
 from cnnviz.diff.jsonout import as_dict
 from cnnviz.diff.parts import parts_of
 from cnnviz.diff.text import Line, as_text, branch_number, given_name, lines
+from cnnviz.diff.units import units
 from cnnviz.errors import SpecError
 from cnnviz.graph import build_network
 from cnnviz.model import ROOT, Seg

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 
 from . import Diff, Side
-from .align import Change, Unit
+from .align import Change
 from .overview import CENSUS, Stage, census_key
 from .parts import Alt
+from .units import Unit
 
 SCHEMA = "cnnviz-diff/2"
 

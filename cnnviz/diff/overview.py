@@ -17,8 +17,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from .. import present
-from .align import Change, Unit
+from .align import Change
 from .parts import Part
+from .units import Unit
 
 Census = dict[str, Counter[Hashable]]
 """{"modules"|"layers"|"kernels"|"merges"|"towers": Counter}: see :func:`census`."""

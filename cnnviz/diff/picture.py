@@ -15,7 +15,8 @@ from ..drawing import DEFAULT_DPI, Diagram, Figure, Paint, Piece, legend_pieces,
 from ..model import Network, Path
 from ..present import count
 from . import Diff
-from .align import Change, Unit
+from .align import Change
+from .units import Unit
 
 PALETTE = {  # status -> (fill, stroke, legend)
     "added": ("#d3f9d8", "#2b8a3e", "added in B"),

@@ -27,9 +27,10 @@ from typing import Any
 from .. import present
 from ..present import percent, signed
 from . import Diff
-from .align import Change, Note, Unit
+from .align import Change, Note
 from .overview import CENSUS, Stage, census_key
 from .parts import Alt, value_text
+from .units import Unit
 
 MARK = {"added": "+", "removed": "-", "changed": "~", "renamed": ">", "unchanged": "="}
 ROLES = ("added", "removed", "changed", "renamed", "unchanged", "title", "heading", "dim", "plain")
