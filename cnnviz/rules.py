@@ -270,11 +270,12 @@ def merge_at(net: Network, node: Node, ins: list[Shape], coll: Collector) -> Sha
     refs = net.merge_refs(node.path)
     first = next((r for r in refs if r is not None), None)
     starts = ", ".join(f"branch {j} starts from '{r.name}'" for j, r in enumerate(refs, 1) if r is not None)
+    where = node.path.parent or node.path  # the merge block's path (``add1``), as a layer's problem names its own
     for p in here.problems:
         if first is None:
-            coll.add((p.path, p.line, p.col), p.message)
+            coll.add((p.path, p.line, p.col), f"{where}: {p.message}")
         else:
-            coll.add(first.loc, f"{p.message} ({starts})")
+            coll.add(first.loc, f"{where}: {p.message} ({starts})")
     if out is None and here.problems:
         same_rank = len({len(s) for s in ins}) == 1
         out = (sum(s[0] for s in ins), *ins[0][1:]) if node.type == "concat" and same_rank else ins[0]

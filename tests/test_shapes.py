@@ -186,8 +186,8 @@ def test_every_shape_problem_is_reported_at_once(tmp_path):
         infer(write(tmp_path, text))
     messages = [p.message for p in info.value.problems]
     assert messages == [
-        "add: the branches give different shapes (4×8×8, 3×8×8)",
-        "concat: the branches differ in size (8×8×8, 8×4×4); only channels may differ",
+        "concat1.b1.add1: add: the branches give different shapes (4×8×8, 3×8×8)",
+        "concat1.b2.concat1: concat: the branches differ in size (8×8×8, 8×4×4); only channels may differ",
         "dense1: dense 10: needs a flat input, got [20×8×8]; put flatten or gap before it",
     ]
 
@@ -265,7 +265,7 @@ def test_the_size_limit_is_per_tensor_and_counts_every_element(tmp_path):
     with pytest.raises(ShapeError) as info:
         infer(write(tmp_path, text))
     (problem,) = info.value.problems
-    assert problem.message == "concat: its output 1114112×16384×16384 would have 299,067,162,755,072 elements; a tensor may have at most 281,474,976,710,656 (2**48)"
+    assert problem.message == "concat1: concat: its output 1114112×16384×16384 would have 299,067,162,755,072 elements; a tensor may have at most 281,474,976,710,656 (2**48)"
 
 
 @pytest.mark.parametrize(
