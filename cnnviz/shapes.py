@@ -104,6 +104,7 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
     ``verify=True`` runs that forward pass too and checks the two agree; the
     test-suite does so for every catalogue spec.  What torch would refuse to
     build or run is reported first, located (:mod:`cnnviz.rules`)."""
+    found = Collector(coll.path, coll.error)  # every problem, before those of one line are told once
     shapes: dict[Path, Shape | None] = {INPUT: tuple(net.input)}
     params: dict[Path, int] = {}
     modules: dict[Path, tuple[Shape, int, bool]] = {}  # node -> make_layer's (input shape, towers, split)
@@ -115,16 +116,16 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
         if len(ins) != len(node.inputs):
             continue  # an upstream error was already reported
         if node.kind == "merge":
-            shapes[path] = merge_at(net, node, ins, coll)
+            shapes[path] = merge_at(net, node, ins, found)
             continue
         shape = ins[0]
         towers, split, problem = tower_setting(net, node, shape)
         if problem:
-            coll.add(node.loc, problem)
+            found.add(node.loc, problem)
             continue
         seen = layer_input(node.type, shape, towers, split)  # the input of the one layer built for all towers
         if problem := layer_problem(node.type, node.params, seen, towers, split):
-            coll.add(node.loc, located(path, node, problem))
+            found.add(node.loc, located(path, node, problem))
             shapes[path] = recovered(node.type, node.params, seen, towers)  # to report the problems after it too
             continue
         with torch.device("meta"):
@@ -137,7 +138,21 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
                 ran = tuple(module.eval()(torch.empty((1, *shape), device="meta")).shape[1:])  # eval: a batch norm inside may see one value
             if ran != out:  # a bug in out_shape, not a user error
                 raise RuntimeError(f"{path}: shape formula gives {out} but torch gives {ran}")
+    _once_per_line(found, coll)
     return shapes, params, modules
+
+
+def _once_per_line(found: Collector, coll: Collector) -> None:
+    """The problems of ``found`` into ``coll``, one per written line: a line of a module that
+    fails in each of its calls (or again, after a guess at an earlier failure) is reported at
+    its first failure, with how many more there were."""
+    by_line: dict[tuple[str, int, int], dict[str, None]] = {}  # each message once (a split's parts share theirs)
+    for p in found.problems:
+        by_line.setdefault((p.path, p.line, p.col), {})[p.message] = None
+    for loc, distinct in by_line.items():
+        messages = list(distinct)
+        more = len(messages) - 1
+        coll.add(loc, messages[0] + (f" (and {more} more time{'s' if more > 1 else ''} where the line is used again)" if more else ""))
 
 
 def infer(arch: object, check: bool = True, verify: bool = False) -> Shapes:
