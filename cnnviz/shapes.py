@@ -33,7 +33,7 @@ with warnings.catch_warnings():  # torch warns when NumPy is absent; we never ne
 from . import present
 from .errors import Collector, ShapeError
 from .graph import as_network
-from .model import INPUT, Network, Path, Shape, Shapes
+from .model import INPUT, Loc, Network, Path, Shape, Shapes
 from .rules import SHAPE_PRESERVING, layer_input, layer_problem, located, merge_at, out_shape, recovered, tower_setting
 from .torch_layers import ChannelLayerNorm, Custom, DropPath, LayerScale, Part, Scale, Tile, make_layer
 
@@ -184,20 +184,26 @@ def infer(arch: object, check: bool = True, verify: bool = False) -> Shapes:
 
 def _check_expect(net: Network, r: Shapes, coll: Collector) -> None:
     expect, locs = net.expect, net.expect_locs
+
+    def broken(key: str, loc: Loc, message: str, under: str = "expect") -> None:
+        if loc[0] != net.source:  # declared in a spec this one extends, maybe the catalogue's
+            message += f" (inherited: the spec extends this file; `{key}: null` under `{under}:` drops it)"
+        coll.add(loc, f"expect: {message}")
+
     for key, have in (("params", r.total), ("params_aux", r.aux)):
         if key in expect and expect[key] != have:
-            coll.add(locs[key], f"expect: {key} is {present.exact(expect[key])} but the network has {present.exact(have)} ({present.signed(have - expect[key])})")
+            broken(key, locs[key], f"{key} is {present.exact(expect[key])} but the network has {present.exact(have)} ({present.signed(have - expect[key])})")
     out = r.output_of(net)
     if "output" in expect and tuple(expect["output"]) != out:
-        coll.add(locs["output"], f"expect: output is {present.shape(expect['output'])} but the network gives {present.shape(out)}")
+        broken("output", locs["output"], f"output is {present.shape(expect['output'])} but the network gives {present.shape(out)}")
     for name, want in expect.get("shapes", {}).items():
         path = net.find(name)
         if path is None:
-            coll.add(locs["shapes"][name], f"expect: shapes: no layer or block named '{name}'")
+            broken(name, locs["shapes"][name], f"shapes: no layer or block named '{name}'", "expect: shapes")
             continue
         got = r.shapes[net.item_exit(path)]
         if got != tuple(want):
-            coll.add(locs["shapes"][name], f"expect: shapes: {name} is {present.shape(want)} but the network gives {present.shape(got)}")
+            broken(name, locs["shapes"][name], f"shapes: {name} is {present.shape(want)} but the network gives {present.shape(got)}", "expect: shapes")
 
 
 def check_expect(arch: object, result: Shapes) -> None:

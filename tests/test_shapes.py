@@ -81,6 +81,26 @@ def test_extends_from_a_file_overrides_vars():
     assert r.total > infer(VALID / "tiny_resnet.yaml").total
 
 
+SMALLER = "name: Smaller\nextends: {base}\nlayers: [conv 8 3x3 @c1, gap]\nexpect:\n  params: 224\n  output: [8]\n  shapes:\n{drop}"
+
+
+def test_an_inherited_expectation_is_said_to_be_inherited_and_null_drops_it(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("name: Base\ninput: [3, 8, 8]\nlayers: [conv 8 3x3 @c1, conv 16 3x3 @c2, gap]\nexpect:\n  shapes:\n    c1: [8, 8, 8]\n    c2: [16, 8, 8]\n")
+    child = tmp_path / "child.yaml"
+    child.write_text(SMALLER.format(base="base.yaml", drop="    c1: [8, 8, 8]\n"))
+    with pytest.raises(ShapeError) as info:
+        infer(child)
+    (problem,) = info.value.problems
+    assert (problem.path.endswith("base.yaml"), problem.line) == (True, 7)  # where it was declared
+    assert problem.message == "expect: shapes: no layer or block named 'c2' (inherited: the spec extends this file; `c2: null` under `expect: shapes:` drops it)"
+    child.write_text(SMALLER.format(base="base.yaml", drop="    c2: null\n"))
+    assert infer(child).total == 224  # c1's inherited expectation still holds and is checked
+    child.write_text(SMALLER.format(base="base.yaml", drop="    c1: [8, 4, 4]\n    c2: null\n"))
+    with pytest.raises(ShapeError, match="c1 is 8×4×4 but the network gives 8×8×8"):
+        infer(child)
+
+
 @pytest.mark.parametrize(
     "type_, params, shape, expected",
     [
@@ -383,3 +403,13 @@ def test_the_shape_rules_need_no_torch():
     probe = "import sys, json\nimport cnnviz.rules\nprint(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert not {"torch", "numpy"} & set(json.loads(out.splitlines()[-1]))
+
+
+def test_null_under_modules_is_a_required_argument_not_a_dropped_one(tmp_path):
+    (tmp_path / "base.yaml").write_text("name: Base\ninput: [3, 8, 8]\nmodules:\n  m:\n    args: {w: 4}\n    layers: [conv $w 3x3]\nlayers: [m, gap]\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("name: Child\nextends: base.yaml\nmodules:\n  m:\n    args: {w: null}\n")
+    with pytest.raises(SpecError, match="m: missing argument 'w'"):
+        infer(child)
+    child.write_text("name: Child\nextends: base.yaml\nmodules:\n  m:\n    args: {w: null}\nlayers: [m 2, gap]\n")
+    assert infer(child).total == 2 * 3 * 9 + 2

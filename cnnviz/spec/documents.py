@@ -78,12 +78,20 @@ def load_doc(path: Path, chain: tuple[Path, ...] = (), text: str | None = None) 
     return _merge(base, doc)
 
 
-def _merge(base: LocDict, over: LocDict) -> LocDict:
+def _merge(base: LocDict, over: LocDict, drop: bool = True) -> LocDict:
+    """``over`` merged onto ``base``: mappings key by key, anything else replaced.  With
+    ``drop``, a key set to null removes what the base gave it (``expect: {shapes: null}``,
+    ``paper: null``); not under ``modules``, where a null argument means a required one."""
     out = LocDict(base)
     out.loc, out.locs, out.keylocs = over.loc, dict(base.locs), dict(base.keylocs)
     for key, value in over.items():
+        if drop and value is None and base.get(key) is not None:
+            del out[key]
+            out.locs.pop(key, None)
+            out.keylocs.pop(key, None)
+            continue
         if isinstance(value, LocDict) and isinstance(base.get(key), LocDict):
-            value = _merge(base[key], value)
+            value = _merge(base[key], value, drop and key != "modules")
         out[key] = value
         out.locs[key], out.keylocs[key] = over.loc_of(key), over.key_loc(key)
     return out
