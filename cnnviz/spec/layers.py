@@ -60,13 +60,19 @@ def _zeropad(v: Any) -> tuple[int, ...]:
     return (h, h, w, w)
 
 
+_ACT_NAMES = {"swish": "silu", "hswish": "hardswish", "hard_swish": "hardswish", "hsigmoid": "hardsigmoid", "hard_sigmoid": "hardsigmoid"}  # other names, said in errors
+
+
 @with_schema({"enum": ["none", *ACTIVATIONS]})
 def _act(v: Any) -> str:
     if v is None or v == "none":
         return "none"
     if isinstance(v, str) and v in ACTIVATIONS:  # (only text equals these words)
         return v
-    raise BadValue(f"unknown activation {v!r} (choose from none, {', '.join(ACTIVATIONS)})")
+    from .words import suggest  # here: words imports this module
+
+    hint = "" if not isinstance(v, str) else f" (did you mean '{_ACT_NAMES[v]}'?)" if v in _ACT_NAMES else suggest(v, ACTIVATIONS)
+    raise BadValue(f"unknown activation {v!r}{hint} (choose from none, {', '.join(ACTIVATIONS)})")
 
 
 @dataclass(frozen=True)

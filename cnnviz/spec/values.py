@@ -113,7 +113,10 @@ def enum(*words: str) -> Converter[str]:
     def conv(v: Any) -> str:
         if isinstance(v, str) and v in words:
             return v
-        raise BadValue(f"unknown value {v!r} (choose from {', '.join(words)})")
+        from .words import suggest  # here: words imports the layer table, which imports this module
+
+        hint = suggest(v, words) if isinstance(v, str) else ""
+        raise BadValue(f"unknown value {v!r}{hint} (choose from {', '.join(words)})")
 
     return conv
 
