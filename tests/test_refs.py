@@ -179,6 +179,11 @@ def _main(text: str, detail: str = "compact"):
     return build(net_of(text), detail).main.graph
 
 
+def _skips_across(v) -> list[list[str]]:
+    """The rank groups of a U that are skips going across (the others: its bottom row, its arms)."""
+    return [g for g in v.graph["same_rank"] if v.has_edge(g[0], g[1]) and v.edges[g[0], g[1]].get("skip")]
+
+
 def _titles(v, n) -> str:
     d = v.nodes[n]
     return f"{d['title']} {d['detail']}".strip()
@@ -189,7 +194,7 @@ def test_unet_is_drawn_as_a_u(detail):
     v = _main(UNET, detail)
     skips = [(s, t) for s, t, e in v.edges(data=True) if e.get("skip")]
     assert len(skips) == 2  # enc2 → concat1, enc1 → concat2
-    groups = [g for _, g in v.graph["same_rank"]]
+    groups = _skips_across(v)
     last = "ReLU" if detail == "full" else "Conv 3×3"  # full: the skip starts at the conv's folded relu
     assert [[_titles(v, n) for n in g] for g in groups] == [[last, "concat"], [last, "concat"]]
     order = dict(v.nodes(data="order"))
@@ -203,7 +208,7 @@ def test_unet_is_drawn_as_a_u(detail):
 def test_a_skip_through_a_hidden_layer_is_still_a_skip():
     # the branch starts with a dropout, which the compact view hides: the edge it bridges is the skip
     v = _main(UNET.replace("[from enc2, identity]", "[[from enc2, dropout], identity]"))
-    assert len(v.graph["same_rank"]) == 2
+    assert len(_skips_across(v)) == 2
 
 
 def test_unet_dot_pairs_ranks_and_draws_the_way_back_reversed():
@@ -215,7 +220,7 @@ def test_unet_dot_pairs_ranks_and_draws_the_way_back_reversed():
     edges = json.loads(json.dumps(as_json(build(net_of(UNET)))))["main"]["edges"]
     assert sum(1 for e in edges if e.get("skip")) == 2  # render --format json says which edges are skips
     dot = Diagram(net_of(UNET), legend=False, title=False).source()
-    assert dot.count("rank=same") == 2
+    assert dot.count("rank=same") == 3  # the two skips across, and the boxes either side of the bottom
     assert dot.count('dir="back"') > 0
     assert dot == Diagram(net_of(UNET), legend=False, title=False).source()  # deterministic
 
@@ -266,14 +271,18 @@ def test_docs_examples_validate(marker, head, output):
     assert infer(net).output_of(net) == output
 
 
-def test_a_u_out_of_expanded_modules_folds_without_rank_pairs():
+def test_a_u_out_of_expanded_modules_pairs_ranks_across_clusters():
+    from cnnviz.drawing import Diagram
+
     modules = "modules:\n  two:\n    args: [w]\n    layers: [conv $w 3x3, conv $w 3x3]\n"
     down = ["two 8 @e1", "maxpool 2", "two 8 @e2", "maxpool 2", "two 8", "conv 8 1x1"]
     text = spec(*down, "zeropad 2", "concat: [from e2, identity]", "two 8", "zeropad 4", "concat: [from e1, identity]", modules=modules)
     compact, expanded = _main(text), _main(text, "modules")
-    assert compact.graph["u"] and len(compact.graph["same_rank"]) == 2  # module boxes: the pairs line up
-    assert expanded.graph["u"] and expanded.graph["same_rank"] == []  # inside clusters: folded only
+    assert compact.graph["u"] and len(_skips_across(compact)) == 2  # module boxes: the pairs line up
+    assert expanded.graph["u"] and len(_skips_across(expanded)) == 2  # out of expanded modules too
     assert any(e.get("back") for *_, e in expanded.edges(data=True))
+    source = Diagram(net_of(text), detail="modules").source()
+    assert "newrank=true" in source and "newrank" not in Diagram(net_of(text)).source()  # only where a pair spans clusters
 
 
 # -- a valid case: a small U-Net with a lateral skip, its count from torch and its golden DOT ----------

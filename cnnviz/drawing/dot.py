@@ -21,6 +21,7 @@ from ..model import Path
 from . import style
 from .quoting import Html, attrs, escape, ident, join, tag
 from .style import Paint
+from .udot import u_ranks
 from .view import Part, View, subtitle
 
 PaintHook = Callable[[tuple[Path, ...] | Path], Paint | None]
@@ -37,6 +38,7 @@ class Dot:
     edges: list = field(default_factory=list)  # (tail, head, attrs)
     clusters: dict = field(default_factory=dict)  # id -> (attrs, parent id or None)
     ranks: list = field(default_factory=list)  # (cluster id or None, [node ids]) drawn in one rank
+    lead: list = field(default_factory=list)  # ids of nodes outside any cluster, written first
 
 
 def _font(text, size: int | None = None, color: str | None = None, bold: bool = False) -> Html:
@@ -202,7 +204,7 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
         # tail, in TB to its right.  So the spec's first branch is on top, or on the left.
         chain = group[::-1] if direction == "LR" else group
         dot.edges += [(a, b, {"style": "invis"}) for a, b in zip(chain, chain[1:])]
-    dot.ranks += [(c or frame, group) for c, group in v.graph.get("same_rank", ())]  # a U's skips go across (.ushape)
+    u_ranks(dot, v, frame)
     edges = list(v.edges(data=True))
     if direction == "LR":
         # With ordering=out, LR stacks a node's successors bottom-up in the order given;
@@ -335,7 +337,10 @@ def text(dot: Dot) -> str:
         children.setdefault(parent, []).append(cid)
     members: dict = {}
     for n, a, c in dot.nodes:
-        members.setdefault(c, []).append((n, a))
+        if n in dot.lead:  # before everything else (.udot)
+            out.append(f"  {ident(n)}{attrs(public(a))};")
+        else:
+            members.setdefault(c, []).append((n, a))
     ranks: dict = {}
     for where, group in dot.ranks:
         ranks.setdefault(where, []).append(group)
