@@ -116,10 +116,10 @@ def test_variants_drawing_other_activations_are_named_by_them(tmp_path):
         "SE",
     ]
     assert [d["detail"] for p, d in module_boxes(view) if p.key == "main"] == [
-        "24-d · e64 · ReLU",
+        "24-d · e64 /2 · ReLU",  # a stride other than 1 is always said: where the image shrinks
         "24-d · e72 · ReLU",
-        "40-d · ReLU",
-        "80-d · e240 · Hard swish",
+        "40-d · /2 · ReLU",
+        "80-d · e240 /2 · Hard swish",
         "80-d · e200 · Hard swish",
         "112-d · Hard swish",
     ]
@@ -205,6 +205,22 @@ def test_box_widths_are_the_shape_pass_channels(tmp_path, ident):
 )
 def test_depthwise_and_grouped_convs(type_, params, cin, expected):
     assert labels.layer(type_, params, "compact", cin) == expected
+
+
+@pytest.mark.parametrize(
+    ("type_", "params", "expected"),
+    [  # where the image shrinks shows in every view: a stride other than 1, or than a pool's window
+        ("conv", {"filters": 64, "kernel": (7, 7), "stride": (2, 2)}, ("Conv", "7×7 /2")),
+        ("conv", {"filters": 64, "kernel": (3, 3), "stride": (1, 1)}, ("Conv", "3×3")),
+        ("conv", {"filters": 64, "kernel": (1, 7), "stride": (1, 2)}, ("Conv", "1×7 /1×2")),
+        ("dwconv", {"kernel": (3, 3), "stride": (2, 2), "multiplier": 1}, ("DW conv", "3×3 /2")),
+        ("maxpool", {"kernel": (3, 3), "stride": (2, 2)}, ("Max pool", "3×3 /2")),
+        ("maxpool", {"kernel": (2, 2), "stride": (2, 2)}, ("Max pool", "2×2")),  # a 2×2 window halves by itself
+        ("avgpool", {"kernel": (3, 3), "stride": (1, 1)}, ("Avg pool", "3×3")),  # keeps the size (Inception's pool branch)
+    ],
+)
+def test_strides_show_where_the_image_shrinks(type_, params, expected):
+    assert labels.layer(type_, params, "compact") == expected
 
 
 TAGS = """

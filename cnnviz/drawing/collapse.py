@@ -199,7 +199,7 @@ class _Collapser:
             title = {"add": "+", "mul": "×"}.get(node.type, "concat")
             return {"kind": "merge", "type": node.type, "category": style.category(node.type), "title": title, "detail": "", "count": 1, "aux": node.aux, "members": ()}
         cin = channels(self.widths, node.inputs[0]) if node.inputs else None
-        title, detail = labels.layer(node.type, node.params, self.detail, cin)
+        title, detail = labels.layer(node.type, node.params, self.detail, cin, strides=self.root is None)
         return {
             "kind": "layer",
             "type": node.type,

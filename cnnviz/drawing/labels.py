@@ -1,8 +1,12 @@
 """What each box says: its title and detail line, as plain text (escaping happens later, in one place).
 
 The compact and modules views hide what the article hides (filter counts,
-padding, stride); a conv keeps its kernel size.  The full view says everything
-the spec gave.  In every view a depthwise conv (groups equal to its input
+padding); a conv keeps its kernel size.  On the main line a conv also says a
+stride other than 1 ("3×3 /2"), and a pool a stride other than its window (a 2×2
+pool halves the size by itself), so that where the image shrinks can be seen;
+in a module's panel the stride is the calls' business (their boxes say it where
+it tells them apart), and one panel draws calls of every stride.  The full view
+says everything the spec gave.  In every view a depthwise conv (groups equal to its input
 channels, or the ``dwconv`` type) is titled "DW conv", and a grouped one says
 its groups ("3×3 · g32").  Sizes, shapes and counts are written by :mod:`cnnviz.present`,
 as everywhere else.
@@ -29,8 +33,9 @@ def depthwise(type_: str, p: Mapping[str, Any], cin: int | None) -> bool:
     return type_ == "conv" and cin is not None and cin > 1 and p.get("groups", 1) == cin
 
 
-def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None) -> tuple[str, str]:
-    """(title, detail line) of one layer box; ``cin``: its input channels, when known."""
+def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None, strides: bool = True) -> tuple[str, str]:
+    """(title, detail line) of one layer box; ``cin``: its input channels, when known;
+    ``strides``: whether a compact box says its stride (on the main line, not in a panel)."""
     if type_ == "custom":  # the box says what the spec (or the importer) calls it
         return str(p["label"]), ""
     dw = depthwise(type_, p, cin)
@@ -42,8 +47,9 @@ def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None)
         if full and "filters" in p:
             bits.append(str(p["filters"]))
         bits.append(size(p["kernel"]))
-        if full:
+        if full or strides:
             bits.extend(_stride(p))
+        if full:
             if tuple(p.get("dilation", (1, 1))) != (1, 1):
                 bits.append(f"d{size(p['dilation'])}")
         if not dw and p.get("groups", 1) != 1:
@@ -52,7 +58,7 @@ def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None)
             tags.append(f"×{p['multiplier']}")
     elif type_ in ("maxpool", "avgpool"):
         bits.append(size(p["kernel"]))
-        if full:
+        if full or (strides and tuple(p.get("stride") or ()) != tuple(p["kernel"])):
             bits.extend(_stride(p))
     elif type_ == "gap":
         bits.append("global")

@@ -3,7 +3,8 @@
 A module box says its output width ("256-d", as the ResNet paper writes
 it) and, each from the box's own call, the fewest arguments (in the order
 the module declares them) that tell apart the module's calls of the same
-width and the calls its different panels draw ("24-d · k3 /2").  A module
+width and the calls its different panels draw ("24-d · k3"), and its stride
+when that is not 1 ("24-d · k3 /2").  A module
 drawn with different insides gets one panel per variant, named by the fewest
 arguments, constant within each variant, that tell them apart
 ("MBConv6 · k5").
@@ -60,8 +61,11 @@ def width_text(width: int | None) -> str:
 
 
 def box_detail(width: int | None, args: Args, keys: Sequence[str], tag: str = "") -> str:
-    """A module box's detail line: its output width, the arguments that tell it apart, and
+    """A module box's detail line: its output width, the arguments that tell it apart, a
+    ``stride`` other than 1 (where the image shrinks, which its panel cannot say), and
     what its panel draws differently from the module's other panels (``tag``)."""
+    if "stride" not in keys and value_text(args.get("stride", 1)) not in ("1", "None"):
+        keys = [k for k in args if k in keys or k == "stride"]
     return SEP.join(t for t in (width_text(width), args_text(args, keys), tag) if t)
 
 
