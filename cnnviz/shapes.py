@@ -95,7 +95,7 @@ def _attach(root: nn.Module, path: Path, module: nn.Module) -> str:
 
 
 def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dict[Path, Shape | None], dict[Path, int], dict[Path, tuple[Shape, int, bool]]]:
-    """Build every node's module on the meta device (no memory) for its parameter
+    """Build every distinct layer's module once on the meta device (no memory) for its parameter
     count, and find every node's output shape.
 
     Shapes come from torch's own output-size formulas (:func:`out_shape`): a
@@ -108,6 +108,7 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
     shapes: dict[Path, Shape | None] = {INPUT: tuple(net.input)}
     params: dict[Path, int] = {}
     modules: dict[Path, tuple[Shape, int, bool]] = {}  # node -> make_layer's (input shape, towers, split)
+    built: dict[tuple, int] = {}  # (type, settings, input, towers, split) -> parameters of the layer torch built
     for path, node in net.nodes.items():
         if path == INPUT:
             continue
@@ -128,11 +129,15 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
             found.add(node.loc, located(path, node, problem))
             shapes[path] = recovered(node.type, node.params, seen, towers)  # to report the problems after it too
             continue
+        modules[path] = (shape, towers, split)
+        shapes[path] = out = out_shape(node.type, node.params, seen, towers)
+        key = (node.type, repr(node.params), shape, towers, split)  # the copies of a repeat are built once
+        if key in built:
+            params[path] = built[key]
+            continue
         with torch.device("meta"):
             module = make_layer(node.type, node.params, shape, towers, split)
-        modules[path] = (shape, towers, split)
-        params[path] = sum(p.numel() for p in module.parameters())
-        shapes[path] = out = out_shape(node.type, node.params, seen, towers)
+        params[path] = built[key] = sum(p.numel() for p in module.parameters())
         if verify and (node.type not in SHAPE_PRESERVING or seen != shape):
             with torch.no_grad():
                 ran = tuple(module.eval()(torch.empty((1, *shape), device="meta")).shape[1:])  # eval: a batch norm inside may see one value
