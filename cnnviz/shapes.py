@@ -108,7 +108,7 @@ def _construct(net: Network, coll: Collector, verify: bool = False) -> tuple[dic
     shapes: dict[Path, Shape | None] = {INPUT: tuple(net.input)}
     params: dict[Path, int] = {}
     modules: dict[Path, tuple[Shape, int, bool]] = {}  # node -> make_layer's (input shape, towers, split)
-    built: dict[tuple, int] = {}  # (type, settings, input, towers, split) -> parameters of the layer torch built
+    built: dict[tuple[str, str, Shape, int, bool], int] = {}  # (type, settings, input, towers, split) -> parameters of the layer torch built
     for path, node in net.nodes.items():
         if path == INPUT:
             continue
