@@ -196,6 +196,11 @@ def test_input_shapes(text, expected):
         (["import", f"{NETS}:Towers", "--input", "3x16"], "cnnviz: --input 3x16: expected a shape like 3x224x224 (channels x height x width)"),
         (["import", f"{NETS}:Towers", "--arg", "width"], "cnnviz: --arg width: expected key=value, with key a Python identifier"),
         (["render", f"{NETS}:Functional", "--input", "3x16x16", "-o", "-"], None),  # its dense layer wants 8x8
+        (["import", f"{NETS}:Sized"], f"cnnviz: {NETS}:Sized: building the model failed: TypeError: Sized.__init__() missing 1 required positional argument: 'width' (pass --arg width=…)"),
+        (["import", f"{NETS}:Sized", "--arg", "width=4", "--arg", "depth=2"], f"cnnviz: {NETS}:Sized: building the model failed: "
+            "TypeError: Sized.__init__() got an unexpected keyword argument 'depth' (drop --arg depth)"),
+        (["import", f"{NETS}:Offline"], f"cnnviz: {NETS}:Offline: building the model failed: OSError: <urlopen error [Errno -3] Temporary failure in name resolution>"),
+        (["import", f"{NETS}:Sized", "--arg", "width=wide"], f"cnnviz: {NETS}:Sized: building the model failed: TypeError: "),
     ],
 )
 def test_model_errors_are_one_line(args, expected):
@@ -203,11 +208,31 @@ def test_model_errors_are_one_line(args, expected):
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
-    if expected is not None:
+    if expected is not None and expected.endswith(": "):
+        assert lines[0].startswith(expected)  # the rest is torch's wording
+    elif expected is not None:
         assert lines[0] == expected
     else:
         assert lines[0].startswith(f"cnnviz: {NETS}:Functional: cannot capture the model: a forward pass with hooks failed (RuntimeError: ")
         assert "; torch.export failed (RuntimeError: " in lines[0]
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("Sized", {"width": 4}),  # built and run on meta
+        ("Sized", {"width": 4, "gate": True}),  # its forward pass needs values: run again on CPU
+        ("ReadsValues", {}),  # its constructor needs values: built on CPU
+    ],
+)
+def test_the_constructors_warnings_are_shown_once(name, args):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        spec = model_spec(ref(name, (3, 8, 8), **args))
+    assert [str(w.message) for w in seen if "Sized" in str(w.message)] == ["Sized: built"]
+    assert shapes.infer(spec).total == truth(name, (3, 8, 8), **args)[0]
 
 
 def test_import_writes_a_spec_that_validates(tmp_path):

@@ -6,7 +6,8 @@ as YAML text) → the spec stage reads that text like any spec.  So an imported
 model is drawn, counted, summarised and diffed by the same code as a spec, and
 ``cnnviz import -o net.yaml`` writes exactly the spec that was drawn.
 
-Only :mod:`cnnviz.capture.trace` imports torch, and only when a model is imported.
+Only :mod:`cnnviz.capture.trace` and :mod:`cnnviz.capture.build` (which builds the model)
+import torch, and only when a model is imported.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def eject(ref: ModelRef) -> str:
     from .structure import tree
 
     try:
-        from .trace import capture
+        from .trace import Models, capture
     except ImportError as exc:
         if not (exc.name or "").startswith("torch"):
             raise
@@ -43,12 +44,13 @@ def eject(ref: ModelRef) -> str:
         raise MissingDependency.torch("PyTorch models", str(exc.name)) from None
 
     factory = load_factory(ref)
-    cap = capture(lambda: factory(**ref.args), ref.input, ref.text)
+    built = Models(lambda: factory(**ref.args), ref.text)  # once: its warnings and downloads happen once
+    cap = capture(built, ref.input, ref.text)
     used = _used_params(cap.ops, leaf_params)
     aux: tuple[int, ...] = ()
     if used < cap.params:  # some modules did not run: perhaps auxiliary heads, which run in training
         try:
-            trained = capture(lambda: factory(**ref.args), ref.input, ref.text, train=True)
+            trained = capture(built, ref.input, ref.text, train=True)
         except SpecError:
             trained = None
         if trained is not None and len(trained.outputs) > 1 and _used_params(trained.ops, leaf_params) > used:

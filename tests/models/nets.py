@@ -6,6 +6,8 @@ fails, the hook fallback runs), an unknown layer, a DenseNet-like growing block.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -208,6 +210,41 @@ class WithAux(nn.Module):
         aux = self.aux(x) if self.training else None
         out = self.fc(torch.flatten(F.adaptive_avg_pool2d(self.body(x), 1), 1))
         return (out, aux) if self.training else out
+
+
+class Sized(nn.Module):
+    """Needs a constructor argument and warns when built (as torchvision's GoogLeNet does);
+    ``gate`` adds a branch on a value, which sends the forward pass to CPU."""
+
+    def __init__(self, width: int, gate: bool = False):
+        super().__init__()
+        warnings.warn("Sized: built", FutureWarning, stacklevel=2)
+        self.gate = gate
+        self.conv = nn.Conv2d(3, width, 3, padding=1)
+        self.fc = nn.Linear(width, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if self.gate and y.mean() > 1e9:
+            y = y * 2
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+class ReadsValues(Sized):
+    """An initialisation that reads a value: cannot be built on the meta device."""
+
+    def __init__(self):
+        super().__init__(4)
+        if float(self.conv.weight.abs().sum()) < 0:
+            raise AssertionError("never")
+
+
+class Offline(nn.Module):
+    """A constructor that fails as a download does without a network."""
+
+    def __init__(self):
+        super().__init__()
+        raise OSError("<urlopen error [Errno -3] Temporary failure in name resolution>")
 
 
 def resnet_tiny(width: int = 8) -> nn.Module:
