@@ -39,6 +39,7 @@ CASES = [
     pytest.param("DenseTiny", (3, 8, 8), "strict", id="dense-strict"),
     pytest.param("DenseTiny", (3, 8, 8), "loose", id="dense-loose"),
     pytest.param("ShuffleTiny", (3, 8, 8), "strict", id="split-shuffle"),
+    pytest.param("ViTTiny", (3, 8, 8), "strict", id="tokens", marks=needs_custom),
 ]
 AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
 
@@ -233,6 +234,36 @@ def test_the_constructors_warnings_are_shown_once(name, args):
         spec = model_spec(ref(name, (3, 8, 8), **args))
     assert [str(w.message) for w in seen if "Sized" in str(w.message)] == ["Sized: built"]
     assert shapes.infer(spec).total == truth(name, (3, 8, 8), **args)[0]
+
+
+@pytest.mark.parametrize(
+    "command, old, new, expected",
+    [
+        # a count the shape pass refutes, and a layer the spec stage refuses: both cnnviz's bugs
+        ("validate", "params: 6053", "params: 6054", "line 24: expect: params is 6,054 but the network has 6,053 (-1)"),
+        ("import", "- conv 8 3x3", "- conv 8 3x3 wobble", "line 11: conv: unexpected 'wobble'"),
+    ],
+)
+def test_a_generated_spec_that_fails_is_said_to_be_cnnvizs_fault(command, old, new, expected, monkeypatch):
+    import cnnviz.capture
+    import cnnviz.capture.cli
+
+    def broken(r):
+        text = ejected("Towers", (3, 16, 16), "strict")
+        assert old in text
+        return text.replace(old, new, 1)
+
+    monkeypatch.setattr(cnnviz.capture, "eject", broken)
+    monkeypatch.setattr(cnnviz.capture.cli, "eject", broken)
+    result = CliRunner().invoke(cli, [command, f"{NETS}:Towers", "--input", "3x16x16", *(["-o", "-"] if command == "import" else [])])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.splitlines() == [
+        f"{NETS}:Towers: cnnviz generated a spec for this model that it cannot read (a bug in cnnviz, please report it): {expected}",
+        f"{NETS}:Towers: to see that spec: cnnviz import {NETS}:Towers --no-check -o - (with the same --arg, --input and --fold)",
+    ]
+    if command == "import":  # and that way shows it
+        shown = CliRunner().invoke(cli, [command, f"{NETS}:Towers", "--input", "3x16x16", "--no-check", "-o", "-"])
+        assert shown.exit_code == 0 and new in shown.output
 
 
 def test_import_writes_a_spec_that_validates(tmp_path):

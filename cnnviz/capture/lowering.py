@@ -18,7 +18,7 @@ def lower(node: Node) -> list[Item]:
     """A node of the captured tree → items (a block's items, or one item)."""
     if isinstance(node, Leaf):
         op = node.op
-        if op.module is None and (op.fn in ("identity", "chunk") or (op.fn == "cat" and len(op.inputs) == 1)):
+        if op.module is None and (op.fn in ("identity", "chunk") or (op.fn == "cat" and len(op.inputs) == 1 and not op.params)):
             return []  # a copy, a concatenation of one tensor, or the parts a split merge takes apart
         line = leaf_line(op) if op.module is not None else fn_line(op)
         label = type(op.module).__name__ if op.module is not None else op.fn

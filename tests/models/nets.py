@@ -212,6 +212,41 @@ class WithAux(nn.Module):
         return (out, aux) if self.training else out
 
 
+class Attention(nn.Module):
+    """A pre-norm transformer block on [tokens, features]: attention and an MLP, each residual."""
+
+    def __init__(self, dim: int, heads: int = 2):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.ln_2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, x):
+        y = self.ln_1(x)
+        x = x + self.attn(y, y, y, need_weights=False)[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+class ViTTiny(nn.Module):
+    """A vision transformer as torchvision writes it: patches, a class token, a position
+    embedding, blocks on a token sequence, the class token's features to the head."""
+
+    def __init__(self, dim: int = 16, depth: int = 3, patch: int = 4, size: int = 8):
+        super().__init__()
+        self.patches = nn.Conv2d(3, dim, patch, patch)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.zeros(1, (size // patch) ** 2 + 1, dim))
+        self.blocks = nn.Sequential(*[Attention(dim) for _ in range(depth)])
+        self.ln = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        x = self.patches(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+        return self.head(self.ln(self.blocks(x))[:, 0])
+
+
 class Sized(nn.Module):
     """Needs a constructor argument and warns when built (as torchvision's GoogLeNet does);
     ``gate`` adds a branch on a value, which sends the forward pass to CPU."""
