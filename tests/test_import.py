@@ -40,6 +40,7 @@ CASES = [
     pytest.param("DenseTiny", (3, 8, 8), "loose", id="dense-loose"),
     pytest.param("ShuffleTiny", (3, 8, 8), "strict", id="split-shuffle"),
     pytest.param("ViTTiny", (3, 8, 8), "strict", id="tokens", marks=needs_custom),
+    pytest.param("Variants", (3, 8, 8), "strict", id="variants"),
 ]
 AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
 
@@ -139,6 +140,21 @@ def test_an_unknown_layer_is_a_box_with_its_exact_parameters():
     doc = yaml.safe_load(ejected("WithMystery", (3, 8, 8), "strict"))
     boxes = [i["custom"] for i in doc["layers"] if isinstance(i, dict) and "custom" in i]
     assert boxes == [{"label": "Mystery", "params": 6 * 3 + 1, "output": [6, 6, 6]}]
+
+
+@pytest.mark.parametrize(
+    "name, shape, fold, expected",
+    [
+        # names that only some have (ResNet's downsample), else the fewest settings that differ;
+        # a name made of an index (layer2, as DenseNet's denselayer2) tells nothing apart
+        ("ResNetTiny", (3, 16, 16), "strict", ["Residual (down)", "Residual"]),
+        ("Variants", (3, 8, 8), "strict", ["MB · e1", "MB · e4", "Stage · layers 2", "Stage · layers 5"]),
+        ("DenseTiny", (3, 8, 8), "strict", ["DenseLayer"]),
+    ],
+)
+def test_modules_of_one_class_are_labelled_by_what_differs(name, shape, fold, expected):
+    doc = yaml.safe_load(ejected(name, shape, fold))
+    assert sorted(m["label"] for m in doc["modules"].values()) == sorted(expected)
 
 
 def test_both_captures_give_the_same_spec(monkeypatch):
@@ -323,11 +339,21 @@ def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
     assert r.aux == aux_head
 
 
-def test_import_writes_name_yaml_by_default(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "name, args, file, title",
+    [
+        ("Towers", [], "Towers.yaml", "Towers"),
+        # a generic factory is named by the model it is asked for, in a file name that is one
+        ("create_model", ["--arg", "model_name=towers"], "towers.yaml", "towers"),
+        ("create_model", ["--arg", "model_name=hub/towers:v2"], "hub_towers_v2.yaml", "hub/towers:v2"),
+    ],
+)
+def test_import_writes_name_yaml_by_default(tmp_path, monkeypatch, name, args, file, title):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["import", f"{ROOT / NETS}:Towers", "--input", "3x16x16"])
+    result = CliRunner().invoke(cli, ["import", f"{ROOT / NETS}:{name}", *args, "--input", "3x16x16"])
     assert result.exit_code == 0, result.output
-    assert yaml.safe_load((tmp_path / "Towers.yaml").read_text(encoding="utf-8"))["expect"] == {"params": truth("Towers", (3, 16, 16))[0], "output": [5]}
+    doc = yaml.safe_load((tmp_path / file).read_text(encoding="utf-8"))
+    assert (doc["name"], doc["expect"]) == (title, {"params": truth("Towers", (3, 16, 16))[0], "output": [5]})
 
 
 def test_an_imported_models_count_is_not_marked_declared():

@@ -71,7 +71,7 @@ def eject(ref: ModelRef) -> str:
     notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
     expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape)}
     args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
-    return document(ref.name, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes)
+    return document(ref.title, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes)
 
 
 def _upstream(ops, out: int) -> list:
@@ -103,6 +103,6 @@ def model_spec(ref: ModelRef) -> Spec:
     """The spec of the model, read by the spec stage from the ejected text."""
     from ..spec.parse import load_spec_text
 
-    spec = load_spec_text(eject(ref), ref.text, ref.name)
+    spec = load_spec_text(eject(ref), ref.text, ref.file_stem)
     spec.counted = True  # its parameter count and output shape were read off the model
     return spec

@@ -22,6 +22,7 @@ from ..errors import Problem, SpecError
 
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _NAME = re.compile(r"^[A-Za-z_][\w.]*$")
+NAMING_ARGS = ("model_name", "arch", "name", "model", "variant")  # a factory's argument that names the model it builds
 
 
 def is_model_ref(text: str) -> bool:
@@ -44,6 +45,20 @@ class ModelRef:
     @property
     def name(self) -> str:
         return self.text.rsplit(":", 1)[1]
+
+    @property
+    def title(self) -> str:
+        """What the model is called (the spec's name, ``import``'s default file): NAME, or for
+        a generic factory (``timm:create_model --arg model_name=resnet50``) the model it is asked for."""
+        for key in NAMING_ARGS:
+            value = self.args.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return self.name
+
+    @property
+    def file_stem(self) -> str:
+        return re.sub(r"[^\w.-]+", "_", self.title).strip("._") or self.name
 
 
 def parse_args(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:

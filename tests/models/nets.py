@@ -247,6 +247,49 @@ class ViTTiny(nn.Module):
         return self.head(self.ln(self.blocks(x))[:, 0])
 
 
+class MB(nn.Module):
+    """An inverted residual without the residual: expand (when the ratio is over 1), depthwise, project."""
+
+    def __init__(self, cin: int, cout: int, expand: int, kernel: int):
+        super().__init__()
+        mid = cin * expand
+        layers = [conv_bn(cin, mid, 1)] if expand > 1 else []
+        layers += [nn.Conv2d(mid, mid, kernel, padding=kernel // 2, groups=mid, bias=False), nn.BatchNorm2d(mid), nn.ReLU()]
+        self.block = nn.Sequential(*layers, conv_bn(mid, cout, 1))
+
+    def forward(self, x):
+        return self.block(x)
+
+
+class Stage(nn.Module):
+    """Layers named by their number (``layer1``, as DenseNet's ``denselayer1``), each wider
+    than the last (so that they do not fold): a name made of an index."""
+
+    def __init__(self, width: int, n: int):
+        super().__init__()
+        for i in range(n):
+            self.add_module(f"layer{i + 1}", conv_bn(width + 2 * i, width + 2 * i + 2, 3))
+
+    def forward(self, x):
+        for layer in self.children():
+            x = layer(x)
+        return x
+
+
+class Variants(nn.Module):
+    """Blocks of one class that differ by a setting: the expansion, the kernel, the depth."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(3, 8, 3)
+        self.blocks = nn.Sequential(MB(8, 8, 1, 3), MB(8, 12, 4, 3), MB(12, 16, 4, 5))
+        self.stages = nn.Sequential(Stage(16, 2), Stage(20, 5))
+        self.fc = nn.Linear(30, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.stages(self.blocks(self.stem(x))), 1), 1))
+
+
 class Sized(nn.Module):
     """Needs a constructor argument and warns when built (as torchvision's GoogLeNet does);
     ``gate`` adds a branch on a value, which sends the forward pass to CPU."""
@@ -285,6 +328,11 @@ class Offline(nn.Module):
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
+
+
+def create_model(model_name: str, **kwargs) -> nn.Module:
+    """A generic factory, as timm's: the model is named by an argument."""
+    return {"resnet_tiny": ResNetTiny, "towers": Towers, "hub/towers:v2": Towers}[model_name](**kwargs)
 
 
 NOT_A_MODEL = 42
