@@ -40,7 +40,9 @@ CASES = [
     pytest.param("DenseTiny", (3, 8, 8), "loose", id="dense-loose"),
     pytest.param("ShuffleTiny", (3, 8, 8), "strict", id="split-shuffle"),
     pytest.param("ViTTiny", (3, 8, 8), "strict", id="tokens", marks=needs_custom),
+    pytest.param("vit_timm", (3, 8, 8), "strict", id="tokens-unbind", marks=needs_custom),
     pytest.param("Variants", (3, 8, 8), "strict", id="variants"),
+    pytest.param("NormActNet", (3, 8, 8), "strict", id="norm-act-and-mean"),
 ]
 AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
 
@@ -155,6 +157,15 @@ def test_an_unknown_layer_is_a_box_with_its_exact_parameters():
 def test_modules_of_one_class_are_labelled_by_what_differs(name, shape, fold, expected):
     doc = yaml.safe_load(ejected(name, shape, fold))
     assert sorted(m["label"] for m in doc["modules"].values()) == sorted(expected)
+
+
+def test_timms_norm_act_and_mean_are_written_as_torchvisions():
+    # BatchNormAct2d (F.batch_norm inside a module, then its activation) folds into the conv,
+    # x.mean((2, 3), keepdim=True) is gap keep: the same spec as nn.BatchNorm2d + SiLU and a pooling
+    timm_style = ejected("NormActNet", (3, 8, 8), "strict")
+    plain = eject(ref("NormActNet", (3, 8, 8), timm=False))
+    assert timm_style.replace("NormActNet (imported", "NormActNet --arg timm=False (imported") == plain
+    assert "custom" not in timm_style and "- gap keep" in timm_style
 
 
 def test_both_captures_give_the_same_spec(monkeypatch):

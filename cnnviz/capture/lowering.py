@@ -48,11 +48,18 @@ def lower(node: Node) -> list[Item]:
     if len(body) == 1 and isinstance(body[0], Line):
         body[0].name = local  # a module of one layer is drawn as that layer
         return body
-    if node.frame.cls in INLINE:
+    if node.frame.cls in INLINE or _norm_act(body):
         for item in body:  # spliced into the caller: the names say where they came from
             item.name = f"{local}_{item.name}" if item.name else ""
         return body
     return [CallItem(node.frame.cls, body, node.in_shape, node.shape, local)]
+
+
+def _norm_act(body: list[Item]) -> bool:
+    """A norm and its activation (timm's BatchNormAct2d): written inline, so that both fold
+    into the convolution before them as torchvision's Conv2dNormActivation's do."""
+    kinds = [i.type if isinstance(i, Line) else "" for i in body]
+    return bool(kinds) and kinds[0] in ("bn", "layernorm", "groupnorm") and all(k in ACTS.values() or k in ("identity", "dropout") for k in kinds[1:])
 
 
 def lower_root(node: Node) -> list[Item]:

@@ -228,16 +228,33 @@ class Attention(nn.Module):
         return x + self.mlp(self.ln_2(x))
 
 
+class QKVAttention(nn.Module):
+    """Attention as timm writes it: one qkv Linear, unbind, F.scaled_dot_product_attention."""
+
+    def __init__(self, dim: int, heads: int = 2):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, *_, **__):
+        b, n, c = x.shape
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        return (self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, c)),)
+
+
 class ViTTiny(nn.Module):
     """A vision transformer as torchvision writes it: patches, a class token, a position
     embedding, blocks on a token sequence, the class token's features to the head."""
 
-    def __init__(self, dim: int = 16, depth: int = 3, patch: int = 4, size: int = 8):
+    def __init__(self, dim: int = 16, depth: int = 3, patch: int = 4, size: int = 8, timm: bool = False):
         super().__init__()
         self.patches = nn.Conv2d(3, dim, patch, patch)
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos = nn.Parameter(torch.zeros(1, (size // patch) ** 2 + 1, dim))
         self.blocks = nn.Sequential(*[Attention(dim) for _ in range(depth)])
+        for block in self.blocks if timm else ():
+            block.attn = QKVAttention(dim)
         self.ln = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, 10)
 
@@ -245,6 +262,11 @@ class ViTTiny(nn.Module):
         x = self.patches(x).flatten(2).transpose(1, 2)
         x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
         return self.head(self.ln(self.blocks(x))[:, 0])
+
+
+def vit_timm(**kwargs) -> nn.Module:
+    """ViTTiny with timm's attention (qkv.unbind(0))."""
+    return ViTTiny(timm=True, **kwargs)
 
 
 class MB(nn.Module):
@@ -288,6 +310,62 @@ class Variants(nn.Module):
 
     def forward(self, x):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.stages(self.blocks(self.stem(x))), 1), 1))
+
+
+class BatchNormAct(nn.BatchNorm2d):
+    """timm's BatchNormAct2d: a batch norm module that calls F.batch_norm itself, then its activation."""
+
+    def __init__(self, channels: int, act: bool = True):
+        super().__init__(channels)
+        self.act = nn.SiLU() if act else nn.Identity()
+
+    def forward(self, x):
+        x = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training, self.momentum, self.eps)
+        return self.act(x)
+
+
+def norm_act(channels: int, timm: bool, act: bool = True) -> nn.Module:
+    return BatchNormAct(channels, act) if timm else nn.Sequential(nn.BatchNorm2d(channels), *([nn.SiLU()] if act else []))
+
+
+class SE(nn.Module):
+    def __init__(self, channels: int, timm: bool):
+        super().__init__()
+        self.timm = timm
+        self.reduce = nn.Conv2d(channels, channels // 4, 1)
+        self.expand = nn.Conv2d(channels // 4, channels, 1)
+
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True) if self.timm else F.adaptive_avg_pool2d(x, 1)
+        return x * torch.sigmoid(self.expand(F.silu(self.reduce(s))))
+
+
+class DSConv(nn.Module):
+    def __init__(self, channels: int, kernel: int, timm: bool):
+        super().__init__()
+        self.conv_dw = nn.Conv2d(channels, channels, kernel, padding=kernel // 2, groups=channels, bias=False)
+        self.bn1 = norm_act(channels, timm)
+        self.se = SE(channels, timm)
+        self.conv_pw = nn.Conv2d(channels, channels, 1, bias=False)
+        self.bn2 = norm_act(channels, timm, act=False)
+
+    def forward(self, x):
+        return x + self.bn2(self.conv_pw(self.se(self.bn1(self.conv_dw(x)))))
+
+
+class NormActNet(nn.Module):
+    """EfficientNet blocks written as timm writes them (``timm=True``: BatchNormAct2d, a mean
+    for the squeeze) or as torchvision does: both must give the same spec."""
+
+    def __init__(self, timm: bool = True):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn = norm_act(8, timm)
+        self.blocks = nn.Sequential(DSConv(8, 3, timm), DSConv(8, 3, timm), DSConv(8, 5, timm))
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.blocks(self.bn(self.stem(x))), 1), 1))
 
 
 class Sized(nn.Module):
