@@ -44,7 +44,14 @@ def resolve_arch(arch, model_args=(), model_input=None, fold="strict"):
     from .capture import ModelRef, model_spec, parse_args, parse_input
 
     shape = parse_input(model_input) if model_input else (3, 224, 224)
-    return model_spec(ModelRef(arch, parse_args(model_args), shape, fold))
+    spec = model_spec(ModelRef(arch, parse_args(model_args), shape, fold))
+    if spec.unused:  # the drawn count is not sum(p.numel()): say so, once, beside the output
+        echo(
+            f"cnnviz: warning: {arch}: {spec.unused:,} of the model's parameters are not drawn or counted: its forward pass, "
+            "traced once on a zero (or meta) input, did not use them (a branch taken on that input, a module it never calls)",
+            err=True,
+        )
+    return spec
 
 
 def load_arch(arch, *options):

@@ -280,7 +280,7 @@ def test_a_generated_spec_that_fails_is_said_to_be_cnnvizs_fault(command, old, n
         assert old in text
         return text.replace(old, new, 1)
 
-    monkeypatch.setattr(cnnviz.capture, "eject", broken)
+    monkeypatch.setattr(cnnviz.capture, "_eject", lambda r: (broken(r), 0))
     monkeypatch.setattr(cnnviz.capture.cli, "eject", broken)
     result = CliRunner().invoke(cli, [command, f"{NETS}:Towers", "--input", "3x16x16", *(["-o", "-"] if command == "import" else [])])
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -291,6 +291,34 @@ def test_a_generated_spec_that_fails_is_said_to_be_cnnvizs_fault(command, old, n
     if command == "import":  # and that way shows it
         shown = CliRunner().invoke(cli, [command, f"{NETS}:Towers", "--input", "3x16x16", "--no-check", "-o", "-"])
         assert shown.exit_code == 0 and new in shown.output
+
+
+UNUSED = (
+    "cnnviz: warning: {}: 20 of the model's parameters are not drawn or counted: its forward pass, "
+    "traced once on a zero (or meta) input, did not use them (a branch taken on that input, a module it never calls)"
+)
+
+
+@pytest.mark.parametrize(
+    "command, name, warned",
+    [
+        (["summary"], "Branchy", True),
+        (["validate"], "Branchy", True),
+        (["render", "-o", "-", "--format", "dot"], "Branchy", True),
+        (["summary"], "Towers", False),
+    ],
+)
+def test_parameters_the_trace_did_not_use_are_a_warning(command, name, warned):
+    # Branchy's extra 1x1 conv (4*4+4 = 20 parameters) runs only on a non-zero input
+    result = CliRunner().invoke(cli, [*command, f"{NETS}:{name}", "--input", "3x8x8"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ([UNUSED.format(f"{NETS}:{name}")] if warned else [])
+
+
+def test_a_diff_warns_for_each_side_that_left_parameters_out():
+    result = CliRunner().invoke(cli, ["diff", f"{NETS}:Branchy", f"{NETS}:Gated", "--input", "3x8x8"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [UNUSED.format(f"{NETS}:Branchy")]
 
 
 def test_import_writes_a_spec_that_validates(tmp_path):

@@ -24,6 +24,11 @@ __all__ = ["ModelRef", "eject", "is_model_ref", "model_spec", "parse_args", "par
 
 def eject(ref: ModelRef) -> str:
     """The spec of the model as YAML text, in cnnviz's format."""
+    return _eject(ref)[0]
+
+
+def _eject(ref: ModelRef) -> tuple[str, int]:
+    """The spec as YAML text, and how many of the model's parameters its traced forward pass did not use."""
     from ..errors import SpecError
     from .emit import document
     from .fold import define
@@ -71,7 +76,7 @@ def eject(ref: ModelRef) -> str:
     notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
     expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape)}
     args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
-    return document(ref.title, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes)
+    return document(ref.title, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes), unused
 
 
 def _upstream(ops, out: int) -> list:
@@ -103,6 +108,8 @@ def model_spec(ref: ModelRef) -> Spec:
     """The spec of the model, read by the spec stage from the ejected text."""
     from ..spec.parse import load_spec_text
 
-    spec = load_spec_text(eject(ref), ref.text, ref.file_stem)
+    text, unused = _eject(ref)
+    spec = load_spec_text(text, ref.text, ref.file_stem)
     spec.counted = True  # its parameter count and output shape were read off the model
+    spec.unused = unused
     return spec

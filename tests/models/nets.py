@@ -368,6 +368,22 @@ class NormActNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.blocks(self.bn(self.stem(x))), 1), 1))
 
 
+class Branchy(nn.Module):
+    """A branch on the input's values: the zero input of the trace never takes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.extra = nn.Conv2d(4, 4, 1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if x.abs().sum() > 0:
+            y = self.extra(y)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
 class Sized(nn.Module):
     """Needs a constructor argument and warns when built (as torchvision's GoogLeNet does);
     ``gate`` adds a branch on a value, which sends the forward pass to CPU."""
