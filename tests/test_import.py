@@ -117,6 +117,8 @@ def top(name: str, shape: tuple[int, ...], fold: str = "strict") -> list[tuple[s
         ("DenseTiny", (3, 8, 8), "strict", [("conv", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("DenseLayer", 1), ("gap", 1), ("dense", 1)]),
         ("DenseTiny", (3, 8, 8), "loose", [("conv", 1), ("DenseLayer", 4), ("gap", 1), ("dense", 1)]),
         ("ShuffleTiny", (3, 8, 8), "strict", [("conv", 1), ("ShuffleUnit", 2), ("gap", 1), ("dense", 1)]),
+        # layers written the same fold whatever their input, in strict mode too (docs/import.md, Fold)
+        ("Plain", (3, 8, 8), "strict", [("conv", 2), ("gap", 1), ("dense", 1)]),
     ],
 )
 def test_identical_blocks_fold(name, shape, fold, expected):

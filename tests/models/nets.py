@@ -384,6 +384,18 @@ class Branchy(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
 
 
+class Plain(nn.Module):
+    """VGG's start: two convolutions written the same, the first on 3 channels, the second on 8."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), nn.ReLU())
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
 class Sized(nn.Module):
     """Needs a constructor argument and warns when built (as torchvision's GoogLeNet does);
     ``gate`` adds a branch on a value, which sends the forward pass to CPU."""
