@@ -13,7 +13,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import CnnvizError, OutputError
+from .errors import CnnvizError, OutputError, SpecError
 from .terminal import echo, safe, safe_lines
 
 ARCH = click.argument("arch", metavar="ARCH|FILE|MODEL")
@@ -44,7 +44,14 @@ def resolve_arch(arch, model_args=(), model_input=None, fold="strict"):
     from .capture import ModelRef, model_spec, parse_args, parse_input
 
     shape = parse_input(model_input) if model_input else (3, 224, 224)
-    return model_spec(ModelRef(arch, parse_args(model_args), shape, fold))
+    spec = model_spec(ModelRef(arch, parse_args(model_args), shape, fold))
+    if spec.unused:  # the drawn count is not sum(p.numel()): say so, once, beside the output
+        echo(
+            f"cnnviz: warning: {arch}: {spec.unused:,} of the model's parameters are not drawn or counted: its forward pass, "
+            "traced once on a zero (or meta) input, did not use them (a branch taken on that input, a module it never calls)",
+            err=True,
+        )
+    return spec
 
 
 def load_arch(arch, *options):
@@ -84,7 +91,12 @@ def report(exc: CnnvizError) -> None:
     """Show an error's lines on standard error: no 'Error:' prefix, no traceback, and
     each line terminal-safe.  An output error is one line about one path, whatever
     characters the path holds."""
-    for line in [str(exc)] if isinstance(exc, OutputError) else exc.lines():
+    lines = [str(exc)] if isinstance(exc, OutputError) else exc.lines()
+    if isinstance(exc, SpecError):  # located in the spec generated for a model: ours, said so
+        from .capture.reference import generated_problems
+
+        lines = generated_problems(exc.problems) or lines
+    for line in lines:
         echo(line, err=True)
 
 
@@ -303,8 +315,9 @@ def diff_cmd(ctx, arch_a, arch_b, fmt, output, detail, exit_code, model_args, mo
 @cli.command("import")
 @click.argument("model", metavar="MODEL")
 @click.option("-o", "--output", metavar="FILE", help="Where to write the spec ('-' for standard output).  [default: <NAME>.yaml]")
+@click.option("--no-check", is_flag=True, help="Write the spec without reading it back (to see a spec that cnnviz then refuses: a bug to report).")
 @model_options
-def import_cmd(model, output, model_args, model_input, fold):
+def import_cmd(model, output, no_check, model_args, model_input, fold):
     """Write the spec of a PyTorch model: an editable YAML file in cnnviz's format.
 
     MODEL is FILE.py:NAME (a class or a function returning an nn.Module) or
@@ -320,7 +333,7 @@ def import_cmd(model, output, model_args, model_input, fold):
     """
     from .capture.cli import run
 
-    run(model, output, model_args, model_input, fold)
+    run(model, output, model_args, model_input, fold, check=not no_check)
 
 
 @cli.command("gallery")

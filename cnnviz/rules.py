@@ -47,6 +47,9 @@ __all__ = [
 
 ELEMENTWISE = {"relu", "tanh", "sigmoid", "relu6", "silu", "gelu", "hardswish", "hardsigmoid"}  # activations that act on each value alone
 SHAPE_PRESERVING = {"bn", "softmax", "dropout", "identity", "scale", "lrn", "layernorm", "groupnorm", "layerscale", "droppath", "shuffle", *ELEMENTWISE}
+# Layers that take a shape of any rank (a custom box's [tokens, features]); layernorm then
+# normalises the last dimension, as torch's LayerNorm(features) does in a transformer.
+ANY_RANK = {"dropout", "identity", "scale", "layernorm", "droppath", "custom", "flatten", "dense", *ELEMENTWISE}
 CONV_LIKE = {"conv", "sepconv", "dwconv", "maxpool", "avgpool"}
 # Layers that act on each channel (or each group of channels) alone, so that N towers
 # can run as one grouped layer.  LRN mixes neighbouring channels across tower
@@ -144,7 +147,10 @@ def precheck(type_: str, p: Mapping[str, Any], shape: Shape) -> str | None:
     """Why torch would refuse this layer on an input of ``shape``, in the user's words (or None)."""
     needs_image = type_ in CONV_LIKE or type_ in ("lrn", "zeropad", "gap", "tconv", "upsample", "shuffle")
     if needs_image and len(shape) != 3:
-        return f"needs a [channels, height, width] input, got the flat vector [{present.shape(shape)}]"
+        got = "the flat vector " if len(shape) == 1 else ""
+        return f"needs a [channels, height, width] input, got {got}[{present.shape(shape)}]"
+    if len(shape) not in (1, 3) and type_ not in ANY_RANK:
+        return f"needs a [channels, height, width] or [features] input, got [{present.shape(shape)}] (a custom box's output)"
     if type_ in CONV_LIKE:
         dilation = p.get("dilation", (1, 1))
         pad = padding(p["padding"], p["kernel"], dilation)

@@ -178,6 +178,8 @@ def make_layer(type_: str, p: Mapping[str, Any], shape: Shape, towers: int = 1, 
     if type_ == "bn":
         return (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=p["eps"])
     if type_ == "layernorm":
+        if len(shape) not in (1, 3):  # a sequence of tokens: over the features of each
+            return nn.LayerNorm(shape[-1], eps=p["eps"])
         return nn.LayerNorm(c, eps=p["eps"]) if flat else ChannelLayerNorm(c, p["eps"])
     if type_ == "groupnorm":
         return nn.GroupNorm(p["groups"], c, eps=p["eps"])

@@ -44,6 +44,8 @@ def truth(tv, name: str) -> tuple[int, tuple[int, ...]]:
         ("efficientnet_b0", "strict"),
         ("mobilenet_v3_small", "strict"),
         ("shufflenet_v2_x1_0", "strict"),
+        ("vit_b_16", "strict"),  # token sequences [197, 768] between custom boxes
+        ("swin_t", "strict"),
     ],
 )
 def test_counts_are_exact(tv, name, fold):
@@ -70,6 +72,12 @@ def test_densenet121_folds_loosely(tv):
 def test_efficientnet_b0_stage_6_is_a_first_block_and_three(tv):
     spec = model_spec(ModelRef("torchvision.models:efficientnet_b0"))
     assert [(i.name, i.repeat) for i in spec.body if i.name.startswith("features_6")] == [("features_6_0", 1), ("features_6_1", 3)]
+
+
+def test_vit_b_16_folds_its_twelve_encoder_blocks(tv):
+    spec = model_spec(ModelRef("torchvision.models:vit_b_16"))
+    encoder = next(i for i in spec.body if isinstance(i, Call) and i.label == "Encoder")
+    assert [(i.label, i.repeat) for i in encoder.body if isinstance(i, Call)] == [("EncoderBlock", 12)]
 
 
 def test_googlenet_aux_heads_are_drawn_and_counted_apart(tv):

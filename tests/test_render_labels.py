@@ -201,6 +201,7 @@ def test_box_widths_are_the_shape_pass_channels(tmp_path, ident):
         ("conv", {"filters": 32, "kernel": (3, 3), "groups": 32}, None, ("Conv", "3×3 · g32")),  # input unknown
         ("dwconv", {"kernel": (5, 5), "multiplier": 1}, 32, ("DW conv", "5×5")),
         ("dwconv", {"kernel": (3, 3), "multiplier": 2}, None, ("DW conv", "3×3 · ×2")),
+        ("dense", {"units": 1000, "bias": True}, 2048, ("FC", "1000")),  # its width, as a conv says its kernel
     ],
 )
 def test_depthwise_and_grouped_convs(type_, params, cin, expected):

@@ -274,6 +274,40 @@ def test_what_torch_would_refuse_is_a_located_error(tmp_path, input_, line, mess
     assert [(p.line, p.message) for p in info.value.problems] == [(4 if "dense" not in line else 5, message)]
 
 
+TOKENS = "name: t\ninput: [3, 8, 8]\nlayers:\n  - custom: {label: Patches, params: 5, output: [5, 16]}\n"
+
+
+@pytest.mark.parametrize(
+    "after, expected",
+    [
+        # a custom box's token sequence [tokens, features]: layers that act on each value or
+        # normalise the features take it (layernorm as torch's LayerNorm(features): 2 x 16)
+        ("  - layernorm\n  - gelu\n  - dropout 0.1\n", (5 + 32, (5, 16))),
+        ("  - add: [identity, [gelu]]\n", (5, (5, 16))),
+        ("  - custom: {label: Head, params: 3, output: [2, 3, 4, 5]}\n", (8, (2, 3, 4, 5))),
+        ("  - flatten\n  - dense 3\n", (5 + 80 * 3 + 3, (3,))),
+    ],
+)
+def test_token_sequences_pass_through_the_layers_that_take_them(tmp_path, after, expected):
+    path = write(tmp_path, TOKENS + after)
+    r = infer(path)
+    assert (r.total, tuple(r.output_of(build_network(load_spec(path))))) == expected
+
+
+@pytest.mark.parametrize(
+    "after, message",
+    [
+        ("  - conv 8 3x3\n", "conv1: conv 8 3×3: needs a [channels, height, width] input, got [5×16]"),
+        ("  - bn\n", "bn1: bn: needs a [channels, height, width] or [features] input, got [5×16] (a custom box's output)"),
+        ("  - dense 3\n", "dense1: dense 3: needs a flat input, got [5×16]; put flatten or gap before it"),
+    ],
+)
+def test_token_sequences_are_refused_where_a_layer_needs_channels(tmp_path, after, message):
+    with pytest.raises(ShapeError) as info:
+        infer(write(tmp_path, TOKENS + after))
+    assert [p.message for p in info.value.problems] == [message]
+
+
 def test_the_size_limit_is_per_tensor_and_counts_every_element(tmp_path):
     from cnnviz.rules import MAX_ELEMENTS
 

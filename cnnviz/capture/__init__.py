@@ -6,7 +6,8 @@ as YAML text) → the spec stage reads that text like any spec.  So an imported
 model is drawn, counted, summarised and diffed by the same code as a spec, and
 ``cnnviz import -o net.yaml`` writes exactly the spec that was drawn.
 
-Only :mod:`cnnviz.capture.trace` imports torch, and only when a model is imported.
+Only :mod:`cnnviz.capture.trace` and :mod:`cnnviz.capture.build` (which builds the model)
+import torch, and only when a model is imported.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ __all__ = ["ModelRef", "eject", "is_model_ref", "model_spec", "parse_args", "par
 
 def eject(ref: ModelRef) -> str:
     """The spec of the model as YAML text, in cnnviz's format."""
+    return _eject(ref)[0]
+
+
+def _eject(ref: ModelRef) -> tuple[str, int]:
+    """The spec as YAML text, and how many of the model's parameters its traced forward pass did not use."""
     from ..errors import SpecError
     from .emit import document
     from .fold import define
@@ -34,7 +40,7 @@ def eject(ref: ModelRef) -> str:
     from .structure import tree
 
     try:
-        from .trace import capture
+        from .trace import Models, capture
     except ImportError as exc:
         if not (exc.name or "").startswith("torch"):
             raise
@@ -43,12 +49,13 @@ def eject(ref: ModelRef) -> str:
         raise MissingDependency.torch("PyTorch models", str(exc.name)) from None
 
     factory = load_factory(ref)
-    cap = capture(lambda: factory(**ref.args), ref.input, ref.text)
+    built = Models(lambda: factory(**ref.args), ref.text)  # once: its warnings and downloads happen once
+    cap = capture(built, ref.input, ref.text)
     used = _used_params(cap.ops, leaf_params)
     aux: tuple[int, ...] = ()
     if used < cap.params:  # some modules did not run: perhaps auxiliary heads, which run in training
         try:
-            trained = capture(lambda: factory(**ref.args), ref.input, ref.text, train=True)
+            trained = capture(built, ref.input, ref.text, train=True)
         except SpecError:
             trained = None
         if trained is not None and len(trained.outputs) > 1 and _used_params(trained.ops, leaf_params) > used:
@@ -69,7 +76,7 @@ def eject(ref: ModelRef) -> str:
     notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
     expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape)}
     args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
-    return document(ref.name, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes)
+    return document(ref.title, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes), unused
 
 
 def _upstream(ops, out: int) -> list:
@@ -101,6 +108,8 @@ def model_spec(ref: ModelRef) -> Spec:
     """The spec of the model, read by the spec stage from the ejected text."""
     from ..spec.parse import load_spec_text
 
-    spec = load_spec_text(eject(ref), ref.text, ref.name)
+    text, unused = _eject(ref)
+    spec = load_spec_text(text, ref.text, ref.file_stem)
     spec.counted = True  # its parameter count and output shape were read off the model
+    spec.unused = unused
     return spec

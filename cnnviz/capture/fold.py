@@ -11,6 +11,8 @@ import copy
 import re
 from typing import Any
 
+from ..drawing.labels import SEP
+from ..drawing.naming import arg_text, separating
 from ..spec.layers import LAYERS, REQUIRED
 from .items import Arg, CallItem, Item, Line, MergeItem, Module, fingerprint
 
@@ -124,6 +126,7 @@ def define(items: list[Item]) -> list[Module]:
     calls = _calls(items, [])
     modules: list[Module] = []
     taken: set[str] = set(LAYERS) | RESERVED
+    first: list[CallItem] = []  # a call of each module, in the order of ``modules``
     for height in sorted({_height(c) for c in calls}):
         groups: dict[tuple[str, str], list[CallItem]] = {}
         for c in calls:
@@ -131,23 +134,25 @@ def define(items: list[Item]) -> list[Module]:
                 groups.setdefault((c.cls, shape_key(c.body)), []).append(c)
         for (cls, _), group in groups.items():
             try:
-                parts = [group]
-                modules.append(_module(cls, parts[0], taken))
+                modules.append(_module(cls, group, taken))
+                first.append(group[0])
             except CannotUnify:
                 exact: dict[str, list[CallItem]] = {}
                 for c in group:
                     exact.setdefault("".join(fingerprint(_as_line(i)) for i in c.body), []).append(c)
                 for same in exact.values():
                     modules.append(_module(cls, same, taken))
-    _tell_apart(modules)
+                    first.append(same[0])
+    _tell_apart(modules, first)
     return modules
 
 
 def _names(items: list[Item]) -> set[str]:
-    """The names of the items, at any depth of merges, except those made of an index (``block_3``)."""
+    """The names of the items, at any depth of merges, except those that end in an index
+    (``block_3``, ``denselayer7``): they tell instances apart, not what differs."""
     out: set[str] = set()
     for item in items:
-        if item.name and not re.search(r"(^|_)\d+$", item.name):
+        if item.name and not re.search(r"\d+$", item.name):
             out.add(item.name)
         if isinstance(item, MergeItem):
             for b in item.branches:
@@ -159,25 +164,85 @@ def _residual(items: list[Item]) -> set[str]:
     return {"residual"} if any(isinstance(i, MergeItem) and i.kind == "add" and [] in i.branches for i in items) else set()
 
 
-def _tell_apart(modules: list[Module]) -> None:
+def _tell_apart(modules: list[Module], first: list[CallItem]) -> None:
     """Modules of one class get labels that say what only some of them have ("Bottleneck
-    (downsample)", "MBConv (residual)"), or else a number: no two modules share a label."""
-    by_label: dict[str, list[Module]] = {}
-    for m in modules:
-        by_label.setdefault(m.label, []).append(m)
+    (downsample)", "MBConv (residual)"), or else the fewest settings that differ, as a
+    spec's variant panels are named ("MBConv · e6, k5"), or else a number."""
+    by_label: dict[str, list[int]] = {}
+    for i, m in enumerate(modules):
+        by_label.setdefault(m.label, []).append(i)
     for label, same in by_label.items():
         if len(same) < 2:
             continue
-        for features in ([_names(m.body) for m in same], [_names(m.body) | _residual(m.body) for m in same]):
-            common = set.intersection(*features)
-            extras = [sorted(own - common) for own in features]
-            labels = [f"{label} ({', '.join(extra)})" if extra else label for extra in extras]
-            if len(set(labels)) == len(labels) and all(len(extra) <= 2 for extra in extras):
-                break
+        bodies = [modules[i].body for i in same]
+        labels = _by_names(label, bodies) or _by_settings(label, [_settings(first[i], b) for i, b in zip(same, bodies)])
+        if labels is None:
+            labels = [label] * len(same)
         seen: dict[str, int] = {}
-        for m, new in zip(same, labels):
+        for i, new in zip(same, labels):
             seen[new] = seen.get(new, 0) + 1
-            m.label = new if seen[new] == 1 else f"{new} {seen[new]}"
+            modules[i].label = new if seen[new] == 1 else f"{new} {seen[new]}"
+
+
+def _by_names(label: str, bodies: list[list[Item]]) -> list[str] | None:
+    """Labels by the names (or the residual) only some have, at most two each; None when they do not tell all apart."""
+    for features in ([_names(b) for b in bodies], [_names(b) | _residual(b) for b in bodies]):
+        common = set.intersection(*features)
+        extras = [sorted(own - common) for own in features]
+        labels = [f"{label} ({', '.join(extra)})" if extra else label for extra in extras]
+        if len(set(labels)) == len(labels) and all(len(extra) <= 2 for extra in extras):
+            return labels
+    return None
+
+
+def _by_settings(label: str, sets: list[dict[str, Any]]) -> list[str] | None:
+    """Labels by the fewest settings that tell the modules apart (:func:`~cnnviz.drawing.naming.separating`,
+    as for a spec's panels); None when they do not."""
+    keys = separating(sets, [0] * len(sets), list(range(len(sets))))
+    texts = [", ".join(t for k in keys if (t := _setting_text(k, s.get(k)))) for s in sets]
+    labels = [SEP.join([label, t]) if t else label for t in texts]
+    return labels if keys and len(set(labels)) == len(labels) else None
+
+
+def _setting_text(key: str, value: Any) -> str:
+    if value is True or value is None:  # a name or an inner module that only some have
+        return key if value else ""
+    return arg_text(key, value)
+
+
+def _settings(call: CallItem, body: list[Item]) -> dict[str, Any]:
+    """What may tell one block apart from another of its class: the names and the residual
+    only some have, its kernel sizes, its expansion (its widest inner tensor over its input
+    channels, when it holds a conv), the inner modules it calls, how many it holds."""
+    lines, inner = _leaves(call.body)
+    out: dict[str, Any] = {n: True for n in sorted(_names(body) | _residual(body))}
+    kernels = sorted({ln.fields["kernel"] for ln in lines if ln.type in ("conv", "dwconv") and ln.fields.get("kernel") not in (None, (1, 1))})
+    if kernels:
+        out["k"] = kernels[0] if len(kernels) == 1 else tuple(kernels)
+    widest = max([ln.origin[2][0] for ln in lines if ln.origin and ln.origin[2]] + [c.shape[0] for c in inner if c.shape], default=0)
+    if call.in_shape and widest % call.in_shape[0] == 0 and any(ln.type in ("conv", "dwconv") for ln in lines):
+        out["e"] = widest // call.in_shape[0]
+    out |= {c.cls: True for c in inner}
+    members: list[Line | CallItem] = [*lines, *inner]
+    out["layers"] = sum(i.repeat if isinstance(i.repeat, int) else 1 for i in members)
+    return out
+
+
+def _leaves(items: list[Item]) -> tuple[list[Line], list[CallItem]]:
+    """The layers and the module calls of a body, at any depth of merges (not inside the calls)."""
+    lines: list[Line] = []
+    calls: list[CallItem] = []
+    for item in items:
+        if isinstance(item, MergeItem):
+            for b in item.branches:
+                more = _leaves(b)
+                lines += more[0]
+                calls += more[1]
+        elif isinstance(item, CallItem):
+            calls.append(item)
+        else:
+            lines.append(item)
+    return lines, calls
 
 
 def snake(cls: str) -> str:

@@ -132,7 +132,7 @@ def leaf_line(op: Op) -> Line | None:
         return _pool(m, cls[:3].lower() + "pool")
     if cls in ("BatchNorm2d", "BatchNorm1d") and m.affine and m.track_running_stats:
         return Line("bn", {} if m.eps == 1e-5 else {"eps": float(m.eps)})
-    if cls in ACTS and have(ACTS[cls]) and (cls != "GELU" or m.approximate == "none"):
+    if cls in ACTS and have(ACTS[cls]) and (cls != "GELU" or getattr(m, "approximate", "none") == "none"):
         return Line(ACTS[cls], {})
     if cls == "Softmax" and vec:
         return Line("softmax", {})
@@ -195,6 +195,11 @@ def fn_line(op: Op) -> Line | None:
         return _adaptive(ins, shape)
     if fn == "mean" and len(shape) == 1 and len(ins) == 3:
         return Line("gap", {})
+    if fn == "mean" and len(ins) == 3 and shape == (ins[0], 1, 1):  # x.mean((2, 3), keepdim=True): timm's squeeze
+        return _gap(ins)
+    if fn == "batch_norm" and len(ins) in (1, 3) and op.params == 2 * ins[0]:  # F.batch_norm with weight and bias (timm's BatchNormAct2d)
+        eps = next((c for c in reversed(op.consts) if isinstance(c, float)), 1e-5)
+        return Line("bn", {} if eps == 1e-5 else {"eps": float(eps)})
     if fn == "adaptive_avg_pool2d" and shape[1:] == (1, 1):
         return _gap(ins)
     if fn in ("max_pool2d", "avg_pool2d", "max_pool2d_with_indices") and len(ins) == 3 and op.consts:

@@ -18,7 +18,7 @@ def lower(node: Node) -> list[Item]:
     """A node of the captured tree → items (a block's items, or one item)."""
     if isinstance(node, Leaf):
         op = node.op
-        if op.module is None and (op.fn in ("identity", "chunk") or (op.fn == "cat" and len(op.inputs) == 1)):
+        if op.module is None and (op.fn in ("identity", "chunk") or (op.fn == "cat" and len(op.inputs) == 1 and not op.params)):
             return []  # a copy, a concatenation of one tensor, or the parts a split merge takes apart
         line = leaf_line(op) if op.module is not None else fn_line(op)
         label = type(op.module).__name__ if op.module is not None else op.fn
@@ -48,11 +48,18 @@ def lower(node: Node) -> list[Item]:
     if len(body) == 1 and isinstance(body[0], Line):
         body[0].name = local  # a module of one layer is drawn as that layer
         return body
-    if node.frame.cls in INLINE:
+    if node.frame.cls in INLINE or _norm_act(body):
         for item in body:  # spliced into the caller: the names say where they came from
             item.name = f"{local}_{item.name}" if item.name else ""
         return body
     return [CallItem(node.frame.cls, body, node.in_shape, node.shape, local)]
+
+
+def _norm_act(body: list[Item]) -> bool:
+    """A norm and its activation (timm's BatchNormAct2d): written inline, so that both fold
+    into the convolution before them as torchvision's Conv2dNormActivation's do."""
+    kinds = [i.type if isinstance(i, Line) else "" for i in body]
+    return bool(kinds) and kinds[0] in ("bn", "layernorm", "groupnorm") and all(k in ACTS.values() or k in ("identity", "dropout") for k in kinds[1:])
 
 
 def lower_root(node: Node) -> list[Item]:

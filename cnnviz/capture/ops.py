@@ -50,7 +50,7 @@ FUNCTIONS = {
     "dropout": "dropout", "clone": "identity", "contiguous": "identity", "detach": "identity",
     "chunk": "chunk", "split": "chunk", "split_with_sizes": "chunk", "getitem": "getitem", "transpose": "transpose",
 }  # fmt: skip
-PARTS = ("chunk",)  # ops whose result is a tuple of tensors, taken apart by getitem
+PARTS = ("chunk", "unbind")  # ops whose result is a tuple of tensors, taken apart by getitem (timm attention: qkv.unbind(0))
 
 
 def normalise(name: str) -> str:

@@ -18,10 +18,11 @@ from typing import Any
 
 import yaml
 
-from ..errors import SpecError
+from ..errors import Problem, SpecError
 
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _NAME = re.compile(r"^[A-Za-z_][\w.]*$")
+NAMING_ARGS = ("model_name", "arch", "name", "model", "variant")  # a factory's argument that names the model it builds
 
 
 def is_model_ref(text: str) -> bool:
@@ -44,6 +45,20 @@ class ModelRef:
     @property
     def name(self) -> str:
         return self.text.rsplit(":", 1)[1]
+
+    @property
+    def title(self) -> str:
+        """What the model is called (the spec's name, ``import``'s default file): NAME, or for
+        a generic factory (``timm:create_model --arg model_name=resnet50``) the model it is asked for."""
+        for key in NAMING_ARGS:
+            value = self.args.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return self.name
+
+    @property
+    def file_stem(self) -> str:
+        return re.sub(r"[^\w.-]+", "_", self.title).strip("._") or self.name
 
 
 def parse_args(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -98,3 +113,18 @@ def load_factory(ref: ModelRef) -> Any:
     if not callable(found):
         raise SpecError(f"{ref.text}: expected a torch.nn.Module (a class or a function that returns one), got {type(found).__name__}")
     return found
+
+
+def generated_problems(problems: list[Problem]) -> list[str] | None:
+    """The lines to show for problems located in the spec generated for a model (a text the
+    user never sees: a bug of cnnviz's), or None when there are none.  Each says whose fault
+    it is; the last how to see that spec."""
+    ours = [p for p in problems if p.line and is_model_ref(p.path)]
+    if not ours:
+        return None
+    lines = [str(p) for p in problems if p not in ours]
+    for p in ours:
+        lines.append(f"{p.path}: cnnviz generated a spec for this model that it cannot read (a bug in cnnviz, please report it): line {p.line}: {p.message}")
+    ref = ours[-1].path
+    lines.append(f"{ref}: to see that spec: cnnviz import {ref} --no-check -o - (with the same --arg, --input and --fold)")
+    return lines

@@ -10,7 +10,6 @@ mode records the same :class:`~cnnviz.capture.ops.Op` list.
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import logging
 import operator
@@ -23,6 +22,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from ..errors import SpecError
+from .build import Models, one_line
 from .ops import INPUT, PARTS, Frame, Op, normalise
 
 # Module classes kept whole even though they have children (drawn as one box).
@@ -48,7 +48,7 @@ class Capture:
         self.outputs = [output]  # every tensor the model returns (auxiliary heads after the first)
 
 
-def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label: str, train: bool = False, first: str = "hooks") -> Capture:
+def capture(models: Models | Callable[[], Any], input_shape: tuple[int, ...], label: str, train: bool = False, first: str = "hooks") -> Capture:
     """Run the model once and record it.  By default: forward hooks on meta (no weights
     allocated), then hooks on CPU (a branch on a value needs real numbers), then
     torch.export on meta; ``first="export"`` tries export before the hooks.  A one-line
@@ -58,22 +58,14 @@ def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label:
     modules, they record the same ops as export on the torchvision models we checked
     (and structure ViT's encoder, which export hands back as one graph) at about a
     twentieth of the time (ResNet-50: 0.13 s against 2.8 s, export's own imports included)."""
-    cpu: nn.Module | None = None
-    meta: nn.Module | None = None
-    try:
-        with torch.device("meta"):
-            meta = _module(build(), label)
-    except SpecError:
-        raise
-    except Exception:  # noqa: BLE001  (an initialisation that reads values)
-        cpu = _module(build(), label)
-        meta = copy.deepcopy(cpu).to("meta")
+    built = models if isinstance(models, Models) else Models(models, label)
+    meta = built.meta
 
     def on_meta(how: Callable[[nn.Module, torch.Tensor], Capture]) -> Callable[[], Capture]:
         return lambda: _named(meta, _guarded(meta, lambda: how(meta, torch.empty(_batch(train), *input_shape, device="meta")), train))
 
     def on_cpu() -> Capture:
-        model = cpu if cpu is not None else _module(build(), label)
+        model = built.on_cpu()
         return _named(model, _guarded(model, lambda: by_hooks(model, torch.zeros(_batch(train), *input_shape)), train))
 
     hooks = [("a forward pass with hooks on meta", on_meta(by_hooks)), ("a forward pass with hooks", on_cpu)]
@@ -85,24 +77,13 @@ def capture(build: Callable[[], nn.Module], input_shape: tuple[int, ...], label:
         except SpecError:
             raise
         except Exception as exc:  # noqa: BLE001  (any failure sends us to the next way)
-            failures.append(f"{what} failed ({_one_line(exc)})")
+            failures.append(f"{what} failed ({one_line(exc)})")
     raise SpecError(f"{label}: cannot capture the model: " + "; ".join(f for f in failures if "on meta" not in f))
-
-
-def _module(obj: Any, label: str) -> nn.Module:
-    if not isinstance(obj, nn.Module):
-        raise SpecError(f"{label}: expected a torch.nn.Module (a class or a function that returns one), got {type(obj).__name__}")
-    return obj
 
 
 def _named(model: nn.Module, cap: Capture) -> Capture:
     cap.root = type(model).__name__
     return cap
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
 def _batch(train: bool) -> int:

@@ -62,7 +62,7 @@ def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None,
             bits.extend(_stride(p))
     elif type_ == "gap":
         bits.append("global")
-    elif type_ == "dense" and full:
+    elif type_ == "dense":  # its width is all an FC box has to say (a conv box says its kernel)
         bits.append(str(p["units"]))
     elif type_ == "upsample":
         bits.append(", ".join(f"×{n}" for n in dict.fromkeys(p["scale"])) if p["scale"] else f"to {size(p['size'])}")

@@ -44,6 +44,9 @@ def measure(net: Network) -> dict[Path, Shape | None]:
 
 
 def channels(widths: Widths, path: Path) -> int | None:
-    """The channels (or features) of a node's output, when known."""
+    """The channels (or features) of a node's output, when known: of a custom box's token
+    sequence [tokens, features], the features (ViT's "768-d")."""
     shape = widths.get(path)
-    return shape[0] if shape else None
+    if not shape:
+        return None
+    return shape[0] if len(shape) in (1, 3) else shape[-1]

@@ -111,4 +111,5 @@ class Spec:
     modules: dict[str, ModuleInfo] = field(default_factory=dict)  # module name -> {"label", "doc", "loc"}
     catalogue: bool = False  # shipped in arch_specs/, so its declared expectations are verified by the test-suite
     counted: bool = False  # the spec of an imported model: its expect: was counted on the model itself
+    unused: int = 0  # of an imported model: its parameters that its traced forward pass did not use (not drawn)
     loc: Loc = ("", 0, 0)

@@ -17,6 +17,7 @@ from .limits import MAX_TEXT, Budget, Limit, Problems, Stop, expression_budget
 from .loader import Loc, LocDict, LocList, Value
 from .model import Item, Spec
 from .refs import REF_WORD
+from .values import MAX_RANK
 from .words import suggest
 
 TOP_KEYS = {
@@ -126,14 +127,18 @@ def _meta(doc: LocDict, coll: Collector) -> dict[str, Any]:
     return meta
 
 
-def _shape(value: Value, loc: Loc, coll: Collector, what: str) -> tuple[int, ...] | None:
+def _shape(value: Value, loc: Loc, coll: Collector, what: str, any_rank: bool = False) -> tuple[int, ...] | None:
+    """An input shape ([channels, height, width] or [features]); with ``any_rank``, a shape
+    a network may produce (a custom box's [tokens, features]: 1 to MAX_RANK sizes)."""
+    ranks = range(1, MAX_RANK + 1) if any_rank else (1, 3)
     if (
         not isinstance(value, list)
-        or len(value) not in (1, 3)
+        or len(value) not in ranks
         or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_DIM * 4 for v in value)
         or (len(value) == 3 and max(value[1:]) > MAX_DIM)
     ):
-        coll.add(loc, f"{what}: expected [channels, height, width] or [features] of positive sizes (height and width at most {MAX_DIM}), got {value!r}")
+        kinds = "[channels, height, width], [features] or [tokens, features]" if any_rank else "[channels, height, width] or [features]"
+        coll.add(loc, f"{what}: expected {kinds} of positive sizes (height and width at most {MAX_DIM}), got {value!r}")
         return None
     return tuple(value)
 
@@ -278,7 +283,7 @@ def _expect(doc: LocDict, coll: Collector) -> tuple[dict[str, Any], dict[str, An
             else:
                 out[key], locs[key] = value, loc
         elif key == "output":
-            shape = _shape(value, loc, coll, "expect: output")
+            shape = _shape(value, loc, coll, "expect: output", any_rank=True)
             if shape:
                 out[key], locs[key] = shape, loc
         elif not isinstance(value, LocDict):
@@ -286,7 +291,7 @@ def _expect(doc: LocDict, coll: Collector) -> tuple[dict[str, Any], dict[str, An
         else:
             out["shapes"], locs["shapes"] = {}, {}
             for name, shp in value.items():
-                shape = _shape(shp, value.loc_of(name), coll, f"expect: shapes: {name}")
+                shape = _shape(shp, value.loc_of(name), coll, f"expect: shapes: {name}", any_rank=True)
                 if shape:
                     out["shapes"][name], locs["shapes"][name] = shape, value.loc_of(name)
     return out, locs

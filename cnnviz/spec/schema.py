@@ -14,6 +14,7 @@ from pathlib import Path
 from .items import STRUCTURAL
 from .layers import LAYERS, LayerType, Schema
 from .parse import PAPER_KEYS, TOP_KEYS
+from .values import MAX_RANK
 
 SHIPPED = Path(__file__).with_name("cnnviz.schema.json")
 
@@ -73,6 +74,7 @@ def build_schema() -> Schema:
         },
     ]
     shape: Schema = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 3}
+    produced: Schema = {**shape, "maxItems": MAX_RANK}  # what a network may produce: a custom box's [tokens, features]
     props: dict[str, Schema] = {k: {"description": v} for k, v in TOP_KEYS.items()}
     props["name"]["type"] = "string"
     props["year"]["type"] = "integer"
@@ -104,8 +106,8 @@ def build_schema() -> Schema:
             "properties": {
                 "params": {"type": "integer"},
                 "params_aux": {"type": "integer"},
-                "output": shape,
-                "shapes": {"type": "object", "additionalProperties": shape},
+                "output": produced,
+                "shapes": {"type": "object", "additionalProperties": produced},
             },
             "additionalProperties": False,
         }

@@ -146,18 +146,20 @@ def text(longest: int) -> Converter[str]:
     return conv
 
 
-SHAPE = re.compile(r"^\d+(?:[x×]\d+){2}$")
+SHAPE = re.compile(r"^\d+(?:[x×]\d+)+$")
+MAX_RANK = 6  # dimensions of a shape without the batch (a custom box's output may have any of 1 to 6)
 
 
 def shape(largest: int) -> Converter[tuple[int, ...]]:
-    """A tensor shape without the batch: [channels, height, width] (also written 64x56x56) or [features]."""
+    """A tensor shape without the batch: [channels, height, width] (also written 64x56x56),
+    [features], or any other rank up to MAX_RANK, such as a transformer's [tokens, features]."""
     one = integer(1, largest)
 
     @with_schema(
         {
             "oneOf": [
-                {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": largest}, "minItems": 1, "maxItems": 3},
-                {"type": "string", "pattern": r"^\d+[x×]\d+[x×]\d+$"},
+                {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": largest}, "minItems": 1, "maxItems": MAX_RANK},
+                {"type": "string", "pattern": r"^\d+(?:[x×]\d+)+$"},
                 {"type": "integer", "minimum": 1, "maximum": largest},
             ]
         }
@@ -167,8 +169,8 @@ def shape(largest: int) -> Converter[tuple[int, ...]]:
             v = [int(n) for n in re.split("[x×]", v.strip())]
         if isinstance(v, int) and not isinstance(v, bool):
             v = [v]
-        if not isinstance(v, list) or len(v) not in (1, 3):
-            raise BadValue(f"expected [channels, height, width] or [features], got {v!r}")
+        if not isinstance(v, list) or not 1 <= len(v) <= MAX_RANK:
+            raise BadValue(f"expected a shape such as [channels, height, width], [features] or [tokens, features], got {v!r}")
         return tuple(one(n) for n in v)
 
     return conv

@@ -6,6 +6,8 @@ fails, the hook fallback runs), an unknown layer, a DenseNet-like growing block.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -210,9 +212,233 @@ class WithAux(nn.Module):
         return (out, aux) if self.training else out
 
 
+class Attention(nn.Module):
+    """A pre-norm transformer block on [tokens, features]: attention and an MLP, each residual."""
+
+    def __init__(self, dim: int, heads: int = 2):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.ln_2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, x):
+        y = self.ln_1(x)
+        x = x + self.attn(y, y, y, need_weights=False)[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+class QKVAttention(nn.Module):
+    """Attention as timm writes it: one qkv Linear, unbind, F.scaled_dot_product_attention."""
+
+    def __init__(self, dim: int, heads: int = 2):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, *_, **__):
+        b, n, c = x.shape
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        return (self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, c)),)
+
+
+class ViTTiny(nn.Module):
+    """A vision transformer as torchvision writes it: patches, a class token, a position
+    embedding, blocks on a token sequence, the class token's features to the head."""
+
+    def __init__(self, dim: int = 16, depth: int = 3, patch: int = 4, size: int = 8, timm: bool = False):
+        super().__init__()
+        self.patches = nn.Conv2d(3, dim, patch, patch)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.zeros(1, (size // patch) ** 2 + 1, dim))
+        self.blocks = nn.Sequential(*[Attention(dim) for _ in range(depth)])
+        for block in self.blocks if timm else ():
+            block.attn = QKVAttention(dim)
+        self.ln = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        x = self.patches(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+        return self.head(self.ln(self.blocks(x))[:, 0])
+
+
+def vit_timm(**kwargs) -> nn.Module:
+    """ViTTiny with timm's attention (qkv.unbind(0))."""
+    return ViTTiny(timm=True, **kwargs)
+
+
+class MB(nn.Module):
+    """An inverted residual without the residual: expand (when the ratio is over 1), depthwise, project."""
+
+    def __init__(self, cin: int, cout: int, expand: int, kernel: int):
+        super().__init__()
+        mid = cin * expand
+        layers = [conv_bn(cin, mid, 1)] if expand > 1 else []
+        layers += [nn.Conv2d(mid, mid, kernel, padding=kernel // 2, groups=mid, bias=False), nn.BatchNorm2d(mid), nn.ReLU()]
+        self.block = nn.Sequential(*layers, conv_bn(mid, cout, 1))
+
+    def forward(self, x):
+        return self.block(x)
+
+
+class Stage(nn.Module):
+    """Layers named by their number (``layer1``, as DenseNet's ``denselayer1``), each wider
+    than the last (so that they do not fold): a name made of an index."""
+
+    def __init__(self, width: int, n: int):
+        super().__init__()
+        for i in range(n):
+            self.add_module(f"layer{i + 1}", conv_bn(width + 2 * i, width + 2 * i + 2, 3))
+
+    def forward(self, x):
+        for layer in self.children():
+            x = layer(x)
+        return x
+
+
+class Variants(nn.Module):
+    """Blocks of one class that differ by a setting: the expansion, the kernel, the depth."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(3, 8, 3)
+        self.blocks = nn.Sequential(MB(8, 8, 1, 3), MB(8, 12, 4, 3), MB(12, 16, 4, 5))
+        self.stages = nn.Sequential(Stage(16, 2), Stage(20, 5))
+        self.fc = nn.Linear(30, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.stages(self.blocks(self.stem(x))), 1), 1))
+
+
+class BatchNormAct(nn.BatchNorm2d):
+    """timm's BatchNormAct2d: a batch norm module that calls F.batch_norm itself, then its activation."""
+
+    def __init__(self, channels: int, act: bool = True):
+        super().__init__(channels)
+        self.act = nn.SiLU() if act else nn.Identity()
+
+    def forward(self, x):
+        x = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training, self.momentum, self.eps)
+        return self.act(x)
+
+
+def norm_act(channels: int, timm: bool, act: bool = True) -> nn.Module:
+    return BatchNormAct(channels, act) if timm else nn.Sequential(nn.BatchNorm2d(channels), *([nn.SiLU()] if act else []))
+
+
+class SE(nn.Module):
+    def __init__(self, channels: int, timm: bool):
+        super().__init__()
+        self.timm = timm
+        self.reduce = nn.Conv2d(channels, channels // 4, 1)
+        self.expand = nn.Conv2d(channels // 4, channels, 1)
+
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True) if self.timm else F.adaptive_avg_pool2d(x, 1)
+        return x * torch.sigmoid(self.expand(F.silu(self.reduce(s))))
+
+
+class DSConv(nn.Module):
+    def __init__(self, channels: int, kernel: int, timm: bool):
+        super().__init__()
+        self.conv_dw = nn.Conv2d(channels, channels, kernel, padding=kernel // 2, groups=channels, bias=False)
+        self.bn1 = norm_act(channels, timm)
+        self.se = SE(channels, timm)
+        self.conv_pw = nn.Conv2d(channels, channels, 1, bias=False)
+        self.bn2 = norm_act(channels, timm, act=False)
+
+    def forward(self, x):
+        return x + self.bn2(self.conv_pw(self.se(self.bn1(self.conv_dw(x)))))
+
+
+class NormActNet(nn.Module):
+    """EfficientNet blocks written as timm writes them (``timm=True``: BatchNormAct2d, a mean
+    for the squeeze) or as torchvision does: both must give the same spec."""
+
+    def __init__(self, timm: bool = True):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn = norm_act(8, timm)
+        self.blocks = nn.Sequential(DSConv(8, 3, timm), DSConv(8, 3, timm), DSConv(8, 5, timm))
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.blocks(self.bn(self.stem(x))), 1), 1))
+
+
+class Branchy(nn.Module):
+    """A branch on the input's values: the zero input of the trace never takes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.extra = nn.Conv2d(4, 4, 1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if x.abs().sum() > 0:
+            y = self.extra(y)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+class Plain(nn.Module):
+    """VGG's start: two convolutions written the same, the first on 3 channels, the second on 8."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), nn.ReLU())
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
+class Sized(nn.Module):
+    """Needs a constructor argument and warns when built (as torchvision's GoogLeNet does);
+    ``gate`` adds a branch on a value, which sends the forward pass to CPU."""
+
+    def __init__(self, width: int, gate: bool = False):
+        super().__init__()
+        warnings.warn("Sized: built", FutureWarning, stacklevel=2)
+        self.gate = gate
+        self.conv = nn.Conv2d(3, width, 3, padding=1)
+        self.fc = nn.Linear(width, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if self.gate and y.mean() > 1e9:
+            y = y * 2
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+class ReadsValues(Sized):
+    """An initialisation that reads a value: cannot be built on the meta device."""
+
+    def __init__(self):
+        super().__init__(4)
+        if float(self.conv.weight.abs().sum()) < 0:
+            raise AssertionError("never")
+
+
+class Offline(nn.Module):
+    """A constructor that fails as a download does without a network."""
+
+    def __init__(self):
+        super().__init__()
+        raise OSError("<urlopen error [Errno -3] Temporary failure in name resolution>")
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
+
+
+def create_model(model_name: str, **kwargs) -> nn.Module:
+    """A generic factory, as timm's: the model is named by an argument."""
+    return {"resnet_tiny": ResNetTiny, "towers": Towers, "hub/towers:v2": Towers}[model_name](**kwargs)
 
 
 NOT_A_MODEL = 42

@@ -1,0 +1,93 @@
+"""Building the user's model, once: on the meta device when its constructor allows.
+
+Imports torch (only for the meta device); imported by :mod:`cnnviz.capture.trace`."""
+
+from __future__ import annotations
+
+import copy
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import SpecError
+
+
+class Models:
+    """The user's model, built once: on the meta device (no weights allocated) unless its
+    constructor needs real values, and on CPU only when that, or a forward pass, needs it.
+    A constructor that fails for any other reason (a missing ``--arg``, a failed download)
+    is a one-line error, not a second try."""
+
+    def __init__(self, build: Callable[[], Any], label: str):
+        self.build, self.label = build, label
+        self.cpu: nn.Module | None = None
+        try:
+            with torch.device("meta"):
+                self.meta = self._built(build)
+        except _BuildFailed as failed:
+            if not _about_meta(failed.exc):
+                raise SpecError(f"{label}: building the model failed: {one_line(failed.exc)}{_hint(failed.exc)}") from None
+            self.cpu = self.on_cpu()
+            self.meta = copy.deepcopy(self.cpu).to("meta")
+
+    def _built(self, build: Callable[[], Any]) -> nn.Module:
+        try:
+            return _module(build(), self.label)
+        except SpecError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (the user's constructor)
+            raise _BuildFailed(exc) from exc
+
+    def on_cpu(self) -> nn.Module:
+        """The model on CPU, built a second time: quietly, the first build (on meta) having
+        shown the constructor's warnings already."""
+        if self.cpu is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.cpu = self._built(self.build)
+            except _BuildFailed as failed:
+                raise SpecError(f"{self.label}: building the model failed: {one_line(failed.exc)}{_hint(failed.exc)}") from None
+        return self.cpu
+
+
+class _BuildFailed(Exception):
+    def __init__(self, exc: Exception):
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+_META = re.compile(r"\bmeta\b", re.IGNORECASE)
+_MISSING = re.compile(r"missing \d+ required (?:positional|keyword-only) arguments?: (.*)")
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
+
+
+def _about_meta(exc: Exception) -> bool:
+    """Did building on the meta device fail because of the device (an initialisation that
+    reads values, an op without a meta kernel)?"""
+    return isinstance(exc, NotImplementedError) or bool(_META.search(str(exc)))
+
+
+def _hint(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, TypeError) and (m := _MISSING.search(text)):
+        names = re.findall(r"'(\w+)'", m.group(1))
+        return " (pass " + " ".join(f"--arg {n}=…" for n in names) + ")" if names else ""
+    if isinstance(exc, TypeError) and (m := _UNEXPECTED.search(text)):
+        return f" (drop --arg {m.group(1)})"
+    return ""
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
+def _module(obj: Any, label: str) -> nn.Module:
+    if not isinstance(obj, nn.Module):
+        raise SpecError(f"{label}: expected a torch.nn.Module (a class or a function that returns one), got {type(obj).__name__}")
+    return obj
