@@ -1,0 +1,126 @@
+"""Networks with several outputs (``output:``): parsed, counted, built, summarised.
+
+The misuses are in tests/cases/invalid (output_misplaced, output_refs); the FPN of
+docs/spec-format.md is tests/cases/valid/fpn_outputs.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from cnnviz.graph import as_network, build_network
+from cnnviz.shapes import build_model, infer
+from cnnviz.spec.loader import load_text
+from cnnviz.spec.model import Aux
+from cnnviz.spec.parse import _build
+from cnnviz.summary import as_json, table
+
+ROOT = Path(__file__).resolve().parent.parent
+FPN = ROOT / "tests" / "cases" / "valid" / "fpn_outputs.yaml"
+
+
+def parse(layers: str):
+    return _build(load_text(f"name: t\ninput: [3, 16, 16]\nlayers:\n  - conv 8 3x3 @c1\n{layers}\n  - gap\n  - dense 10\n", "t.yaml"), Path("t.yaml"))
+
+
+@pytest.mark.parametrize(
+    "layers, expected",
+    [
+        ("  - output: [conv 8 3x3]\n    name: P4", ("P4", "output", 1)),
+        ("  - output: identity\n    name: P4", ("P4", "output", 0)),
+        ("  - output: []", ("output1", "output", 0)),
+        ("  - output @P4", ("P4", "output", 0)),
+        ("  - output", ("output1", "output", 0)),
+        ("  - output: {layers: [conv 8 1x1, relu]}\n    name: o", ("o", "output", 2)),
+        ("  - aux: [gap, dense 10]", ("aux1", "aux", 2)),
+    ],
+)
+def test_a_head_is_parsed_with_its_role(layers, expected):
+    (head,) = [i for i in parse(layers).body if isinstance(i, Aux)]
+    assert (head.name, head.role, len(head.body)) == expected
+
+
+
+def network(layers: str):
+    return build_network(_build(load_text(f"name: t\ninput: [3, 16, 16]\nlayers:\n{layers}\n", "t.yaml"), Path("t.yaml")))
+
+
+@pytest.mark.parametrize(
+    "layers, expected",
+    [
+        # the main output first, as 'out'; then each output by its path, named in pictures by its written name or place
+        ("  - conv 8 3x3\n  - output @P3\n  - conv 8 3x3 /2", {"out": "output 1", "P3": "P3"}),
+        ("  - conv 8 3x3\n  - output: [conv 4 1x1]\n  - output: []\n  - conv 8 3x3 /2 @last", {"out": "last", "output1": "output 2", "output2": "output 3"}),
+        ("  - conv 8 3x3\n  - add: [identity, [conv 8 3x3, output @inner]]\n  - conv 8 1x1", {"out": "output 1", "add1.b2.inner": "inner"}),
+        ("  - conv 8 3x3 @c\n  - aux: [gap, dense 10]", {"out": "c"}),  # an aux head is no output
+    ],
+)
+def test_outputs_are_named_main_first(layers, expected):
+    net = network(layers)
+    assert {k: net.output_label(k) for k in net.outputs} == expected
+
+
+@pytest.mark.parametrize(
+    "head, total, aux",
+    [
+        # conv 8 3x3 on 3 channels: 224; the head's conv 4 1x1 on 8: 36 — in the total as an output, apart as an aux head
+        ("output", 224 + 36, 0),
+        ("aux", 224, 36),
+    ],
+)
+def test_an_outputs_parameters_are_in_the_total(head, total, aux):
+    r = infer(network(f"  - conv 8 3x3\n  - {head}: [conv 4 1x1]\n  - maxpool 2"))
+    assert (r.total, r.aux) == (total, aux)
+
+
+def test_a_reference_to_an_output_reads_what_it_outputs():
+    net = network("  - conv 8 3x3\n  - output: [conv 8 1x1 @inside]\n    name: P1\n  - add: [identity, from P1]")
+    (ref,) = net.refs.values()
+    assert str(ref.source) == "P1.inside" == str(net.outputs["P1"])
+
+
+def test_the_fpn_counts_and_its_built_model_agree_on_a_real_forward():
+    net = as_network(str(FPN))
+    r = infer(net)
+    model = build_model(net).eval()
+    assert sum(p.numel() for p in model.parameters()) == r.total == net.expect["params"]
+    with torch.no_grad():
+        out = model(torch.randn(2, *net.input))
+    assert list(out) == ["out", "P5", "P4", "P3"]
+    assert {k: tuple(v.shape[1:]) for k, v in out.items()} == r.outputs_of(net) == {"out": (128, 32, 32), "P5": (128, 4, 4), "P4": (128, 8, 8), "P3": (128, 16, 16)}
+
+
+@pytest.mark.parametrize(
+    "layers, training, expected",
+    [
+        ("  - conv 8 3x3\n  - gap\n  - dense 10", False, "Tensor"),  # one output: a tensor, as before
+        ("  - conv 8 3x3\n  - output @f\n  - gap\n  - dense 10", False, "dict out f"),
+        ("  - conv 8 3x3\n  - output @f\n  - aux: [gap, dense 5]\n  - gap\n  - dense 10", True, "tuple (dict out f, list 1)"),
+        ("  - conv 8 3x3\n  - output @f\n  - aux: [gap, dense 5]\n  - gap\n  - dense 10", False, "dict out f"),  # aux heads run in training only
+    ],
+)
+def test_what_a_built_model_returns(layers, training, expected):
+    model = build_model(network(layers)).train(training)
+
+    def kind(v) -> str:
+        if isinstance(v, dict):
+            return " ".join(["dict", *v])
+        if isinstance(v, tuple):
+            return f"tuple ({', '.join(map(kind, v))})"
+        if isinstance(v, list):
+            return f"list {len(v)}"
+        return type(v).__name__
+
+    assert kind(model(torch.randn(2, 3, 16, 16))) == expected
+
+
+def test_the_summary_lists_every_output():
+    net = as_network(str(FPN))
+    r = infer(net)
+    assert "Outputs: out 128×32×32, P5 128×4×4, P4 128×8×8, P3 128×16×16" in table(net, r).splitlines()
+    obj = json.loads(as_json(net, r))
+    assert obj["outputs"] == {"out": [128, 32, 32], "P5": [128, 4, 4], "P4": [128, 8, 8], "P3": [128, 16, 16]}
+    assert obj["params"] == 2284288 and obj["params_aux"] == 0
