@@ -147,20 +147,15 @@ class Network:
     @cached_property
     def outputs(self) -> Mapping[str, Path]:
         """Every output by name → the node that gives it: the main output first, as
-        ``out``, then each extra output (``output:``) in execution order, by its path text."""
-        extra = {str(p): b.exit for p, b in self.blocks.items() if b.kind == "output"}
+        ``out``, then each extra output (``output:``) in execution order, by its path
+        text (``P4``; ``stage2.depth`` inside a module call; ``output1`` unnamed)."""
+        extra = {name: self.blocks[p].exit for name, p in self.heads.items()}
         return MappingProxyType({MAIN_OUTPUT: self.output, **extra})
 
-    def output_label(self, name: str) -> str:
-        """What a picture calls an output: the name written on it ("P4"; for the main output,
-        on the main line's last item), else "output 2", by its place in :attr:`outputs`."""
-        if name == MAIN_OUTPUT:
-            last = next((p for p in reversed(self.top) if p not in self.blocks or self.blocks[p].kind not in ("aux", "output")), None)
-            written = last is not None and (self.blocks[last].named if last in self.blocks else self.nodes[last].named)
-        else:
-            last = self.find(name)
-            written = last is not None and self.blocks[last].named
-        return last.name if written and last is not None else f"output {list(self.outputs).index(name) + 1}"
+    @cached_property
+    def heads(self) -> Mapping[str, Path]:
+        """Each extra output by name (as in :attr:`outputs`) → its ``output`` block."""
+        return MappingProxyType({str(p): p for p, b in self.blocks.items() if b.kind == "output"})
 
     def block(self, path: Path) -> Block:
         return self.blocks[path]

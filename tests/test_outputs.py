@@ -51,16 +51,16 @@ def network(layers: str):
 @pytest.mark.parametrize(
     "layers, expected",
     [
-        # the main output first, as 'out'; then each output by its path, named in pictures by its written name or place
-        ("  - conv 8 3x3\n  - output @P3\n  - conv 8 3x3 /2", {"out": "output 1", "P3": "P3"}),
-        ("  - conv 8 3x3\n  - output: [conv 4 1x1]\n  - output: []\n  - conv 8 3x3 /2 @last", {"out": "last", "output1": "output 2", "output2": "output 3"}),
-        ("  - conv 8 3x3\n  - add: [identity, [conv 8 3x3, output @inner]]\n  - conv 8 1x1", {"out": "output 1", "add1.b2.inner": "inner"}),
+        # the main output first, as 'out'; then each output by its path text → the node that gives it
+        ("  - conv 8 3x3\n  - output @P3\n  - conv 8 3x3 /2", {"out": "conv2", "P3": "conv1"}),
+        ("  - conv 8 3x3\n  - output: [conv 4 1x1]\n  - output: []\n  - conv 8 3x3 /2 @last", {"out": "last", "output1": "output1.conv1", "output2": "conv1"}),
+        ("  - conv 8 3x3\n  - add: [identity, [conv 8 3x3, output @inner]]\n  - conv 8 1x1", {"out": "conv2", "add1.b2.inner": "add1.b2.conv1"}),
         ("  - conv 8 3x3 @c\n  - aux: [gap, dense 10]", {"out": "c"}),  # an aux head is no output
     ],
 )
 def test_outputs_are_named_main_first(layers, expected):
     net = network(layers)
-    assert {k: net.output_label(k) for k in net.outputs} == expected
+    assert {k: str(p) for k, p in net.outputs.items()} == expected
 
 
 @pytest.mark.parametrize(
@@ -124,3 +124,30 @@ def test_the_summary_lists_every_output():
     obj = json.loads(as_json(net, r))
     assert obj["outputs"] == {"out": [128, 32, 32], "P5": [128, 4, 4], "P4": [128, 8, 8], "P3": [128, 16, 16]}
     assert obj["params"] == 2284288 and obj["params_aux"] == 0
+
+
+MULTI = ROOT / "tests" / "cases" / "valid" / "multitask_outputs.yaml"
+
+
+@pytest.mark.parametrize(
+    "spec, options, main, panels, marks",
+    [
+        # the output boxes of the main line and of the panels (by the name inside the module), and the legend's marks
+        (FPN, {}, ["P5", "P4", "P3", "out"], [], ()),
+        (MULTI, {}, ["s1.depth", "s2.depth", "features", "output1", "out"], ["depth"], ("aux",)),
+        (MULTI, {"detail": "modules"}, ["s1.depth", "s2.depth", "features", "output1", "out"], [], ("aux",)),
+        (MULTI, {"detail": "full"}, ["s1.depth", "s2.depth", "features", "output1", "out"], [], ("aux",)),
+        (MULTI, {"aux": False}, ["s1.depth", "s2.depth", "features", "output1", "out"], ["depth"], ()),  # --no-aux keeps them
+    ],
+)
+def test_outputs_are_drawn_solid_and_named(spec, options, main, panels, marks):
+    from cnnviz.drawing.view import build
+
+    view = build(as_network(str(spec)), **options)
+    drawn = [[d["title"] for _, d in p.graph.nodes(data=True) if d["kind"] == "output"] for p in view.parts]
+    assert (sorted(drawn[0]), sorted(t for ts in drawn[1:] for t in ts)) == (sorted(main), sorted(panels))
+    for part in view.parts:
+        g = part.graph
+        ends = [n for n, d in g.nodes(data=True) if d["kind"] == "output"]
+        assert not any(g.nodes[n]["aux"] or any(g.edges[e]["aux"] for e in g.in_edges(n)) for n in ends)
+    assert view.marks == marks and "output" not in view.legend
