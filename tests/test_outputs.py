@@ -151,3 +151,35 @@ def test_outputs_are_drawn_solid_and_named(spec, options, main, panels, marks):
         ends = [n for n, d in g.nodes(data=True) if d["kind"] == "output"]
         assert not any(g.nodes[n]["aux"] or any(g.edges[e]["aux"] for e in g.in_edges(n)) for n in ends)
     assert view.marks == marks and "output" not in view.legend
+
+
+# -- diff: an output added, removed, renamed or changed is a part of its own ----------------------
+
+BASE = "  - conv 8 3x3\n  - output: [conv 4 1x1]\n    name: P1\n  - conv 8 3x3 /2\n  - gap\n  - dense 10"
+
+
+@pytest.mark.parametrize(
+    "b, expected",
+    [
+        (BASE, []),
+        (BASE.replace("  - output: [conv 4 1x1]\n    name: P1\n", ""), [("removed", "output", "output P1 [conv 4 1×1]", -36)]),
+        (BASE + "\n  - output @P2", [("added", "output", "output P2", 0)]),
+        (BASE.replace("name: P1", "name: Q1"), [("changed", "output", "output P1 [conv 4 1×1] → output Q1 [conv 4 1×1]", 0)]),
+        (BASE.replace("conv 4 1x1", "conv 6 1x1"), [("changed", "output", "output P1 [conv 4 1×1] → output P1 [conv 6 1×1]", 18)]),
+        (BASE.replace("output:", "aux:"), [("removed", "output", "output P1 [conv 4 1×1]", -36), ("added", "aux", "auxiliary classifier [conv 4 1×1]", 36)]),
+    ],
+)
+def test_diff_reports_outputs(b, expected):
+    from cnnviz.diff import compare
+    from cnnviz.diff.text import unit_text
+
+    na, nb = network(BASE), network(b)
+    d = compare(na, infer(na), nb, infer(nb))
+    got = []
+    for c in d.changes:
+        if c.status == "unchanged":
+            continue
+        texts = [unit_text(u) for u in (c.a, c.b) if u is not None]
+        pa, pb = (c.a.params if c.a else 0), (c.b.params if c.b else 0)
+        got.append((c.status, c.kind, " → ".join(dict.fromkeys(texts)), pb - pa))
+    assert got == expected
