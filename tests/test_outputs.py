@@ -183,3 +183,15 @@ def test_diff_reports_outputs(b, expected):
         pa, pb = (c.a.params if c.a else 0), (c.b.params if c.b else 0)
         got.append((c.status, c.kind, " → ".join(dict.fromkeys(texts)), pb - pa))
     assert got == expected
+
+
+def test_the_docs_fpn_is_the_valid_cases_text():
+    # docs/spec-format.md "Several outputs" shows tests/cases/valid/fpn_outputs.yaml's layers word for word
+    import re
+
+    docs = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
+    section = docs.split("\n### Several outputs\n", 1)[1].split("\n## ", 1)[0]
+    (source, snippet), *rest = re.findall(r"<!-- from ([\w/.]+\.yaml) -->\n```yaml\n(.*?)```", section, re.DOTALL)
+    assert not rest and ROOT / source == FPN
+    text = FPN.read_text(encoding="utf-8")
+    assert snippet.startswith("layers:\n") and snippet in text
