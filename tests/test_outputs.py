@@ -151,6 +151,7 @@ def test_outputs_are_drawn_solid_and_named(spec, options, main, panels, marks):
         ends = [n for n, d in g.nodes(data=True) if d["kind"] == "output"]
         assert not any(g.nodes[n]["aux"] or any(g.edges[e]["aux"] for e in g.in_edges(n)) for n in ends)
     assert view.marks == marks and "output" not in view.legend
+    assert view.parts[0].graph.graph.get("u", False) is (spec == FPN)  # the FPN's pyramid is still drawn as a U
 
 
 # -- diff: an output added, removed, renamed or changed is a part of its own ----------------------
