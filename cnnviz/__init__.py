@@ -46,7 +46,8 @@ def infer(ref):
 
 
 def build_model(ref):
-    """A trainable ``torch.nn.Module`` built from a spec (imports torch)."""
+    """A trainable ``torch.nn.Module`` built from a spec (imports torch); with extra outputs
+    (``output:``) it returns a dict of them by name, the main one first as ``"out"``."""
     return shape_stage().build_model(ref)
 
 

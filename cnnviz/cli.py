@@ -170,14 +170,16 @@ def validate(archs, model_args, model_input, fold):
             failed = True
             continue
         aux = f" (+{exact(r.aux)} aux)" if r.aux else ""
-        echo(f"OK {ref}: {net.name}, {exact(r.total)} params{aux}, output {shape(r.output_of(net))}")
+        outs = r.outputs_of(net)
+        said = ", ".join(f"{k} {shape(s)}" for k, s in outs.items()) if len(outs) > 1 else shape(r.output_of(net))
+        echo(f"OK {ref}: {net.name}, {exact(r.total)} params{aux}, output{'s' * (len(outs) > 1)} {said}")
     if failed:
         sys.exit(1)
 
 
 @cli.command()
 @ARCH
-@click.option("--json", "as_json", is_flag=True, help="One JSON object: name, input, output, params, params_aux, layers.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: name, input, output, outputs, params, params_aux, layers.")
 @click.option("--depth", type=click.IntRange(1, 64), default=2, show_default=True, help="Levels of nesting to show in the table (1: the top-level items only).")
 @model_options
 def summary(arch, as_json, depth, model_args, model_input, fold):

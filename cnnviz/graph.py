@@ -3,8 +3,8 @@
 Layers become nodes; a conv (or dense) written with ``bn``/``act`` becomes the
 layer node plus a node per folded part (``Path.fold``), marked ``folded_into``
 the layer, so that the full view shows them and the compact view folds them
-back.  Module calls, repeats, branches (and each branch), towers and auxiliary
-heads become blocks with their parent, entry, exit and children, so a later
+back.  Module calls, repeats, branches (and each branch), towers, auxiliary
+heads and extra outputs become blocks with their parent, entry, exit and children, so a later
 stage can collapse any block to one box.  Nodes are added in execution order.
 
 A branch that starts ``from NAME`` (resolved by the spec stage to an item some
@@ -66,7 +66,7 @@ class _Builder:
             path = at.child(item.name)
             kids.append(path)
             src = self.item(item, path, src, scope, aux)
-            built[item.name] = (path, src)
+            built[item.name] = (path, self.net.exit(path) if isinstance(item, Aux) else src)  # an output's name means what it outputs
         self.lists.pop()
         return src
 
@@ -125,9 +125,9 @@ class _Builder:
             end = self.seq(item.body, path, src, inner, aux, kids)
             out = self.merge(path.merge("concat"), "concat", [end], inner, aux, item, towers=item.count)
             self.close(path, "towers", item, scope, src, out, kids, count=item.count, split=item.split, index=index)
-        elif isinstance(item, Aux):
-            end = self.seq(item.body, path, src, inner, True, kids)
-            self.close(path, "aux", item, scope, src, end, kids, index=index)
+        elif isinstance(item, Aux):  # an auxiliary head's nodes are marked aux; an extra output's are the network's own
+            end = self.seq(item.body, path, src, inner, aux or item.role == "aux", kids)
+            self.close(path, item.role, item, scope, src, end, kids, index=index)
             return src  # the main line carries on from where the head branched off
         else:  # pragma: no cover - the spec stage only makes the kinds above
             raise TypeError(type(item).__name__)

@@ -47,10 +47,11 @@ if TYPE_CHECKING:
 
 Loc = tuple[str, int, int]  # (file, line, col), 1-based; line 0 when unknown
 Shape = tuple[int, ...]  # a tensor shape without the batch dimension
-__all__ = ["INPUT", "ROOT", "Block", "DuplicatePath", "Loc", "Network", "NetworkBuilder", "Node", "Path", "Ref", "Seg", "SegKind", "Shape", "Shapes", "frozen"]
+__all__ = ["INPUT", "MAIN_OUTPUT", "ROOT", "Block", "DuplicatePath", "Loc", "Network", "NetworkBuilder", "Node", "Path", "Ref", "Seg", "SegKind", "Shape", "Shapes", "frozen"]
 
 NodeKind = Literal["input", "layer", "merge"]
-BlockKind = Literal["call", "repeat", "branches", "branch", "towers", "aux"]
+BlockKind = Literal["call", "repeat", "branches", "branch", "towers", "aux", "output"]
+MAIN_OUTPUT = "out"  # the main output's key among several (as torchvision's segmentation models name theirs)
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -92,13 +93,14 @@ class Ref:
 
 @dataclass(frozen=True)
 class Block:
-    """A structure around nodes: a module call, a repeat, branches and each branch, towers, an aux head."""
+    """A structure around nodes: a module call, a repeat, branches and each branch, towers, an aux
+    head (training only, off the count) or an extra output (a head that is part of the network)."""
 
     path: Path
     kind: BlockKind
     parent: Path | None  # the enclosing block, None at the top level
     entry: Path  # the node whose output it reads
-    exit: Path  # the node whose output is its output (for an aux head: its own last node)
+    exit: Path  # the node whose output is its output (for an aux head or an output: its own last node)
     children: tuple[Path, ...]  # its items in order: blocks and layer nodes (not merges, not folded parts)
     loc: Loc = ("", 0, 0)
     named: bool = False
@@ -141,6 +143,19 @@ class Network:
 
     def node(self, path: Path) -> Node:
         return self.nodes[path]
+
+    @cached_property
+    def outputs(self) -> Mapping[str, Path]:
+        """Every output by name → the node that gives it: the main output first, as
+        ``out``, then each extra output (``output:``) in execution order, by its path
+        text (``P4``; ``stage2.depth`` inside a module call; ``output1`` unnamed)."""
+        extra = {name: self.blocks[p].exit for name, p in self.heads.items()}
+        return MappingProxyType({MAIN_OUTPUT: self.output, **extra})
+
+    @cached_property
+    def heads(self) -> Mapping[str, Path]:
+        """Each extra output by name (as in :attr:`outputs`) → its ``output`` block."""
+        return MappingProxyType({str(p): p for p, b in self.blocks.items() if b.kind == "output"})
 
     def block(self, path: Path) -> Block:
         return self.blocks[path]
@@ -271,6 +286,10 @@ class NetworkBuilder:
             raise DuplicatePath(f"two blocks at {path}")
         self._order[path] = None
 
+    def exit(self, path: Path) -> Path:
+        """The exit of a block already closed."""
+        return self._blocks[path].exit
+
     def close(self, block: Block) -> None:
         if block.path not in self._order or block.path in self._blocks:
             raise ValueError(f"block {block.path} closed without being opened, or twice")
@@ -290,12 +309,16 @@ class Shapes:
 
     shapes: Mapping[Path, Shape | None]  # None where an upstream error left it unknown
     params: Mapping[Path, int]  # layers with weights only
-    total: int  # the main line
+    total: int  # the network: the main line and its extra outputs
     aux: int  # auxiliary heads (not in ``total``)
     blocks: Mapping[Path, int]  # block → parameters of everything inside it
 
     def output_of(self, network: Network) -> Shape | None:
         return self.shapes.get(network.output)
+
+    def outputs_of(self, network: Network) -> dict[str, Shape | None]:
+        """Every output's shape by name (:attr:`Network.outputs`), the main one first."""
+        return {name: self.shapes.get(p) for name, p in network.outputs.items()}
 
     def item_params(self, network: Network, path: Path) -> int:
         """A block's parameters, or a layer's with its folded batch norm (what a box stands for)."""

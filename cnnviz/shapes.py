@@ -40,6 +40,9 @@ from .torch_layers import ChannelLayerNorm, Custom, DropPath, LayerScale, Part, 
 __all__ = ["SHAPE_PRESERVING", "ChannelLayerNorm", "Custom", "DropPath", "GraphNet", "LayerScale", "Part", "Scale", "Shapes", "Tile", "build_model", "infer", "make_layer", "out_shape"]
 
 
+Outputs = torch.Tensor | dict[str, torch.Tensor]  # one output, or several by name
+
+
 class GraphNet(nn.Module):
     """A network run node by node in its execution order (``Network.nodes``)."""
 
@@ -47,6 +50,7 @@ class GraphNet(nn.Module):
         super().__init__()
         # (node, its module's attribute path or "", its merge op or "", its input nodes, inside an aux head)
         self._plan: list[tuple[Path, str, str, tuple[Path, ...], bool]] = []
+        self._outputs = dict(net.outputs) if len(net.outputs) > 1 else None  # name -> node, the main output first
         self._output = net.output
         self._aux_outputs = [b.exit for b in net.blocks.values() if b.kind == "aux"]
         for path, node in net.nodes.items():
@@ -55,8 +59,9 @@ class GraphNet(nn.Module):
             name = _attach(self, path, modules[path]) if path in modules else ""
             self._plan.append((path, name, node.type if node.kind == "merge" else "", node.inputs, node.aux))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
-        """The main output; in training mode with auxiliary heads, ``(output, [aux outputs])``."""
+    def forward(self, x: torch.Tensor) -> Outputs | tuple[Outputs, list[torch.Tensor]]:
+        """The output, or every output by name (:attr:`~cnnviz.model.Network.outputs`) when the
+        network has several; in training mode with auxiliary heads, ``(that, [aux outputs])``."""
         values = {INPUT: x}
         for path, name, merge, inputs, aux in self._plan:
             if aux and not self.training:
@@ -70,9 +75,10 @@ class GraphNet(nn.Module):
             else:
                 out = self.get_submodule(name)(values[inputs[0]])
             values[path] = out
+        given: Outputs = values[self._output] if self._outputs is None else {k: values[p] for k, p in self._outputs.items()}
         if self.training and self._aux_outputs:
-            return values[self._output], [values[p] for p in self._aux_outputs]
-        return values[self._output]
+            return given, [values[p] for p in self._aux_outputs]
+        return given
 
 
 def _attach(root: nn.Module, path: Path, module: nn.Module) -> str:
@@ -223,8 +229,12 @@ def check_expect(arch: object, result: Shapes) -> None:
 def build_model(arch: object) -> nn.Module:
     """A trainable ``torch.nn.Module`` for a catalogue id, a spec path, a Spec or a Network.
 
-    In eval mode ``model(x)`` returns the main output; in training mode a
-    network with auxiliary heads returns ``(output, [aux outputs])``."""
+    In eval mode ``model(x)`` returns the output.  A network with extra outputs
+    (``output:`` items) returns a dict instead, every output by name in
+    execution order, the main one first as ``"out"`` (as torchvision's FPN and
+    backbones return an ordered dict of feature maps by name, and its
+    segmentation models ``{"out": …, "aux": …}``): ``model(x)["P4"]``.  In
+    training mode a network with auxiliary heads returns ``(that, [aux outputs])``."""
     net = as_network(arch)
     coll = Collector(net.source, ShapeError)
     _, _, inputs = _construct(net, coll)

@@ -46,6 +46,8 @@ def block_type(net: Network, b: Block) -> str:
         return f"{b.count} towers{' (split input)' if b.split else ''}"
     if b.kind == "aux":
         return "auxiliary classifier"
+    if b.kind == "output":
+        return "output"
     return "branch"
 
 
@@ -100,13 +102,18 @@ def table(net: Network, shapes: Shapes, depth: int = DEFAULT_DEPTH) -> str:
     out.append(f"Total params: {present.exact(shapes.total)}")
     if shapes.aux:
         out.append(f"Auxiliary heads: {present.exact(shapes.aux)} (not in the total; used in training only)")
-    out.append(f"Output: {present.shape(shapes.output_of(net))}")
+    outs = shapes.outputs_of(net)
+    if len(outs) > 1:
+        out.append("Outputs: " + ", ".join(f"{name} {present.shape(s)}" for name, s in outs.items()))
+    else:
+        out.append(f"Output: {present.shape(shapes.output_of(net))}")
     out.append(f"Depth: {net.depth} weighted layers (conv + dense) on the longest path")
     return "\n".join(out)
 
 
 def as_json(net: Network, shapes: Shapes) -> str:
-    """One JSON object: id, name, year, input, output, params, params_aux, depth and every layer."""
+    """One JSON object: id, name, year, input, output, outputs (every output by name, the
+    main one first as ``out``), params, params_aux, depth and every layer."""
     layers = [
         {
             "path": str(node.path),
@@ -123,6 +130,7 @@ def as_json(net: Network, shapes: Shapes) -> str:
         "year": net.meta.get("year"),
         "input": list(net.input),
         "output": _dims(shapes.output_of(net)),
+        "outputs": {name: _dims(s) for name, s in shapes.outputs_of(net).items()},
         "params": shapes.total,
         "params_aux": shapes.aux,
         "depth": net.depth,

@@ -45,6 +45,11 @@ CASES = [
     pytest.param("NormActNet", (3, 8, 8), "strict", id="norm-act-and-mean"),
 ]
 AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
+OUTPUTS = [  # several outputs: the total is every parameter, each further tensor an output
+    pytest.param("TwoTasks", (3, 8, 8), "strict", id="tuple-of-outputs"),
+    pytest.param("FPNTiny", (3, 32, 32), "strict", id="fpn-dict-of-outputs"),
+    pytest.param("InnerFeature", (3, 8, 8), "strict", id="output-from-inside-a-module"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +84,7 @@ def truth(name: str, shape: tuple[int, ...], **args) -> tuple[int, tuple[int, ..
     return sum(p.numel() for p in m.parameters()), tuple(out.shape[1:])
 
 
-@pytest.mark.parametrize("name, shape, fold", CASES + AUX)
+@pytest.mark.parametrize("name, shape, fold", CASES + AUX + OUTPUTS)
 def test_ejected_spec_is_the_golden_file(name, shape, fold, golden):
     golden(GOLDEN / f"{name}-{fold}.yaml", ejected(name, shape, fold))
 
@@ -92,7 +97,7 @@ def test_counts_and_output_are_the_models(name, shape, fold):
     assert (r.total, tuple(r.output_of(net))) == truth(name, shape)
 
 
-@pytest.mark.parametrize("name, shape, fold", CASES + AUX)
+@pytest.mark.parametrize("name, shape, fold", CASES + AUX + OUTPUTS)
 def test_ejected_file_round_trips(name, shape, fold, tmp_path):
     path = tmp_path / "net.yaml"
     path.write_text(ejected(name, shape, fold), encoding="utf-8")
@@ -378,6 +383,51 @@ def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
     aux_head = sum(p.numel() for p in model("WithAux").aux.parameters())
     assert (r.total + r.aux, tuple(r.output_of(net))) == truth("WithAux", (3, 8, 8))
     assert r.aux == aux_head
+
+
+@pytest.mark.parametrize(
+    "name, shape, fold, names",
+    [
+        ("TwoTasks", (3, 8, 8), "strict", ["out", "output1", "output2"]),  # a tuple: named by place, model(x)[1] is output1
+        ("FPNTiny", (3, 32, 32), "strict", ["out", "p3", "p4", "p5"]),  # a dict: by key, the first being the main output
+        ("InnerFeature", (3, 8, 8), "strict", ["out", "output1"]),  # not a head off the box it is inside: the model as one box
+    ],
+)
+def test_every_output_is_the_models(name, shape, fold, names):
+    net = build_network(model_spec(ref(name, shape, fold)))
+    r = shapes.infer(net)
+    m = model(name).eval()
+    with torch.no_grad():
+        out = m(torch.zeros(1, *shape))
+    given = list(out.values()) if isinstance(out, dict) else list(out)
+    assert r.total == sum(p.numel() for p in m.parameters())
+    assert list(r.outputs_of(net)) == names
+    assert list(r.outputs_of(net).values()) == [tuple(t.shape[1:]) for t in given]
+
+
+@pytest.mark.parametrize("name, shape", [("TwoTasks", (3, 8, 8)), ("FPNTiny", (3, 32, 32))])
+def test_both_captures_name_the_outputs_alike(name, shape, monkeypatch):
+    from cnnviz.capture import trace
+
+    by_hooks = ejected(name, shape, "strict")
+    monkeypatch.setattr(trace, "capture", functools.partial(trace.capture, first="export"))
+    by_export = eject(ref(name, shape))
+    assert by_hooks.replace(" (imported with forward hooks)", " (imported with torch.export)") == by_export
+
+
+@pytest.mark.parametrize(
+    "keys, expected",
+    [
+        (["", ""], ["output1", "output2"]),  # a tuple's places (the main output is the first)
+        (["p3", "p4"], ["p3", "p4"]),
+        (["0", "pool"], ["output_0", "pool"]),  # torchvision's FPN keys: '0' is no spec name
+        (["out", "a.b", "output_a_b"], ["output_out", "output_a_b", "output_a_b_3"]),  # 'out' is the main output's; each name once
+    ],
+)
+def test_output_names_are_spec_names(keys, expected):
+    from cnnviz.capture import output_names
+
+    assert output_names(keys) == expected
 
 
 @pytest.mark.parametrize(

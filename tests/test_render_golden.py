@@ -42,3 +42,20 @@ def test_golden_dot_of_the_newer_vocabulary(golden, detail):
     # every newer layer type and merge (tests/cases/valid/modern_blocks.yaml), with its colour, legend and label
     spec = Path(__file__).parent / "cases" / "valid" / "modern_blocks.yaml"
     golden(GOLDEN / f"modern_blocks.{detail}.gv", Diagram(str(spec), detail=detail).source())
+
+
+@pytest.mark.parametrize(
+    "case, options",
+    [
+        ("fpn_outputs", {}),  # a U drawn upright, P3-P5 hanging off the top-down line
+        ("fpn_outputs", {"direction": "LR"}),
+        ("multitask_outputs", {}),
+        ("multitask_outputs", {"detail": "modules"}),
+        ("multitask_outputs", {"detail": "full"}),
+        ("multitask_outputs", {"aux": False}),
+    ],
+)
+def test_golden_dot_of_several_outputs(golden, case, options):
+    spec = Path(__file__).parent / "cases" / "valid" / f"{case}.yaml"
+    name = "-".join(f"{k}={v}" for k, v in sorted(options.items())) or "compact"
+    golden(GOLDEN / f"{case}.{name}.gv", Diagram(str(spec), **options).source())

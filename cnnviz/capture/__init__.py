@@ -35,9 +35,9 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
     from .items import MergeItem, fold_runs
     from .leaves import Unexpressible, custom, have
     from .lowering import lower_root
-    from .ops import Frame, leaf_params
+    from .ops import INPUT, Frame, leaf_params
     from .reference import load_factory
-    from .structure import tree
+    from .structure import Head, tree
 
     try:
         from .trace import Models, capture
@@ -52,37 +52,61 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
     built = Models(lambda: factory(**ref.args), ref.text)  # once: its warnings and downloads happen once
     cap = capture(built, ref.input, ref.text)
     used = _used_params(cap.ops, leaf_params)
-    aux: tuple[int, ...] = ()
+    names = output_names(cap.names[1:])  # every further tensor returned in eval mode is an output
+    heads = [Head(o, "output", n) for o, n in zip(cap.outputs[1:], names)]
     if used < cap.params:  # some modules did not run: perhaps auxiliary heads, which run in training
         try:
             trained = capture(built, ref.input, ref.text, train=True)
         except SpecError:
             trained = None
-        if trained is not None and len(trained.outputs) > 1 and _used_params(trained.ops, leaf_params) > used:
-            cap, aux = trained, tuple(trained.outputs[1:])
-    root = tree(cap.ops, cap.output, Frame("", "", cap.root), ref.input, aux)
-    main = _used_params(_upstream(cap.ops, cap.output), leaf_params)
+        if trained is not None and len(trained.outputs) > len(cap.outputs) and _used_params(trained.ops, leaf_params) > used:
+            extra = len(cap.outputs)  # what training mode returns beyond them is auxiliary
+            cap, heads = trained, [Head(o, "output", n) for o, n in zip(trained.outputs[1:extra], names)] + [Head(o, "aux") for o in trained.outputs[extra:]]
+    outputs = [h for h in heads if h.role == "output"]
+    root = tree(cap.ops, cap.output, Frame("", "", cap.root), ref.input, tuple(heads))
+    main = _used_params(_upstream(cap.ops, [cap.output, *(h.out for h in outputs)]), leaf_params)
     used = _used_params(cap.ops, leaf_params)
     try:
         items = lower_root(root)
+        if sum(isinstance(i, MergeItem) and i.kind == "output" for i in items) < len(outputs):
+            raise Unexpressible("an output that does not branch off the model's own sequence")
     except Unexpressible as exc:
         if not have("custom"):
             raise SpecError(f"{ref.text}: cannot write {exc} as a layer of this cnnviz (no 'custom' layer type)") from None
-        items = [custom(cap.root, used, cap.output_shape)]
+        # one box for the whole model, each output hanging off it: counted exactly, not looked inside
+        items = [custom(cap.root, main, cap.output_shape)]
+        items += [MergeItem("output", [[custom(cap.root, 0, cap.ops[h.out].shape if h.out != INPUT else ref.input)]], h.name) for h in outputs]
     items = fold_runs(items, loose=ref.fold == "loose")
     modules = define(items)
     drawn_aux = used - main if any(isinstance(i, MergeItem) and i.kind == "aux" for i in items) else 0
     unused = cap.params - main - drawn_aux
     notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
-    expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape)}
+    shapes = {h.name: list(cap.ops[h.out].shape if h.out != INPUT else ref.input) for h in outputs}
+    expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape), **({"shapes": shapes} if shapes else {})}
     args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
     return document(ref.title, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes), unused
 
 
-def _upstream(ops, out: int) -> list:
-    """The ops the value ``out`` depends on."""
+def output_names(keys: list[str]) -> list[str]:
+    """The names of a model's further outputs, from the second on: the dict key where it is a
+    spec name (``p4``), else one made from it (``output_0``) or from the place (``output1``:
+    what ``model(x)[1]`` returns)."""
+    import re
+
+    from ..model import MAIN_OUTPUT
+    from ..spec.names import name_problem
+
+    out: list[str] = []
+    for k, key in enumerate(keys, 1):
+        name = key if key and key != MAIN_OUTPUT and not name_problem(key) else f"output_{re.sub(r'[^A-Za-z0-9_-]', '_', key)}" if key else f"output{k}"
+        out.append(name if name not in out else f"{name}_{k}")
+    return out
+
+
+def _upstream(ops, outs: list[int]) -> list:
+    """The ops the values ``outs`` depend on."""
     seen: set[int] = set()
-    todo = [out]
+    todo = list(outs)
     while todo:
         i = todo.pop()
         if i >= 0 and i not in seen:

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from ..spec.heads import HEADS
 from ..spec.layers import LAYERS
 from ..spec.names import name_problem
 from .items import Arg, CallItem, Item, Line, MergeItem, Module
@@ -77,8 +78,8 @@ def item_value(item: Item, modules: dict[str, Module], names: set[str]) -> Any:
         return out
     if isinstance(item, Line):
         return line_text(item, modules, names)
-    if item.kind == "aux":
-        out = {"aux": seq_value(item.branches[0], modules)}
+    if item.kind in HEADS:
+        out = {item.kind: seq_value(item.branches[0], modules) or "identity"}
     else:
         out = {item.kind: [seq_value(b, modules) or "identity" for b in item.branches]}
     for t in _tail(item, names):

@@ -31,7 +31,7 @@ class Line:
 
 @dataclass
 class MergeItem:
-    kind: str  # add, concat, mul
+    kind: str  # add, concat, mul, split; aux or output: a head, its one branch its body
     branches: list[list[Item]]
     name: str = ""
     repeat: int = 1
@@ -57,7 +57,8 @@ def fingerprint(item: Item, loose: bool = False) -> str:
     if isinstance(item, Line):
         return f"L{item.type}{sorted(item.fields.items(), key=lambda kv: kv[0])!r}x{item.repeat}"
     if isinstance(item, MergeItem):
-        return f"M{item.kind}[" + "|".join(",".join(fingerprint(i, loose) for i in b) for b in item.branches) + f"]x{item.repeat}"
+        named = f"@{item.name}" if item.kind == "output" else ""  # two outputs are two, however alike
+        return f"M{item.kind}{named}[" + "|".join(",".join(fingerprint(i, loose) for i in b) for b in item.branches) + f"]x{item.repeat}"
     shape = item.in_shape[1:] if loose else item.in_shape
     return f"C{item.cls}{shape}[" + ",".join(fingerprint(i, loose) for i in item.body) + f"]x{item.repeat}"
 

@@ -28,7 +28,7 @@ def lower(node: Node) -> list[Item]:
         line.name = op.path.rsplit(".", 1)[-1] if op.path else ""
         return [line]
     if isinstance(node, AuxHead):
-        return [MergeItem("aux", [tidy(_seq(node.body))])]
+        return [MergeItem(node.role, [tidy(_seq(node.body))], node.name)]
     if isinstance(node, Merge):
         if _split(node):
             return [MergeItem("split", [tidy(_seq(b[1:])) for b in node.branches])]

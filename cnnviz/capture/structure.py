@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..spec.model import HeadRole
 from .ops import INPUT, Frame, Op
 
 MERGES = ("add", "mul", "cat")
@@ -41,11 +42,22 @@ class Opaque:
     ops: list[Op] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Head:
+    """A value the model returns besides its output: an auxiliary head's (training only) or an extra output's."""
+
+    out: int  # the op whose value it is
+    role: HeadRole
+    name: str = ""  # an output's name (a dict key, or made from its place)
+
+
 @dataclass
 class AuxHead:
-    """A head the model returns besides its output (training only): drawn off the main line."""
+    """A head the model returns besides its output, drawn off the main line where it starts."""
 
     body: list[Node]
+    role: HeadRole = "aux"
+    name: str = ""
 
 
 Node = Leaf | Merge | Block | Opaque | AuxHead
@@ -64,18 +76,19 @@ class _Unit:
     frame: Frame | None  # set for a module call
 
 
-def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...], aux: tuple[int, ...] = ()) -> Node:
-    """The model as a tree; ``aux``: the other outputs, drawn as heads off the main line
-    where they branch from it (when that is a point of the model's own sequence)."""
+def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...], heads: tuple[Head, ...] = ()) -> Node:
+    """The model as a tree; ``heads``: the other values it returns, drawn as heads off the main
+    line where they branch from it (when that is a point of the model's own sequence; an
+    output that is such a point itself, as an empty head right after it)."""
     _dense_cats(ops)
     _shuffles(ops)
-    consumers: dict[int, set[int]] = {o: {-3} for o in aux}  # returned: used outside every module
+    consumers: dict[int, set[int]] = {h.out: {-3} for h in heads}  # returned: used outside every module
     for op in ops:
         for i in op.inputs:
             consumers.setdefault(i, set()).add(op.index)
     shape = ops[output].shape if output != INPUT else in_shape
     try:
-        return Block(root, _level(ops, 0, INPUT, output, consumers, ops, aux), shape, in_shape)
+        return Block(root, _level(ops, 0, INPUT, output, consumers, ops, heads), shape, in_shape)
     except Unstructured:
         return Opaque(root, shape, ops)
 
@@ -127,7 +140,7 @@ def _block(frame: Frame, members: list[Op], depth: int, entry: int, out: int, in
         return Opaque(frame, shape, members)
 
 
-def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict[int, set[int]], every: list[Op], aux: tuple[int, ...] = ()) -> list[Node]:
+def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict[int, set[int]], every: list[Op], heads: tuple[Head, ...] = ()) -> list[Node]:
     inside = {op.index for op in members}
     groups: dict[str, list[Op]] = {}
     units: dict[int, _Unit] = {}
@@ -163,25 +176,33 @@ def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict
     if sink not in unit_of:
         raise Unstructured
     main = _series(units, nodes, set(units), INPUT, unit_of[sink])
-    for o in aux:
-        _attach(main, units, nodes, unit_of, unit_of[sink], o)
+    for h in heads:
+        _attach(main, units, nodes, unit_of, unit_of[sink], h)
     return main
 
 
-def _attach(main: list[Node], units: dict[int, _Unit], nodes: dict[int, Node], unit_of: dict[int, int], sink: int, out: int) -> None:
-    """Insert the head that computes ``out`` after the item of the main line it starts from."""
-    if out not in unit_of:
+def _attach(main: list[Node], units: dict[int, _Unit], nodes: dict[int, Node], unit_of: dict[int, int], sink: int, h: Head) -> None:
+    """Insert the head that computes ``h.out`` after the item of the main line it starts from."""
+    if h.out not in unit_of:
         return
     try:
         on_main = _ancestors(units, sink, INPUT, set(units))
-        head = _ancestors(units, unit_of[out], INPUT, set(units)) - on_main
-        starts = {p for u in head for p in units[u].preds if p not in head}
-        if len(starts) != 1 or not head:
-            return
-        start = starts.pop()
+        head = _ancestors(units, unit_of[h.out], INPUT, set(units)) - on_main
+        if not head and h.role == "output" and units[unit_of[h.out]].out == h.out:  # a point of the main line itself
+            start, body = unit_of[h.out], []
+        else:
+            starts = {p for u in head for p in units[u].preds if p not in head}
+            if len(starts) != 1 or not head:
+                return
+            start = starts.pop()
+            if any(unit_of.get(i) == start and i != units[start].out for u in head for op in units[u].members for i in op.inputs):
+                return  # it reads a value from inside the item it starts from (a backbone's layer3), not that item's output
+            body = _series(units, nodes, head, start, unit_of[h.out])
         at = next((i for i, n in enumerate(main) if start != INPUT and n is nodes.get(start)), None)
         if at is not None:
-            main.insert(at + 1, AuxHead(_series(units, nodes, head, start, unit_of[out])))
+            while at + 1 < len(main) and isinstance(main[at + 1], AuxHead):  # after the heads already there: in the order returned
+                at += 1
+            main.insert(at + 1, AuxHead(body, h.role, h.name))
     except Unstructured:
         return  # drawn without that head
 

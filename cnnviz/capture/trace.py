@@ -45,7 +45,8 @@ class Capture:
     def __init__(self, ops: list[Op], output: int, method: str, params: int, output_shape: tuple[int, ...]):
         self.ops, self.output, self.method, self.params, self.output_shape = ops, output, method, params, output_shape
         self.root = ""  # the model's class name
-        self.outputs = [output]  # every tensor the model returns (auxiliary heads after the first)
+        self.outputs = [output]  # every tensor the model returns, the main output first
+        self.names = [""]  # their keys when the model returns a dict, else ""
 
 
 def capture(models: Models | Callable[[], Any], input_shape: tuple[int, ...], label: str, train: bool = False, first: str = "hooks") -> Capture:
@@ -123,6 +124,7 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
     calls: dict[str, int] = {}  # leaf call key -> op index
     output = INPUT
     returned: list[int] = []
+    keys: list[str] = []
     for node in ep.graph_module.graph.nodes:
         if node.op == "placeholder":
             if node.name in sig.user_inputs:
@@ -131,6 +133,8 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
         if node.op == "output":
             outs = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
             returned = [made.get(n.name, INPUT) for n in outs if isinstance(n, torch.fx.Node) and n.name in sig.user_outputs]
+            spec = ep.call_spec.out_spec
+            keys = [str(k) for k in spec.context] if spec is not None and isinstance(spec.type, type) and issubclass(spec.type, dict) and len(spec.context) == len(returned) else []
             output = returned[0] if returned else INPUT
             continue
         if node.op != "call_function":
@@ -172,6 +176,7 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
         made[node.name] = op.index
     cap = Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
     cap.outputs = returned
+    cap.names = keys or [""] * len(returned)
     return cap
 
 
@@ -305,9 +310,12 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
     finally:
         for h in handles:
             h.remove()
-    first = out[0] if isinstance(out, (list, tuple)) else out
+    returned = [(str(k), v) for k, v in out.items()] if isinstance(out, dict) else [("", v) for v in out] if isinstance(out, (list, tuple)) else [("", out)]
+    tensors = [(k, t) for k, t in returned if isinstance(t, torch.Tensor)]
+    first = tensors[0][1] if tensors else returned[0][1] if returned else out
     output = rec.made.get(id(first), INPUT)
     cap = Capture(rec.ops, output, "forward hooks", _total(model), _shape(first) or ())
-    if isinstance(out, (list, tuple)):
-        cap.outputs = [rec.made.get(id(t), INPUT) for t in out if isinstance(t, torch.Tensor)]
+    if len(tensors) > 1:
+        cap.outputs = [rec.made.get(id(t), INPUT) for _, t in tensors]
+        cap.names = [k for k, _ in tensors]
     return cap

@@ -50,6 +50,11 @@ class Side:
         return self.shapes.output_of(self.network)
 
     @property
+    def outputs(self) -> dict[str, Shape | None]:
+        """Every output's shape by name, the main one first (``out``)."""
+        return self.shapes.outputs_of(self.network)
+
+    @property
     def params(self) -> int:
         return self.shapes.total
 

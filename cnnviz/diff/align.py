@@ -138,7 +138,7 @@ class Aligner:
             return inner
         if a.kind == "branches":
             return (0.3 if a.type == b.type else 0.0) + 0.6 * inner
-        return 0.3 + 0.7 * inner  # towers, aux
+        return 0.3 + 0.7 * inner  # towers, aux, output
 
     def seq_sim(self, xs: list[Part], ys: list[Part]) -> float:
         ua, ub = self.units(xs), self.units(ys)
@@ -252,7 +252,7 @@ class Aligner:
                 notes.append(Note("merge", a.type, b.type))
             if len(a.body) != len(b.body):
                 notes.append(Note("branches", len(a.body), len(b.body)))
-        if a.kind in ("layer", "towers", "branch"):  # a branch's one setting: where it starts (``from enc1``)
+        if a.kind in ("layer", "towers", "branch", "output"):  # a branch's one setting: where it starts (``from enc1``); an output's, its name
             for k in dict.fromkeys([*a.settings, *b.settings]):
                 if a.settings.get(k) != b.settings.get(k):
                     notes.append(Note(k, a.settings.get(k), b.settings.get(k)))

@@ -38,6 +38,7 @@ def _side(s: Side) -> dict:
         "path": s.network.source,
         "input": list(s.input),
         "output": _shape(s.output),
+        "outputs": {name: _shape(shape) for name, shape in s.outputs.items()},
         "params": s.params,
         "params_aux": s.params_aux,
         "depth": s.depth,

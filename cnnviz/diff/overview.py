@@ -87,7 +87,7 @@ class Stage:
 def stages(units: list[Unit]) -> list[Stage]:
     out: list[Stage] = []
     for u in units:
-        if u.kind == "aux":
+        if u.kind in ("aux", "output"):  # heads off the line, not stages of it
             continue
         shape = u.output or ()
         grid = present.size(shape[1:]) if len(shape) == 3 else "head"

@@ -2,7 +2,7 @@
 
 A part is one item of a layer list as the spec wrote it: a layer (with the
 batch norm and activation folded into it), a module instance, a branches
-block, one branch of it, a towers block or an auxiliary head.  A repeated item
+block, one branch of it, a towers block, an auxiliary head or an extra output.  A repeated item
 is one part with ``repeat`` > 1 whose body is its first copy (the copies are
 identical).
 
@@ -49,6 +49,8 @@ def part_label(kind: str, type_: str, settings: dict, body: list) -> str:
         return ", ".join(start + [p.label + (f" ×{p.repeat}" if p.repeat > 1 else "") for p in body]) or "identity"
     if kind == "towers":
         return f"{value_text(settings['count'])} towers" + (" (split input)" if settings["split"] is True else "")
+    if kind == "output":
+        return f"output {value_text(settings['name'])}"
     return "auxiliary classifier"
 
 
@@ -57,11 +59,11 @@ COMMUTATIVE = ("add", "mul")  # merges whose branch order does not change what t
 
 @dataclass(eq=False)
 class Part:
-    kind: str  # layer | module | branches | branch | towers | aux
+    kind: str  # layer | module | branches | branch | towers | aux | output
     path: Path
-    type: str  # layer type; module name; "concat"/"add"; "branch"; "towers"; "aux"
+    type: str  # layer type; module name; "concat"/"add"; "branch"; "towers"; "aux"; "output"
     label: str  # what a diagram prints: module label, layer text, "concat of 4 branches"…
-    settings: dict  # layer params; module args; {"count", "split"} for towers; {} otherwise
+    settings: dict  # layer params; module args; {"count", "split"} for towers; {"name"} for an output (what a built model calls it); {} otherwise
     body: list[Part]  # the items inside; a branches block's body is its branches
     repeat: int = 1
     params: int = 0
@@ -129,6 +131,9 @@ class _Tree:
         elif b.kind == "towers":
             settings = {"count": b.count, "split": b.split}
             made = Part("towers", path, "towers", part_label("towers", "towers", settings, []), settings, self.seq(path))
+        elif b.kind == "output":
+            named = {"name": path.name}
+            made = Part("output", path, "output", part_label("output", "output", named, []), named, self.seq(path))
         else:
             made = Part("aux", path, "aux", part_label("aux", "aux", {}, []), {}, self.seq(path))
         made.named = b.named

@@ -80,8 +80,8 @@ def unit_text(u: Unit) -> str:
     p = u.rep
     if p.kind == "branch":
         return f"branch {branch_number(u)}: {p.label}"
-    if p.kind in ("towers", "aux"):
-        return f"{p.label} [{', '.join(c.label for c in p.body)}]{_times(u)}"
+    if p.kind in ("towers", "aux", "output"):
+        return p.label + (f" [{', '.join(c.label for c in p.body)}]" if p.body else "") + _times(u)
     if p.kind == "branches":
         return f"{p.label} [{' | '.join(br.label for br in p.body)}]{_times(u)}"
     return f"{p.label}{_times(u)}"
@@ -252,7 +252,7 @@ class Writer:
         rows.append(("depth", str(a.depth), str(b.depth), f"{b.depth - a.depth:+d} weighted layers on the longest path"))
         rows = [(w, x, y, delta if x != y else "(same)") for w, x, y, delta in rows]
         rows.append(("input", present.shape(a.input), present.shape(b.input), ""))
-        rows.append(("output", present.shape(a.output), present.shape(b.output), ""))
+        rows.append(("outputs", ", ".join(a.outputs), ", ".join(b.outputs), "") if len(a.outputs) > 1 or len(b.outputs) > 1 else ("output", present.shape(a.output), present.shape(b.output), ""))
         wa = max(len(r[1]) for r in rows)
         wb = max(len(r[2]) for r in rows)
         for what, x, y, delta in rows:

@@ -17,7 +17,7 @@ from .parts import Alt, Part, part_label
 def _run_key(p: Part):
     if p.kind == "module":
         return ("module", p.type, p.label)
-    if p.kind in ("aux", "branch"):
+    if p.kind in ("aux", "output", "branch"):  # heads never fold into a run
         return None
     return _shape(p)
 

@@ -58,6 +58,10 @@ class _Collapser:
             self.run = {b: (b, 1) for b, blk in self.blocks.items() if blk.kind == "call"}
         else:
             self.run = run if run is not None else runs(net, aux, within)
+        self.outputs: dict[Path, list[str]] = {}  # node -> the outputs it gives (in a panel: those inside it)
+        for name, p in net.outputs.items() if len(net.outputs) > 1 else ():
+            if root is None or name in net.heads and net.heads[name].within(root):
+                self.outputs.setdefault(p, []).append(name)
         self.run_len: dict[Path, int] = {}
         self.in_run: dict[Path, list[Path]] = {}  # first block of a run -> every block of it
         for b, (first, i) in self.run.items():
@@ -131,6 +135,13 @@ class _Collapser:
                 return
             v.add_edge(s, t, via=via, aux=aux, **({"skip": True} if skip else {}))
 
+        def ends(n: Path) -> None:
+            """The boxes of the outputs that node n gives, each named, after what draws n."""
+            for name in self.outputs.get(n, ()):
+                out = add(("output", self.canon(n)), self.output_attrs(name))
+                for s in src[n]:
+                    link(s, out, n, False)
+
         members: dict[str, list[Path]] = {}  # view node -> the network nodes it stands for
         skips = self.net.ref_edges  # (source, reader) of each branch that starts from an earlier item
         hidden_skips: set[Path] = set()  # hidden nodes (dropout…) that a skip feeds: the skip goes on through them
@@ -153,6 +164,7 @@ class _Collapser:
                 src[n] = tuple(dict.fromkeys(s for _, ss in feeds for s in ss))
                 if any((i, n) in skips or i in hidden_skips for i, _ in feeds):
                     hidden_skips.add(n)
+                ends(n)
                 continue
             me = add(k, self.attrs(k))
             if k[0] == "node":
@@ -161,6 +173,7 @@ class _Collapser:
                 for s in ss:
                     link(s, me, i, node.aux or bool(v.nodes[s].get("aux")), (i, n) in skips or i in hidden_skips)
             src[n] = (me,)
+            ends(n)
         for me, ms in members.items():
             v.nodes[me]["members"] = tuple(ms)
         if self.root is not None:
@@ -215,6 +228,12 @@ class _Collapser:
             "members": (),
         }
 
+    def output_attrs(self, name: str) -> dict[str, Any]:
+        """An output's box, no shape: the name a built model gives it ("out", "P4", "stage2.depth");
+        in a panel, which may stand for several calls, its name inside the module ("depth")."""
+        title = name if self.root is None else str(self.net.heads[name].relative_to(self.root))
+        return {"kind": "output", "type": "output", "category": "output", "title": title, "detail": "", "count": 1, "aux": False, "output": name, "members": ()}
+
     def _act(self, ref: Path) -> dict[str, Any]:
         """A conv's activation (``act``): the one written on it (``act_on``), else a standalone
         one it alone feeds (``conv, relu`` or ``conv, bn, relu``), else "linear"."""
@@ -252,6 +271,9 @@ class _Collapser:
                 v.nodes[node]["cluster"] = None
                 continue
             kind, ref = k
+            if kind == "output":  # outside the module that gives it: it is the network's
+                v.nodes[node]["cluster"] = None
+                continue
             if kind == "box":
                 scope = self._ancestors(ref)
             else:

@@ -105,7 +105,7 @@ def node_attrs(d: dict, show_params: bool, paint: PaintHook | None = None) -> di
         a.update(shape="circle", label=_font(sign, 15, bold=True), width=0.28, height=0.28, fixedsize=True, style="filled", penwidth=1.3)
     elif kind == "merge":
         a.update(shape="box", label=_font("concat", style.DETAIL_SIZE, style.TEXT), style="rounded,filled", height=0.26, width=0.3, margin="0.05,0.02")
-    elif kind == "input":
+    elif kind in ("input", "output"):
         a.update(shape="box", label=box_label(d, False), style="rounded,filled", height=0.46, margin="0.1,0.04")
     elif kind == "module":
         a.update(shape="box", label=box_label(d, show_params), style="rounded,filled", height=0.46, margin="0.12,0.05", penwidth=1.4)

@@ -49,6 +49,7 @@ AUX_STROKE = "#9aa5b1"
 # Order here is the legend's order.
 CATEGORIES: dict[str, Swatch] = {
     "input": Swatch("#ffffff", "#7b8794", "Input"),
+    "output": Swatch("#ffffff", "#3e4c59", "Output"),
     "module": Swatch("#f3e6cf", "#a98c5f", "Module (see its panel)"),
     "conv": Swatch("#c4dcf0", "#5b8db8", "Convolution"),
     "sepconv": Swatch("#bfe5d8", "#4e9a84", "Separable convolution"),
@@ -137,7 +138,7 @@ NOT_LAYERS = ("mul", "split")
 
 def category(type_: str) -> str:
     """The colour family of a layer type, or of a merge/view kind."""
-    if type_ in ("add", "concat", "module", "input") or type_ in NOT_LAYERS:
+    if type_ in ("add", "concat", "module", "input", "output") or type_ in NOT_LAYERS:
         return type_
     lt = LAYERS.get(type_)
     if lt is None:

@@ -72,7 +72,7 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
     cats, marks = set(), set()
     for part in parts:
         for _, d in part.graph.nodes(data=True):
-            if d["kind"] not in ("port", "input"):  # the input box explains itself
+            if d["kind"] not in ("port", "input", "output"):  # the input and output boxes explain themselves
                 cats.add(d["category"])
             if d.get("aux"):
                 marks.add("aux")

@@ -15,6 +15,8 @@ or as a mapping with exactly one kind key plus optional ``name`` and ``repeat``:
     - add: [[conv 64 3x3, conv 64 3x3], identity]
     - towers: {count: 32, layers: [conv 4 1x1, conv 4 3x3]}
     - aux: [avgpool 5x5 /3, conv 128 1x1, flatten, dense 1024, dense 1000]
+    - output: [conv 256 3x3]       # an extra output of the network (``name: P4``)
+    - output @P5                   # this point is an output as it is
 
 Every problem is reported to the collector and expansion carries on, so that a
 user sees every error of a spec at once.  Expansion is bounded
@@ -27,22 +29,25 @@ expansion (:class:`~cnnviz.spec.limits.Stop`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
 from ..errors import Collector
 from .arguments import Arguments
 from .expr import ExprError, Scope, substitute, substitute_all
+from .heads import HEADS, output_problems
 from .layers import LAYERS, NAME_TOKEN, REPEAT_TOKEN, BadValue, LayerType
 from .limits import MAX_CALL_DEPTH, MAX_NESTING, MAX_TOWERS, Budget, Limit, Stop, network_budget
 from .loader import Loc, LocDict, LocList, Value
-from .model import Aux, Branches, Call, Item, Layer, Ref, Towers
+from .model import Aux, Branches, Call, HeadRole, Item, Layer, Ref, Towers
 from .names import name_items, name_problem
 from .refs import REF_WORD, Scopes, ref_name
 from .words import BadLine, split_line, suggest, whole
 
 MERGES = ("concat", "add", "mul", "split")  # how the branches of a branches item meet
-STRUCTURAL = (*MERGES, "towers", "aux")
+STRUCTURAL = (*MERGES, "towers", *HEADS)
 COMMON_KEYS = ("name", "repeat")
 
 
@@ -57,6 +62,7 @@ class Expander:
         self.depth = 0  # items being expanded, one inside the other
         self.known = (*LAYERS, *STRUCTURAL, *modules)  # what an item may be
         self.scopes = Scopes()  # the layer lists being expanded, for ``from NAME``
+        self.within: list[str] = []  # the towers and heads being expanded, outermost first
 
     # -- lists ---------------------------------------------------------------
 
@@ -151,7 +157,7 @@ class Expander:
             self.coll.add(loc, f"'{REF_WORD} NAME' (or '@NAME') can only start a branch of a merge, as in concat: [{REF_WORD} NAME, identity]; here it is an item of a layer list")
             return None
 
-        if isinstance(args, list) and kind not in STRUCTURAL:  # short form: pull out @name, xN
+        if isinstance(args, list) and (kind not in STRUCTURAL or kind == "output" and isinstance(raw, str)):  # short form: pull out @name, xN
             rest: list[str] = []
             for tok in args:
                 tok = str(tok)
@@ -188,14 +194,18 @@ class Expander:
             made = self.branches(kind, body, body_loc, scope, stack)
         elif kind == "towers":
             made = self.towers(body, body_loc, scope, stack)
-        elif kind == "aux":
-            made = self.aux(body, body_loc, scope, stack)
+        elif kind in HEADS:
+            made = self.head(kind, body, body_loc, scope, stack, args if isinstance(raw, str) else None)
         elif kind in self.modules:
             made = self.call(kind, args, body_loc, scope, stack)
         else:
             self.coll.add(loc, f"unknown layer type or module '{kind}'{suggest(kind, self.known)}")
             return None
         if made is None:
+            return None
+        if isinstance(made, Aux) and made.role == "output" and (problems := output_problems(self.within, name, repeat, self.depth == 1)):
+            for problem in problems:
+                self.coll.add(loc, problem)
             return None
         made.name, made.loc, made.repeat = name or "", loc, repeat
         return made
@@ -207,7 +217,7 @@ class Expander:
             self.args.names_only(kind, [f.name for f in LAYERS[kind].fields], args, loc)
         elif kind in self.modules:
             self.args.names_only(kind, list(self.modules[kind].get("args") or {}), args, loc)
-        elif kind not in MERGES and kind not in ("towers", "aux"):
+        elif kind not in MERGES and kind not in ("towers", *HEADS):
             self.coll.add(loc, f"unknown layer type or module '{kind}'{suggest(kind, self.known)}")
         if name:
             self.scopes.frames[-1].omitted[name] = loc
@@ -281,13 +291,30 @@ class Expander:
         if "layers" not in body:
             self.coll.add(loc, "towers: missing 'layers'")
             return None
-        return Towers(count, mode == "split", self.items(body["layers"], body.loc_of("layers"), scope, stack, "towers"), loc=loc)
+        with self.inside("towers"):
+            return Towers(count, mode == "split", self.items(body["layers"], body.loc_of("layers"), scope, stack, "towers"), loc=loc)
 
-    def aux(self, body: Value, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Aux | None:
+    @contextmanager
+    def inside(self, kind: str) -> Iterator[None]:
+        self.within.append(kind)
+        try:
+            yield
+        finally:
+            self.within.pop()
+
+    def head(self, role: HeadRole, body: Value, loc: Loc, scope: Scope, stack: tuple[str, ...], line: object = None) -> Aux | None:
+        """An ``aux:`` or ``output:`` head (``line``: the words after it on a line of its own);
+        an output may be the point itself (``identity``, ``[]``, or the line ``output @NAME``)."""
         if isinstance(body, dict) and "layers" in body:
             loc = body.loc_of("layers")
             body = body["layers"]
-        return Aux(self.items(body, loc, scope, stack), loc=loc)
+        if role == "output" and isinstance(line, list) and line:
+            self.coll.add(loc, f"output: a line takes only @name, not '{' '.join(map(str, line))}'; a head is a list: output: [conv 256 3x3]")
+            return None
+        if role == "output" and (line is not None or body in ([], "identity", ["identity"])):
+            return Aux([], loc=loc, role=role)
+        with self.inside(role):
+            return Aux(self.items(body, loc, scope, stack), loc=loc, role=role)
 
     def call(self, module: str, args: object, loc: Loc, scope: Scope, stack: tuple[str, ...]) -> Call | None:
         if module in stack:

@@ -33,7 +33,7 @@ MAX_PATH_BYTES = 4096  # a whole file name (PATH_MAX)
 
 # -- expanding the layers ------------------------------------------------------------------
 MAX_CALL_DEPTH = 32  # module calls inside module calls
-MAX_NESTING = 64  # items inside items: module calls, branches, towers, aux heads
+MAX_NESTING = 64  # items inside items: module calls, branches, towers, heads (aux, output)
 MAX_ITEMS = 50_000  # items of the unrolled network (every copy of a repeat counted)
 MAX_TOWERS = 1024  # towers of one ``towers:`` item (drawn once, built as groups)
 MAX_PROBLEMS = 200  # distinct problems reported before the spec stage gives up

@@ -1,4 +1,4 @@
-"""The validated spec: a tree of layers, module calls, branches, towers and aux heads.
+"""The validated spec: a tree of layers, module calls, branches, towers and heads (aux, output).
 
 Everything here is already checked and concrete: module arguments are bound,
 ``$`` references substituted, defaults applied.  Repeats are kept as counts (not
@@ -8,7 +8,7 @@ unrolled) so that later stages can show "×N".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from .loader import Loc, Value
 
@@ -80,11 +80,18 @@ class Call(_Item):
     body: list[Item]
 
 
+HeadRole = Literal["aux", "output"]
+
+
 @dataclass
 class Aux(_Item):
-    """An auxiliary classifier hanging off the current point of the main line."""
+    """A head hanging off the current point of the main line, which carries on from that
+    point: an auxiliary classifier, run in training only and counted apart (``role``
+    "aux", written ``aux:``), or an extra output of the network, part of it like the
+    main line (``role`` "output", written ``output:``; an empty body: the point itself)."""
 
     body: list[Item]
+    role: HeadRole = "aux"
 
 
 Item = Layer | Branches | Towers | Call | Aux

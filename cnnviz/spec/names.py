@@ -22,14 +22,14 @@ SEPARATOR = "."
 
 
 def kind(item: Item) -> str:
-    """What a made-up name starts with: the layer type, the merge, the module, towers, aux."""
+    """What a made-up name starts with: the layer type, the merge, the module, towers, aux, output."""
     if isinstance(item, Layer):
         return item.type
     if isinstance(item, Branches):
         return item.merge
     if isinstance(item, Call):
         return item.module
-    return "towers" if isinstance(item, Towers) else "aux"
+    return "towers" if isinstance(item, Towers) else item.role
 
 
 def name_problem(name: str) -> str | None:

@@ -13,7 +13,8 @@ Scope: the name is looked up in the layer list that holds the merge, then in the
 lists around it, outwards; the nearest list that writes the name decides.  It
 must name an item written *before* the merge and finished by then (not the
 merge itself, nor an item the merge is inside), not an auxiliary head (whose
-output is off the main line) and not an item left out (``x0``).  A module's
+output is off the main line; an extra output can be referenced: it is part of
+the network, and the name means what it outputs) and not an item left out (``x0``).  A module's
 body is a wall: inside a module, a name refers to that instance's own items;
 a ``towers`` body is a wall too (its layers are built as one grouped layer).
 A repeated item (``x3 @c``) names the output of its last copy.
@@ -98,7 +99,7 @@ class Scopes:
         seen: list[str] = []
         for up, frame in enumerate(reversed(self.frames)):
             if name in frame.done:
-                if isinstance(frame.done[name], Aux):
+                if isinstance(found := frame.done[name], Aux) and found.role == "aux":
                     return f"'{name}' is an auxiliary head, off the main line; a branch can start from an item on the main line only"
                 return Ref(name, loc, up)
             if name == frame.current:

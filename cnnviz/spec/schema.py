@@ -44,6 +44,7 @@ def build_schema() -> Schema:
     items: list[Schema] = [{"type": "string", "description": "one short line: 'conv 64 3x3 /2 @name', 'module args xN'"}]
     for name, lt in LAYERS.items():
         items.append(_kind_item(name, {"anyOf": [{"type": "string"}, {"type": "null"}, _layer_settings(lt)]}, lt.doc))
+    head = {"anyOf": [{"$ref": "#/$defs/layers"}, {"type": "object", "properties": {"layers": {"$ref": "#/$defs/layers"}}}]}
     branches = {"type": "array", "minItems": 2, "items": {"anyOf": [{"$ref": "#/$defs/layers"}, {"type": "string"}, {"type": "null"}]}}
     items += [
         _kind_item("concat", branches, "parallel branches, concatenated along channels"),
@@ -64,7 +65,8 @@ def build_schema() -> Schema:
             },
             "N identical towers, concatenated (drawn once, marked ×N)",
         ),
-        _kind_item("aux", {"anyOf": [{"$ref": "#/$defs/layers"}, {"type": "object", "properties": {"layers": {"$ref": "#/$defs/layers"}}}]}, "an auxiliary classifier"),
+        _kind_item("aux", head, "an auxiliary classifier (training only, counted apart)"),
+        _kind_item("output", head, "an extra output of the network, off the current point ('identity' or []: the point itself); named by 'name'"),
         {
             "type": "object",
             "description": "a call of a module defined under 'modules'",

@@ -431,6 +431,72 @@ class Offline(nn.Module):
         raise OSError("<urlopen error [Errno -3] Temporary failure in name resolution>")
 
 
+class FPNTiny(nn.Module):
+    """A feature pyramid: four stages down, then top-down, each level the up-sampled level
+    above plus a 1x1 lateral conv of its stage, smoothed by a 3x3 conv.  Returns the levels
+    by name, finest first, as torchvision's FeaturePyramidNetwork does."""
+
+    def __init__(self, width: int = 4, out: int = 8):
+        super().__init__()
+        widths = [width, 2 * width, 4 * width, 8 * width]
+        self.stages = nn.ModuleList(conv_bn(cin, cout, 3, 2) for cin, cout in zip([3, *widths[:-1]], widths))
+        self.lateral = nn.ModuleList(nn.Conv2d(c, out, 1) for c in widths)
+        self.smooth = nn.ModuleList(nn.Conv2d(out, out, 3, padding=1) for _ in widths)
+
+    def forward(self, x):
+        feats = []
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        top = self.lateral[3](feats[3])
+        levels = [self.smooth[3](top)]
+        for i in (2, 1, 0):
+            top = F.interpolate(top, scale_factor=2, mode="nearest") + self.lateral[i](feats[i])
+            levels.insert(0, self.smooth[i](top))
+        return dict(zip(["p2", "p3", "p4", "p5"], levels))
+
+
+class TwoTasks(nn.Module):
+    """A shared trunk and two heads, returned as a tuple (classes, a segmentation map), with
+    the trunk's features last: three outputs, the last one a point of the main line."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(conv_bn(3, 8, 3), conv_bn(8, 16, 3, 2))
+        self.classify = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 5))
+        self.segment = nn.Sequential(conv_bn(16, 8, 3), nn.Conv2d(8, 3, 1))
+
+    def forward(self, x):
+        x = self.trunk(x)
+        return self.classify(x), self.segment(x), x
+
+
+class Stages(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = conv_bn(3, 8, 3)
+        self.b = conv_bn(8, 16, 3, 2)
+
+    def forward(self, x):
+        mid = self.a(x)
+        return {"mid": mid, "last": self.b(mid)}
+
+
+class InnerFeature(nn.Module):
+    """A second output read from inside the backbone (its first stage), as torchvision's
+    segmentation models read layer3 for their auxiliary output."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = Stages()
+        self.fc = nn.Conv2d(16, 4, 1)
+        self.head = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        f = self.backbone(x)
+        return self.fc(f["last"]), self.head(f["mid"])
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
