@@ -36,9 +36,10 @@ from ..graph import as_network
 from ..model import Network
 from . import compose
 from .collapse import COMPACT, DETAILS, FULL, MODULES
-from .dot import Dot, PaintHook, legend_dots, part_dot, text, title_dot
+from .dot import Dot, PaintHook, part_dot, text
 from .engine import ENGINES
 from .figure import DEFAULT_DPI, DOT_HEADER, Figure, Piece, draw, engine_for, format_of, legend_pieces, packed, title_piece
+from .legend import legend_dots, title_dot
 from .style import Paint
 from .ushape import upright
 from .view import View, as_json, build

@@ -22,7 +22,7 @@ from . import style
 from .quoting import Html, attrs, escape, ident, join, tag
 from .style import Paint
 from .udot import u_ranks
-from .view import Part, View, subtitle
+from .view import Part
 
 PaintHook = Callable[[tuple[Path, ...] | Path], Paint | None]
 """What a box stands for (its members, a tuple of paths) or a cluster's block path → its colours, or None."""
@@ -41,7 +41,7 @@ class Dot:
     lead: list = field(default_factory=list)  # ids of nodes outside any cluster, written first
 
 
-def _font(text, size: int | None = None, color: str | None = None, bold: bool = False) -> Html:
+def font(text, size: int | None = None, color: str | None = None, bold: bool = False) -> Html:
     body = tag("b", text) if bold else escape(text)
     if size is None and color is None:
         return body
@@ -71,26 +71,26 @@ def box_label(d: dict, show_params: bool) -> Html:
     lines = []
     times = present.times(d["count"])
     if d["kind"] == "module":
-        lines.append(_font(d["title"], bold=True))
-        second = [_font(times, style.BOX_SIZE, style.COUNT, bold=True) if times else "", _font(d["detail"], style.DETAIL_SIZE, style.MUTED) if d["detail"] else ""]
+        lines.append(font(d["title"], bold=True))
+        second = [font(times, style.BOX_SIZE, style.COUNT, bold=True) if times else "", font(d["detail"], style.DETAIL_SIZE, style.MUTED) if d["detail"] else ""]
         if any(second):
             lines.append(join(*second, sep="  "))
     elif d.get("small"):  # a standalone norm or activation (compact and modules views): a small box
-        head = [_font(d["title"], style.SMALL_SIZE)]
+        head = [font(d["title"], style.SMALL_SIZE)]
         if times:
-            head.append(_font(" " + times, style.SMALL_SIZE, style.COUNT, bold=True))
+            head.append(font(" " + times, style.SMALL_SIZE, style.COUNT, bold=True))
         lines.append(join(*head))
         if d["detail"]:
-            lines.append(_font(d["detail"], style.TAG_SIZE, style.MUTED))
+            lines.append(font(d["detail"], style.TAG_SIZE, style.MUTED))
     else:
-        head = [_font(d["title"])]
+        head = [font(d["title"])]
         if times:
-            head.append(_font(" " + times, None, style.COUNT, bold=True))
+            head.append(font(" " + times, None, style.COUNT, bold=True))
         lines.append(join(*head))
         if d["detail"]:
-            lines.append(_font(d["detail"], style.DETAIL_SIZE, style.MUTED))
+            lines.append(font(d["detail"], style.DETAIL_SIZE, style.MUTED))
     if show_params and d.get("nparams"):
-        lines.append(_font(present.count(d["nparams"]), style.DETAIL_SIZE - 1, style.MUTED))
+        lines.append(font(present.count(d["nparams"]), style.DETAIL_SIZE - 1, style.MUTED))
     return Html(tag("br").join(lines))
 
 
@@ -102,9 +102,9 @@ def node_attrs(d: dict, show_params: bool, paint: PaintHook | None = None) -> di
     a: dict[str, Any] = {"fillcolor": sw.fill, "color": sw.stroke}
     if kind == "merge" and d["type"] in ("add", "mul"):
         sign = "+" if d["type"] == "add" else "×"
-        a.update(shape="circle", label=_font(sign, 15, bold=True), width=0.28, height=0.28, fixedsize=True, style="filled", penwidth=1.3)
+        a.update(shape="circle", label=font(sign, 15, bold=True), width=0.28, height=0.28, fixedsize=True, style="filled", penwidth=1.3)
     elif kind == "merge":
-        a.update(shape="box", label=_font("concat", style.DETAIL_SIZE, style.TEXT), style="rounded,filled", height=0.26, width=0.3, margin="0.05,0.02")
+        a.update(shape="box", label=font("concat", style.DETAIL_SIZE, style.TEXT), style="rounded,filled", height=0.26, width=0.3, margin="0.05,0.02")
     elif kind in ("input", "output"):
         a.update(shape="box", label=box_label(d, False), style="rounded,filled", height=0.46, margin="0.1,0.04")
     elif kind == "module":
@@ -153,7 +153,7 @@ def cluster_attrs(c: dict, paint: PaintHook | None = None) -> dict[str, Any]:
 def _cluster_attrs(c: dict) -> dict[str, Any]:
     if c["kind"] == "towers":
         return {
-            "label": _font(c["label"], style.CLUSTER_SIZE, style.MUTED, bold=True),
+            "label": font(c["label"], style.CLUSTER_SIZE, style.MUTED, bold=True),
             "style": "rounded,filled",
             "fillcolor": style.TOWERS_FILL,
             "color": style.TOWERS_STROKE,
@@ -163,7 +163,7 @@ def _cluster_attrs(c: dict) -> dict[str, Any]:
             "_stack": _cards(c["count"]),
         }
     sw = style.swatch("module")
-    title = join(_font(c["label"], style.CLUSTER_SIZE, style.TEXT, bold=True), _font(" " + present.times(c["count"]), style.CLUSTER_SIZE, style.COUNT, bold=True) if c["count"] > 1 else "")
+    title = join(font(c["label"], style.CLUSTER_SIZE, style.TEXT, bold=True), font(" " + present.times(c["count"]), style.CLUSTER_SIZE, style.COUNT, bold=True) if c["count"] > 1 else "")
     out = {"label": title, "style": "rounded,filled", "fillcolor": "#fdf8ef", "color": sw.stroke, "labeljust": "l", "margin": 8}
     if c["count"] > 1:
         out["_stack"] = _cards(c["count"])
@@ -184,7 +184,7 @@ def part_dot(part: Part, index: int, direction: str, show_params: bool, show_sha
         frame = "panel"
         dot.clusters[frame] = (
             {
-                "label": _font(part.title, style.PANEL_TITLE_SIZE, style.TEXT, bold=True),
+                "label": font(part.title, style.PANEL_TITLE_SIZE, style.TEXT, bold=True),
                 "style": "rounded,filled",
                 "fillcolor": style.PANEL_FILL,
                 "color": style.PANEL_STROKE,
@@ -255,66 +255,6 @@ def _branch_starts(v, frame) -> list:
             if d["kind"] in ("layer", "module") and not d.get("aux") and v.in_degree(t) == 1:
                 groups.setdefault(d.get("cluster") or frame, []).append(t)
         out += [(c, g) for c, g in groups.items() if len(g) > 1]
-    return out
-
-
-def title_dot(view: View) -> Dot:
-    return heading_dot(view.name, subtitle(view))
-
-
-def heading_dot(text: str, sub: str = "", name: str = "title") -> Dot:
-    """A picture's title line: ``text`` in bold, then ``sub`` in grey."""
-    dot = base(name, "LR")
-    label = join(_font(text, style.TITLE_SIZE, style.TEXT, bold=True), "   ", _font(sub, style.SUBTITLE_SIZE, style.MUTED))
-    dot.nodes.append(("title", {"shape": "plaintext", "label": label, "margin": 0, "height": 0.3}, None))
-    return dot
-
-
-LEGEND_EXTRA = {
-    "towers": "one tower drawn for N identical ones",
-    "aux": "auxiliary classifier (training only)",
-}
-
-
-def legend_dots(view: View) -> list[Dot]:
-    """One small graph per legend entry (a swatch and its name), so entries can flow into rows.
-    The swatches are small copies of the real boxes."""
-    entries: list[tuple[dict, str]] = []
-    for cat in view.legend:
-        sw = style.swatch(cat)
-        if cat in ("add", "mul"):
-            a = node_attrs({"kind": "merge", "type": cat, "category": cat}, False)
-            a.update(width=0.2, height=0.2, label=_font("+" if cat == "add" else "×", 11, bold=True))
-        elif cat == "concat":
-            a = node_attrs({"kind": "merge", "type": "concat", "category": "concat"}, False)
-        else:
-            a = swatch_attrs(Paint(sw.fill, sw.stroke))
-        entries.append((a, sw.legend))
-    for mark in view.marks:
-        if mark == "towers":
-            a = {"shape": "box", "style": "rounded,filled", "fillcolor": style.TOWERS_FILL, "color": style.TOWERS_STROKE}
-            a.update(label=_font("×N", 8, style.MUTED, bold=True), width=0.3, height=0.2, fixedsize=True, _stack=2)
-        else:
-            a = {"shape": "box", "style": "rounded,dashed", "color": style.AUX_STROKE, "label": "", "width": 0.3, "height": 0.2, "fixedsize": True}
-        entries.append((a, LEGEND_EXTRA[mark]))
-    return entry_dots(entries)
-
-
-def swatch_attrs(paint: Paint) -> dict[str, Any]:
-    """A legend's small box in the given colours."""
-    return {"shape": "box", "style": "rounded,filled", "fillcolor": paint.fill, "color": paint.stroke, "label": "", "width": 0.3, "height": 0.2, "fixedsize": True}
-
-
-def entry_dots(entries: list[tuple[dict, str]], prefix: str = "legend") -> list[Dot]:
-    """One small graph per legend entry: (swatch node attributes, name)."""
-    out = []
-    for i, (a, name) in enumerate(entries):
-        dot = base(f"{prefix}{i}", "LR")
-        dot.graph["ranksep"] = 0.12
-        dot.nodes.append(("swatch", a, None))
-        dot.nodes.append(("name", {"shape": "plaintext", "label": _font(name, style.LEGEND_SIZE, style.TEXT), "margin": "0.02,0", "height": 0.2, "width": 0}, None))
-        dot.edges.append(("swatch", "name", {"style": "invis"}))
-        out.append(dot)
     return out
 
 

@@ -26,8 +26,9 @@ from pathlib import Path
 
 from ..files import write_atomic
 from . import compose, wrap
-from .dot import Dot, entry_dots, heading_dot, swatch_attrs, text
+from .dot import Dot, text
 from .engine import PURE, SYSTEM, check_format, run
+from .legend import entry_dots, heading_dot, swatch_attrs
 from .style import Paint
 from .view import Part
 
