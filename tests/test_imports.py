@@ -26,7 +26,7 @@ def imported_after(code: str) -> set[str]:
         "from cnnviz.graph import build_network\nfrom cnnviz.spec import load_spec\nbuild_network(load_spec('resnet50')).graph",
         "import cnnviz\ncnnviz.build_graph('inception_v4')",
         "import cnnviz.summary, cnnviz.present, cnnviz.registry\ncnnviz.registry.entries()",
-        "import cnnviz.capture\nfrom cnnviz.cli import load_arch\nload_arch('resnet50')",
+        "import cnnviz.capture\nfrom cnnviz.archs import load_arch\nload_arch('resnet50')",
     ],
     ids=["package", "cli", "help", "spec-and-network", "graph-view", "summary-registry", "arch-resolution"],
 )
