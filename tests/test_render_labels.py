@@ -167,13 +167,20 @@ def test_each_folded_box_says_its_own_calls_arguments(tmp_path, ident):
     """Every module box of every part: every member of the run has the box's arguments, and
     each argument text on the box is one of those, in the module's declared order."""
     net = spec(tmp_path, OWN[ident]) if ident in OWN else build_network(ident)
+    widths = measure(net)
     for _, d in module_boxes(build(net)):
+        first = net.blocks[d["members"][0]]
+        shrink = naming.shrink_text(widths[first.entry], widths[first.exit])  # measured, not an argument
         for b in d["members"]:
             own = net.blocks[b].args
             assert list(own.items()) == list(d["args"].items())
             declared = list(own)
             at = []
-            for piece in _pieces(d["detail"]):
+            pieces = _pieces(d["detail"])
+            if shrink and "stride" not in declared:
+                assert pieces[-1] == shrink, d["detail"]
+                pieces = pieces[:-1]
+            for piece in pieces:
                 (key,) = [k for k in declared if naming.arg_text(k, own[k]) == piece]
                 at.append(declared.index(key))
             assert at == sorted(at), d["detail"]
@@ -299,3 +306,28 @@ def test_variant_titles_with_what_they_draw(groups, drawn, expected):
 )
 def test_argument_texts(key, value, expected):
     assert naming.arg_text(key, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ((64, 56, 56), (128, 28, 28), "/2"),
+        ((64, 56, 56), (64, 56, 56), ""),
+        ((64, 56, 56), (64, 112, 112), ""),  # grown (up-sampling): not a stride
+        ((64, 56, 56), (64, 28, 56), "/2×1"),
+        ((64, 7, 7), (64, 4, 4), ""),  # not by a whole factor (a ceil-mode pool): nothing claimed
+        ((64, 56, 56), (512,), ""),  # to a vector: not an image any more
+        (None, (64, 28, 28), ""),
+    ],
+)
+def test_a_module_box_says_how_much_it_shrinks_the_image(before, after, expected):
+    assert naming.shrink_text(before, after) == expected
+
+
+def test_a_stride_written_inside_a_module_shows_on_its_boxes(tmp_path):
+    text = (
+        "name: t\ninput: [3, 32, 32]\nmodules:\n  down:\n    args: [width]\n    layers: [conv $width 3x3 /2, conv $width 3x3]\n"
+        "  keep:\n    args: [width]\n    layers: [conv $width 3x3]\nlayers: [down 8, keep 8, down 16, gap]\n"
+    )
+    view = build(spec(tmp_path, text))
+    assert [d["detail"] for _, d in module_boxes(view)] == ["8-d · /2", "8-d", "16-d · /2"]

@@ -3,8 +3,9 @@
 A module box says its output width ("256-d", as the ResNet paper writes
 it) and, each from the box's own call, the fewest arguments (in the order
 the module declares them) that tell apart the module's calls of the same
-width and the calls its different panels draw ("24-d · k3"), and its stride
-when that is not 1 ("24-d · k3 /2").  A module
+width and the calls its different panels draw ("24-d · k3"), and how much it
+shrinks the image ("24-d · k3 /2"), measured on the shapes, whether the stride is
+an argument or written inside the module.  A module
 drawn with different insides gets one panel per variant, named by the fewest
 arguments, constant within each variant, that tell them apart
 ("MBConv6 · k5").
@@ -60,13 +61,26 @@ def width_text(width: int | None) -> str:
     return f"{width}-d" if width else ""
 
 
-def box_detail(width: int | None, args: Args, keys: Sequence[str], tag: str = "") -> str:
-    """A module box's detail line: its output width, the arguments that tell it apart, a
-    ``stride`` other than 1 (where the image shrinks, which its panel cannot say), and
-    what its panel draws differently from the module's other panels (``tag``)."""
-    if "stride" not in keys and value_text(args.get("stride", 1)) not in ("1", "None"):
-        keys = [k for k in args if k in keys or k == "stride"]
-    return SEP.join(t for t in (width_text(width), args_text(args, keys), tag) if t)
+def shrink_text(before: Sequence[int] | None, after: Sequence[int] | None) -> str:
+    """How much a box shrinks the image it reads, as a stride is written ("/2", "/2×1"), or ''
+    when it does not (or the shapes are not images, or not known)."""
+    if before is None or after is None or len(before) != 3 or len(after) != 3:
+        return ""
+    if any(a < 1 or b % a for b, a in zip(before[1:], after[1:])) or tuple(before[1:]) == tuple(after[1:]):
+        return ""  # the same size, grown (up-sampling), or not by a whole factor
+    h, w = before[1] // after[1], before[2] // after[2]
+    return "/" + (str(h) if h == w else size((h, w)))
+
+
+def box_detail(width: int | None, args: Args, keys: Sequence[str], tag: str = "", shrink: str = "") -> str:
+    """A module box's detail line: its output width, the arguments that tell it apart, how
+    much it shrinks the image (``shrink``: "/2"; its panel, drawn once for calls of every
+    stride, cannot say), and what its panel draws differently from the module's other
+    panels (``tag``)."""
+    told = args_text(args, keys)
+    if shrink and "stride" not in keys:
+        told = f"{told} {shrink}" if told else shrink
+    return SEP.join(t for t in (width_text(width), told, tag) if t)
 
 
 def calls(net: Network) -> dict[str, list[Path]]:

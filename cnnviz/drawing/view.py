@@ -172,7 +172,9 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
         for _, d in graph.nodes(data=True):
             if d["kind"] == "module":
                 tag = tags.get(d["panels"][0], "") if d.get("panels") else ""
-                d["detail"] = naming.box_detail(d["width"], d["args"], shown.get(d["type"], ()), tag)
+                first = blocks[d["members"][0]]  # a run ×N: how much each of its calls shrinks
+                shrink = naming.shrink_text(widths.get(first.entry), widths.get(first.exit))
+                d["detail"] = naming.box_detail(d["width"], d["args"], shown.get(d["type"], ()), tag, shrink)
     shared = Counter(next(iter(have.values())).title for have in variants.values())  # label -> modules that have it
     out = []
     for p in order:
