@@ -13,8 +13,10 @@ from pathlib import Path as FilePath
 
 import pytest
 
+from cnnviz.errors import SpecError
 from cnnviz.graph import build_network
 from cnnviz.model import ROOT
+from cnnviz.spec import load_spec
 from cnnviz.spec.loader import load_text
 from cnnviz.spec.parse import _build
 
@@ -377,3 +379,21 @@ def test_random_references_agree_with_an_independent_count_and_torch(case):
     order = {p: i for i, p in enumerate(net.nodes)}
     for s, t in net.ref_edges:  # every skip reads an item computed before it
         assert order[s] < order[t]
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("inner", "'inner' is written inside module 'stage', and an item inside a module cannot be reached from outside it; name the call instead ('stage … @NAME') and start from that"),
+        ("s1.inner", "no item named 's1.inner' written before this merge (a reference is a name written with @NAME or name:, not a path into a module)"),
+    ],
+)
+def test_a_reference_into_a_module_says_why_it_cannot_be(tmp_path, target, message):
+    text = (
+        "name: t\ninput: [3, 8, 8]\nmodules:\n  stage:\n    layers: [conv 8 3x3 @inner, conv 8 3x3]\n"
+        f"layers:\n  - stage @s1\n  - add: [identity, [from {target}]]\n"
+    )
+    (tmp_path / "t.yaml").write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_spec(tmp_path / "t.yaml")
+    assert [p.message for p in info.value.problems] == [message]

@@ -447,3 +447,18 @@ def test_null_under_modules_is_a_required_argument_not_a_dropped_one(tmp_path):
         infer(child)
     child.write_text("name: Child\nextends: base.yaml\nmodules:\n  m:\n    args: {w: null}\nlayers: [m 2, gap]\n")
     assert infer(child).total == 2 * 3 * 9 + 2
+
+
+@pytest.mark.parametrize(
+    "child, message",
+    [
+        ("expect:\n  shapes:\n    c11: null\n", "'c11: null' drops nothing: the spec this one extends gives no 'c11' under expect: shapes: (did you mean 'c1'?)"),
+        ("flops: null\n", "'flops: null' drops nothing: the spec this one extends gives no 'flops'"),
+    ],
+)
+def test_a_null_that_drops_nothing_is_an_error(tmp_path, child, message):
+    (tmp_path / "base.yaml").write_text("name: Base\ninput: [3, 8, 8]\nlayers: [conv 8 3x3 @c1, gap]\nexpect:\n  shapes:\n    c1: [8, 8, 8]\n")
+    (tmp_path / "child.yaml").write_text(f"name: Child\nextends: base.yaml\n{child}")
+    with pytest.raises(SpecError) as info:
+        infer(tmp_path / "child.yaml")
+    assert [p.message for p in info.value.problems] == [message]

@@ -16,6 +16,7 @@ from ..errors import Problem, SpecError
 from . import catalogue
 from .limits import MAX_EXTENDS, MAX_NAME_BYTES, MAX_PATH_BYTES
 from .loader import LocDict, load_text, read_text
+from .words import suggest
 
 NOT_INHERITED = ("aliases", "article_params")
 
@@ -78,10 +79,12 @@ def load_doc(path: Path, chain: tuple[Path, ...] = (), text: str | None = None) 
     return _merge(base, doc)
 
 
-def _merge(base: LocDict, over: LocDict, drop: bool = True) -> LocDict:
+def _merge(base: LocDict, over: LocDict, drop: bool = True, under: tuple[str, ...] = ()) -> LocDict:
     """``over`` merged onto ``base``: mappings key by key, anything else replaced.  With
     ``drop``, a key set to null removes what the base gave it (``expect: {shapes: null}``,
-    ``paper: null``); not under ``modules``, where a null argument means a required one."""
+    ``paper: null``); not under ``modules``, where a null argument means a required one.
+    At the top level and under ``expect`` a null that drops nothing is a located error
+    (a misspelt name would otherwise stay an expectation of null)."""
     out = LocDict(base)
     out.loc, out.locs, out.keylocs = over.loc, dict(base.locs), dict(base.keylocs)
     for key, value in over.items():
@@ -90,8 +93,11 @@ def _merge(base: LocDict, over: LocDict, drop: bool = True) -> LocDict:
             out.locs.pop(key, None)
             out.keylocs.pop(key, None)
             continue
+        if drop and value is None and (not under or under[0] == "expect"):
+            where = f" under {': '.join(under)}:" if under else ""
+            raise SpecError(Problem(*over.key_loc(key), f"'{key}: null' drops nothing: the spec this one extends gives no '{key}'{where}{suggest(key, base)}"))
         if isinstance(value, LocDict) and isinstance(base.get(key), LocDict):
-            value = _merge(base[key], value, drop and key != "modules")
+            value = _merge(base[key], value, drop and key != "modules", (*under, key))
         out[key] = value
         out.locs[key], out.keylocs[key] = over.loc_of(key), over.key_loc(key)
     return out

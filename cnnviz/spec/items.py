@@ -43,7 +43,7 @@ from .limits import MAX_CALL_DEPTH, MAX_NESTING, MAX_TOWERS, Budget, Limit, Stop
 from .loader import Loc, LocDict, LocList, Value
 from .model import Aux, Branches, Call, HeadRole, Item, Layer, Ref, Towers
 from .names import name_items, name_problem
-from .refs import REF_WORD, Scopes, ref_name
+from .refs import REF_WORD, Scopes, ref_name, written_name
 from .words import BadLine, split_line, suggest, whole
 
 MERGES = ("concat", "add", "mul", "split")  # how the branches of a branches item meet
@@ -61,7 +61,8 @@ class Expander:
         self.size = network_budget()  # items of the unrolled network
         self.depth = 0  # items being expanded, one inside the other
         self.known = (*LAYERS, *STRUCTURAL, *modules)  # what an item may be
-        self.scopes = Scopes()  # the layer lists being expanded, for ``from NAME``
+        inside = {written_name(e): m for m, d in modules.items() if isinstance(d.get("layers"), list) for e in d["layers"]}
+        self.scopes = Scopes({n: m for n, m in inside.items() if n})  # the layer lists being expanded, for ``from NAME``
         self.within: list[str] = []  # the towers and heads being expanded, outermost first
 
     # -- lists ---------------------------------------------------------------

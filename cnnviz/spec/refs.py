@@ -27,6 +27,7 @@ lists out the item is) or a message for the user.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .loader import Loc, Value
@@ -83,8 +84,9 @@ class Frame:
 class Scopes:
     """The stack of layer lists being expanded, innermost last."""
 
-    def __init__(self) -> None:
+    def __init__(self, inside: Mapping[str, str] | None = None) -> None:
         self.frames: list[Frame] = []
+        self.inside = inside or {}  # a name written in a module's own layer list -> that module
 
     def push(self, entries: list[Value], locs: list[Loc], wall: str = "") -> Frame:
         frame = Frame([written_name(e) for e in entries], list(locs), wall)
@@ -119,6 +121,14 @@ class Scopes:
                     return f"'{name}' is outside {this}; inside {inside}, a branch can start only from {own} items"
                 break
         hint = suggest(name, seen)
+        if not hint and name in self.inside:
+            module = self.inside[name]
+            return (
+                f"'{name}' is written inside module '{module}', and an item inside a module cannot be reached "
+                f"from outside it; name the call instead ('{module} … @NAME') and start from that"
+            )
+        if not hint and "." in name:
+            hint = " (a reference is a name written with @NAME or name:, not a path into a module)"
         if not hint and _MADE_UP.match(name):
             hint = f" (a name cnnviz makes up, like '{name}', cannot be referenced: write @{name} on the item)"
         return f"no item named '{name}' written before this merge{hint}"
