@@ -151,7 +151,7 @@ def test_repeated_calls_say_their_own_arguments(tmp_path):
 
 def _pieces(detail: str) -> list[str]:
     """A module box's argument texts ('k3', '/2', 'pool 32'), after its width."""
-    parts = detail.split(labels.SEP)
+    parts = [p for p in detail.split(labels.SEP) if p]
     if parts and re.fullmatch(r"[0-9]+-d", parts[0]):
         parts = parts[1:]
     parts = [p for p in parts if p not in ACTIVATIONS]  # the activation its panel draws
@@ -192,9 +192,17 @@ def test_box_widths_are_the_shape_pass_channels(tmp_path, ident):
     net = spec(tmp_path, OWN[ident]) if ident in OWN else build_network(ident)
     measured = shapes.infer(net, check=False)
     assert measure(net) == dict(measured.shapes)  # the torch-free walk agrees node by node
-    for _, d in module_boxes(build(net)):
+    view = build(net)
+    for part, d in module_boxes(view):
         last = net.blocks[d["members"][-1]].exit
-        assert d["detail"].split(labels.SEP)[0] == f"{measured.shapes[last][0]}-d"
+        shown = d["detail"].split(labels.SEP)[0]
+        if part is view.main or shown.endswith("-d"):
+            assert shown == f"{measured.shapes[last][0]}-d"
+        else:  # in a panel, no width is claimed where the calls it stands for differ in it
+            (panel,) = [p for p in view.panels if p is part]
+            calls = [b for b in net.blocks if net.blocks[b].kind == "call" and net.blocks[b].module == net.blocks[panel.block].module]
+            inner = [measured.shapes[last.rebase(panel.block, c)][0] for c in calls if last.within(panel.block) and last.rebase(panel.block, c) in measured.shapes]
+            assert len(set(inner)) > 1, (panel.title, d["title"])
 
 
 @pytest.mark.parametrize(
@@ -331,3 +339,14 @@ def test_a_stride_written_inside_a_module_shows_on_its_boxes(tmp_path):
     )
     view = build(spec(tmp_path, text))
     assert [d["detail"] for _, d in module_boxes(view)] == ["8-d · /2", "8-d", "16-d · /2"]
+
+
+def test_a_panel_claims_no_width_its_calls_do_not_share(tmp_path):
+    text = (
+        "name: t\ninput: [8, 8, 8]\nmodules:\n  se:\n    args: [width]\n    layers:\n      - mul: [identity, [gap keep, conv $width 1x1 act=sigmoid]]\n"
+        "  blk:\n    args: [width]\n    layers: [conv $width 3x3, se $width]\n  head:\n    layers: [se 8]\n"
+        "layers: [blk 16, blk 8, head, gap]\n"
+    )
+    view = build(spec(tmp_path, text))
+    inner = {(p.title, d["title"]): d["detail"] for p, d in module_boxes(view) if p is not view.main}
+    assert inner == {("blk", "se"): "", ("head", "se"): "8-d"}  # blk's se is 8-d and 16-d; head's always 8-d

@@ -17,7 +17,7 @@ from ..model import Network, Path, Shapes
 from . import naming, style
 from .collapse import COMPACT, DETAILS, FULL, collapse
 from .runs import Inside, Runs, inside, runs
-from .widths import Widths, measure
+from .widths import Widths, channels, measure
 
 
 @dataclass(frozen=True)
@@ -168,13 +168,16 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
             if len(set(drawn)) > 1:
                 tags.update(zip((p.key for p in parts), drawn))
     shown = naming.differing(net, widths, named)
+    drawing = {id(p.graph): (p.block, calls_of.get(p.key, [])) for p in order}  # a panel's graph -> (the call drawn, every call it stands for)
     for graph in graphs:
+        drawn_call, stands_for = drawing.get(id(graph), (None, []))
         for _, d in graph.nodes(data=True):
             if d["kind"] == "module":
                 tag = tags.get(d["panels"][0], "") if d.get("panels") else ""
                 first = blocks[d["members"][0]]  # a run ×N: how much each of its calls shrinks
                 shrink = naming.shrink_text(widths.get(first.entry), widths.get(first.exit))
-                d["detail"] = naming.box_detail(d["width"], d["args"], shown.get(d["type"], ()), tag, shrink)
+                width = d["width"] if drawn_call is None or _same_width(net, widths, d, drawn_call, stands_for) else None
+                d["detail"] = naming.box_detail(width, d["args"], shown.get(d["type"], ()), tag, shrink)
     shared = Counter(next(iter(have.values())).title for have in variants.values())  # label -> modules that have it
     out = []
     for p in order:
@@ -183,6 +186,14 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
             title = f"{p.title} ({blocks[p.block].module}){title[len(p.title) :]}"
         out.append(Part(p.key, title, p.graph, p.block))
     return out
+
+
+def _same_width(net: Network, widths: Widths, d: dict, drawn: Path, calls: list[Path]) -> bool:
+    """Whether a module box inside a panel has the same output width in every call the panel
+    stands for (an SE inside a block used at 240, 144 and 576 channels has not: no width is
+    claimed for it, rather than the first call's)."""
+    last = net.blocks[d["members"][-1]].exit
+    return all(channels(widths, last.rebase(drawn, c)) == d["width"] for c in calls if c != drawn)
 
 
 def _annotate(net: Network, v: nx.DiGraph, shapes: Shapes) -> None:
