@@ -350,3 +350,27 @@ def test_a_panel_claims_no_width_its_calls_do_not_share(tmp_path):
     view = build(spec(tmp_path, text))
     inner = {(p.title, d["title"]): d["detail"] for p, d in module_boxes(view) if p is not view.main}
     assert inner == {("blk", "se"): "", ("head", "se"): "8-d"}  # blk's se is 8-d and 16-d; head's always 8-d
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"scale": (2, 2), "size": None, "mode": "nearest"}, ("Upsample", "×2")),  # what a reader assumes
+        ({"scale": (2, 2), "size": None, "mode": "bilinear"}, ("Upsample", "×2 bilinear")),
+        ({"scale": None, "size": (7, 7), "mode": "bilinear"}, ("Upsample", "to 7×7 bilinear")),
+    ],
+)
+def test_upsampling_says_its_mode_unless_nearest(params, expected):
+    assert labels.layer("upsample", params, "compact") == expected
+
+
+@pytest.mark.parametrize(
+    ("width", "args", "keys", "expected"),
+    [
+        (48, {"width": 48, "stride": 2}, ["width", "stride"], "48-d · /2"),  # "48-d" says width 48 already
+        (48, {"width": 24, "stride": 2}, ["width", "stride"], "48-d · width 24 /2"),
+        (None, {"width": 48}, ["width"], "width 48"),
+    ],
+)
+def test_a_box_does_not_say_its_width_twice(width, args, keys, expected):
+    assert naming.box_detail(width, args, keys) == expected

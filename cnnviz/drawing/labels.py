@@ -66,7 +66,7 @@ def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None,
         bits.append(str(p["units"]))
     elif type_ == "upsample":
         bits.append(", ".join(f"×{n}" for n in dict.fromkeys(p["scale"])) if p["scale"] else f"to {size(p['size'])}")
-        if full:
+        if full or p["mode"] != "nearest":  # nearest is what a reader assumes
             bits.append(p["mode"])
     elif type_ == "split":
         bits.append(f"{p['part']}/{p['parts']}")

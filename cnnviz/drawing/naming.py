@@ -77,7 +77,7 @@ def box_detail(width: int | None, args: Args, keys: Sequence[str], tag: str = ""
     much it shrinks the image (``shrink``: "/2"; its panel, drawn once for calls of every
     stride, cannot say), and what its panel draws differently from the module's other
     panels (``tag``)."""
-    told = args_text(args, keys)
+    told = args_text(args, [k for k in keys if not (width and args.get(k) == width)])  # "48-d" says "width 48" already
     if shrink and "stride" not in keys:
         told = f"{told} {shrink}" if told else shrink
     return SEP.join(t for t in (width_text(width), told, tag) if t)

@@ -15,6 +15,7 @@ from .labels import SEP
 from .ushape import u_shape
 
 LINEAR = "linear"
+ASSUMED = "relu"  # the activation a conv box needs not name, unless its graph has others
 
 
 def copy(v: nx.DiGraph) -> nx.DiGraph:
@@ -103,13 +104,15 @@ def mark_spine(v: nx.DiGraph) -> nx.DiGraph:
 
 def tag_acts(v: nx.DiGraph) -> nx.DiGraph:
     """Where one graph (the main line, a panel) mixes linear and activated convs, each
-    linear conv says "linear"; where it mixes activations, each conv says the one written
-    on it ("SiLU").  A conv followed by its activation's own box needs no tag for it."""
+    linear conv says "linear"; where it mixes activations, or its one activation is not
+    the ReLU a reader assumes, each conv says the one written on it ("SiLU").  A conv
+    followed by its activation's own box needs no tag for it."""
     convs = [d for _, d in v.nodes(data=True) if d.get("act")]
     acts = {d["act"] for d in convs}
-    if len(acts) < 2:
+    unusual = bool(acts - {LINEAR, ASSUMED})
+    if len(acts) < 2 and not unusual:
         return v
-    named = len(acts - {LINEAR}) > 1
+    named = len(acts - {LINEAR}) > 1 or unusual
     v = copy(v)
     for _, d in v.nodes(data=True):
         act = d.get("act")
