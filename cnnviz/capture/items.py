@@ -27,6 +27,7 @@ class Line:
     repeat: int = 1
     origin: tuple[str, int, tuple[int, ...]] | None = field(default=None, compare=False)  # (class, params, output shape) of the leaf
     channels_last: bool = field(default=False, compare=False)  # a per-position layer on [H, W, C]: valid between two permutes
+    anchor: int = field(default=-1, compare=False)  # >= 0: a reference reads this item's output (see From)
 
 
 @dataclass
@@ -34,6 +35,18 @@ class MergeItem:
     kind: str  # add, concat, mul, split; aux or output: a head, its one branch its body
     branches: list[list[Item]]
     name: str = ""
+    repeat: int = 1
+    anchor: int = field(default=-1, compare=False)
+
+
+@dataclass
+class From:
+    """The first item of a branch that starts from an earlier item's output (``from NAME``), the
+    item whose ``anchor`` it ``reads``; ``source`` is its name once :func:`bind` has named it."""
+
+    reads: int  # the anchor of the item it reads
+    source: str = ""
+    name: str = ""  # a reference has no name of its own, and no repeat: these keep the passes over items uniform
     repeat: int = 1
 
 
@@ -46,14 +59,17 @@ class CallItem:
     name: str = ""
     repeat: int = 1
     line: Line | None = None  # set once the module is defined: the call as written
+    anchor: int = field(default=-1, compare=False)
 
 
-Item = Line | MergeItem | CallItem
+Item = Line | MergeItem | CallItem | From
 
 
 def fingerprint(item: Item, loose: bool = False) -> str:
     """What must agree for two neighbours to fold into one ×N item: everything but the name
     (and for module calls the input shape; loose ignores its channels)."""
+    if isinstance(item, From):
+        return f"F{item.source}"
     if isinstance(item, Line):
         return f"L{item.type}{sorted(item.fields.items(), key=lambda kv: kv[0])!r}x{item.repeat}"
     if isinstance(item, MergeItem):
@@ -73,12 +89,17 @@ def fold_runs(items: list[Item], loose: bool = False) -> list[Item]:
         elif isinstance(item, CallItem):
             item.body = fold_runs(item.body, loose)
         unit = _unit(item, loose)
-        if out and prints[-1] == unit and item.repeat == 1:
+        if out and prints[-1] == unit and item.repeat == 1 and not _anchored(item) and not _anchored(out[-1]):
             out[-1].repeat += 1
             continue
         out.append(item)
         prints.append(unit)
     return out
+
+
+def _anchored(item: Item) -> bool:
+    """A reference reads it, or it is a reference: it folds with no neighbour (a ×N would be read as its last copy)."""
+    return isinstance(item, From) or item.anchor >= 0
 
 
 def _unit(item: Item, loose: bool) -> str:

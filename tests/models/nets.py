@@ -497,6 +497,91 @@ class InnerFeature(nn.Module):
         return self.fc(f["last"]), self.head(f["mid"])
 
 
+class DoubleConv(nn.Module):
+    """(conv 3x3, batch norm, ReLU) twice: a U-Net's step."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.double_conv = nn.Sequential(conv_bn(cin, cout, 3), conv_bn(cout, cout, 3))
+
+    def forward(self, x):
+        return self.double_conv(x)
+
+
+class UNet(nn.Module):
+    """A classic U-Net of three levels, its skips in its own forward: each encoder step's
+    features are concatenated, in the decoder, with what a transposed conv brings up."""
+
+    def __init__(self, channels: int = 3, classes: int = 2, width: int = 4):
+        super().__init__()
+        w = [width, 2 * width, 4 * width, 8 * width]
+        self.enc1, self.enc2, self.enc3 = DoubleConv(channels, w[0]), DoubleConv(w[0], w[1]), DoubleConv(w[1], w[2])
+        self.pool = nn.MaxPool2d(2)
+        self.bottom = DoubleConv(w[2], w[3])
+        self.up3, self.dec3 = nn.ConvTranspose2d(w[3], w[2], 2, stride=2), DoubleConv(w[3], w[2])
+        self.up2, self.dec2 = nn.ConvTranspose2d(w[2], w[1], 2, stride=2), DoubleConv(w[2], w[1])
+        self.up1, self.dec1 = nn.ConvTranspose2d(w[1], w[0], 2, stride=2), DoubleConv(w[1], w[0])
+        self.head = nn.Conv2d(w[0], classes, 1)
+
+    def forward(self, x):
+        e1 = self.enc1(x)
+        e2 = self.enc2(self.pool(e1))
+        e3 = self.enc3(self.pool(e2))
+        x = self.bottom(self.pool(e3))
+        x = self.dec3(torch.cat([e3, self.up3(x)], dim=1))
+        x = self.dec2(torch.cat([e2, self.up2(x)], dim=1))
+        x = self.dec1(torch.cat([e1, self.up1(x)], dim=1))
+        return self.head(x)
+
+
+class Down(nn.Module):
+    """Max pool, then a double conv (milesial/Pytorch-UNet's ``Down``)."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(cin, cout))
+
+    def forward(self, x):
+        return self.maxpool_conv(x)
+
+
+class Up(nn.Module):
+    """Up-sample ``x1``, pad it to ``x2``'s size, concatenate the skip ``x2`` and it, double conv:
+    the skip is an argument of the step, as most U-Nets on GitHub write it."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(cin, cin // 2, 2, stride=2)
+        self.conv = DoubleConv(cin, cout)
+
+    def forward(self, x1, x2):
+        x1 = self.up(x1)
+        dy, dx = x2.size(2) - x1.size(2), x2.size(3) - x1.size(3)
+        x1 = F.pad(x1, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+        return self.conv(torch.cat([x2, x1], dim=1))
+
+
+class UNetModules(nn.Module):
+    """The same U-Net with its steps as modules: ``Down`` and ``Up(x, skip)``."""
+
+    def __init__(self, channels: int = 3, classes: int = 2, width: int = 4):
+        super().__init__()
+        self.inc = DoubleConv(channels, width)
+        self.down1, self.down2, self.down3 = Down(width, 2 * width), Down(2 * width, 4 * width), Down(4 * width, 8 * width)
+        self.up1, self.up2, self.up3 = Up(8 * width, 4 * width), Up(4 * width, 2 * width), Up(2 * width, width)
+        self.outc = nn.Conv2d(width, classes, 1)
+
+    def forward(self, x):
+        x1 = self.inc(x)
+        x2 = self.down1(x1)
+        x3 = self.down2(x2)
+        x = self.down3(x3)
+        x = self.up1(x, x3)
+        x = self.up2(x, x2)
+        x = self.up3(x, x1)
+        return self.outc(x)
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
