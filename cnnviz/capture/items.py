@@ -79,21 +79,53 @@ def fingerprint(item: Item, loose: bool = False) -> str:
     return f"C{item.cls}{shape}[" + ",".join(fingerprint(i, loose) for i in item.body) + f"]x{item.repeat}"
 
 
-def fold_runs(items: list[Item], loose: bool = False) -> list[Item]:
-    """Consecutive items with the same fingerprint → one item repeated (its name is the first's)."""
+def fold_runs(items: list[Item], loose: bool = False, _scope: tuple[dict[str, str], set[str]] | None = None) -> list[Item]:
+    """Consecutive items with the same fingerprint → one item repeated (its name is the first's).
+    An item a reference reads folds only as the last copy (a ×N is read as its last copy's
+    output), when the first's name can stand for it: the references are renamed to it."""
+    renames, written = _scope if _scope is not None else ({}, _written(items))
     out: list[Item] = []
     prints: list[str] = []  # the fingerprint of one copy of each item of out
     for item in items:
-        if isinstance(item, MergeItem):
-            item.branches = [fold_runs(b, loose) for b in item.branches]
+        if isinstance(item, From):
+            item.source = renames.get(item.source, item.source)
+        elif isinstance(item, MergeItem):
+            item.branches = [fold_runs(b, loose, (renames, written)) for b in item.branches]
         elif isinstance(item, CallItem):
-            item.body = fold_runs(item.body, loose)
+            item.body = fold_runs(item.body, loose)  # a scope of its own
         unit = _unit(item, loose)
-        if out and prints[-1] == unit and item.repeat == 1 and not _anchored(item) and not _anchored(out[-1]):
-            out[-1].repeat += 1
-            continue
+        last = out[-1] if out else None
+        if last is not None and not _anchored(last) and prints[-1] == unit and item.repeat == 1 and not isinstance(item, From) and not isinstance(last, From):
+            if item.anchor < 0:
+                last.repeat += 1
+                continue
+            if last.name in written:
+                last.repeat += 1
+                last.anchor = item.anchor
+                renames[item.name] = last.name
+                continue
         out.append(item)
         prints.append(unit)
+    return out
+
+
+def _written(items: list[Item]) -> set[str]:
+    """The names of one scope (``items`` and their merges' branches) that only one item has."""
+    counts: dict[str, int] = {}
+    for item in scope(items):
+        counts[item.name] = counts.get(item.name, 0) + 1
+    return {n for n, c in counts.items() if c == 1 and n}
+
+
+def scope(items: list[Item]) -> list[Item]:
+    """The items a name in ``items`` can be looked up among: these and their merges' branches, at
+    any depth (not inside module calls, which are walls)."""
+    out: list[Item] = []
+    for item in items:
+        out.append(item)
+        if isinstance(item, MergeItem):
+            for b in item.branches:
+                out += scope(b)
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..spec.items import MERGES as SPEC_MERGES
 from ..spec.layers import LAYERS
 from ..spec.names import name_problem
-from .items import CallItem, From, Item, Line, MergeItem
+from .items import CallItem, From, Item, Line, MergeItem, scope
 from .leaves import ACTS, INLINE, Unexpressible, custom, fn_line, gap_keeps, leaf_line
 from .ops import Op, leaf_params
 from .structure import AuxHead, Block, Leaf, Merge, Node, Opaque, Ref
@@ -145,20 +145,13 @@ def bind(items: list[Item]) -> None:
     targets: dict[int, Line | MergeItem | CallItem] = {}
     names: dict[str, int] = {}
     refs: list[From] = []
-
-    def walk(lst: list[Item]) -> None:
-        for it in lst:
-            if isinstance(it, From):
-                refs.append(it)
-                continue
-            if it.anchor >= 0:
-                targets[it.anchor] = it
-            names[it.name] = names.get(it.name, 0) + 1
-            if isinstance(it, MergeItem):
-                for b in it.branches:
-                    walk(b)
-
-    walk(items)
+    for it in scope(items):
+        if isinstance(it, From):
+            refs.append(it)
+            continue
+        if it.anchor >= 0:
+            targets[it.anchor] = it
+        names[it.name] = names.get(it.name, 0) + 1
     for ref in refs:
         t = targets.get(ref.reads)
         if t is None:

@@ -95,6 +95,7 @@ def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict
     can be referenced; without it such a call is one opaque box."""
     inside = {op.index for op in members}
     built: dict[str, Node] = {}  # a call's node, the same in every attempt
+    first: list[Node] | None = None
     for flatten, refs in ATTEMPTS:
         units, unit_of, flattened = _units(members, depth, sink, consumers, flatten)
         if flatten and not flattened:
@@ -109,10 +110,12 @@ def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict
             main = unnest(series(lv, set(units), INPUT, unit_of[sink]))
         except Unstructured:
             continue
-        for h in heads:
-            _attach(main, lv, unit_of, unit_of[sink], h)
-        return main
-    raise Unstructured
+        if all([_attach(main, lv, unit_of, unit_of[sink], h) for h in heads]):
+            return main
+        first = first or main  # a head left out: a later attempt may draw it (a backbone's features, flattened)
+    if first is None:
+        raise Unstructured
+    return first
 
 
 def _units(members: list[Op], depth: int, sink: int, consumers: dict[int, set[int]], flatten: bool) -> tuple[dict[int, Unit], dict[int, int], bool]:
@@ -167,10 +170,10 @@ def _nodes(units: dict[int, Unit], unit_of: dict[int, int], inside: set[int], en
     return nodes
 
 
-def _attach(main: list[Node], lv: Level, unit_of: dict[int, int], sink: int, h: Head) -> None:
-    """Insert the head that computes ``h.out`` after the item of the main line it starts from."""
+def _attach(main: list[Node], lv: Level, unit_of: dict[int, int], sink: int, h: Head) -> bool:
+    """Insert the head that computes ``h.out`` after the item of the main line it starts from; whether it could."""
     if h.out not in unit_of:
-        return
+        return False
     units = lv.units
     try:
         on_main = _ancestors(units, sink, INPUT, set(units))
@@ -180,18 +183,20 @@ def _attach(main: list[Node], lv: Level, unit_of: dict[int, int], sink: int, h: 
         else:
             starts = {p for u in head for p in units[u].preds if p not in head}
             if len(starts) != 1 or not head:
-                return
+                return False
             start = starts.pop()
             if any(unit_of.get(i) == start and i != units[start].out for u in head for op in units[u].members for i in op.inputs):
-                return  # it reads a value from inside the item it starts from (a backbone's layer3), not that item's output
+                return False  # it reads a value from inside the item it starts from (a backbone's layer3), not that item's output
             body = series(Level(units, lv.nodes), head, start, unit_of[h.out])
         at = next((i for i, n in enumerate(main) if start != INPUT and n is lv.emitted.get(start)), None)
         if at is not None:
             while at + 1 < len(main) and isinstance(main[at + 1], AuxHead):  # after the heads already there: in the order returned
                 at += 1
             main.insert(at + 1, AuxHead(body, h.role, h.name))
+            return True
+        return False
     except Unstructured:
-        return  # drawn without that head
+        return False  # drawn without that head
 
 
 def _entry_shape(op: Op) -> tuple[int, ...]:

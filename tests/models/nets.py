@@ -484,7 +484,8 @@ class Stages(nn.Module):
 
 class InnerFeature(nn.Module):
     """A second output read from inside the backbone (its first stage), as torchvision's
-    segmentation models read layer3 for their auxiliary output."""
+    segmentation models read layer3 for their auxiliary output: the backbone, which gives
+    two values, is written as its parts, so that the output leaves the main line."""
 
     def __init__(self):
         super().__init__()
@@ -512,10 +513,14 @@ class UNet(nn.Module):
     """A classic U-Net of three levels, its skips in its own forward: each encoder step's
     features are concatenated, in the decoder, with what a transposed conv brings up."""
 
-    def __init__(self, channels: int = 3, classes: int = 2, width: int = 4):
+    def __init__(self, channels: int = 3, classes: int = 2, width: int = 4, depth: int = 1):
         super().__init__()
         w = [width, 2 * width, 4 * width, 8 * width]
-        self.enc1, self.enc2, self.enc3 = DoubleConv(channels, w[0]), DoubleConv(w[0], w[1]), DoubleConv(w[1], w[2])
+
+        def step(cin: int, cout: int) -> nn.Module:  # depth > 1: identical double convs after the first, the last one read by the skip
+            return DoubleConv(cin, cout) if depth == 1 else nn.Sequential(DoubleConv(cin, cout), *[DoubleConv(cout, cout) for _ in range(depth - 1)])
+
+        self.enc1, self.enc2, self.enc3 = step(channels, w[0]), step(w[0], w[1]), step(w[1], w[2])
         self.pool = nn.MaxPool2d(2)
         self.bottom = DoubleConv(w[2], w[3])
         self.up3, self.dec3 = nn.ConvTranspose2d(w[3], w[2], 2, stride=2), DoubleConv(w[3], w[2])
@@ -580,6 +585,22 @@ class UNetModules(nn.Module):
         x = self.up2(x, x2)
         x = self.up3(x, x1)
         return self.outc(x)
+
+
+class Blended(nn.Module):
+    """A second output that adds two points of the main line: no head off one point, so the
+    model is one box (its count exact)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv_bn(3, 8, 3)
+        self.b = conv_bn(8, 8, 3)
+        self.fc = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        a = self.a(x)
+        b = self.b(a)
+        return self.fc(b), a + b
 
 
 def resnet_tiny(width: int = 8) -> nn.Module:
