@@ -603,6 +603,26 @@ class Blended(nn.Module):
         return self.fc(b), a + b
 
 
+class PoolList(nn.Module):
+    """A module without children that takes and gives lists (torchvision's LastLevelMaxPool)."""
+
+    def forward(self, xs):
+        return [*xs, F.max_pool2d(xs[-1], 1, 2, 0)]
+
+
+class ExtraLevel(nn.Module):
+    """A further output made inside a module that gives a list: no op records it, its shape is the tensor's."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = conv_bn(3, 8, 3)
+        self.extra = PoolList()
+
+    def forward(self, x):
+        feats = self.extra([self.conv(x)])
+        return {"out": feats[0], "pool": feats[1]}
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
