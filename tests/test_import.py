@@ -45,6 +45,7 @@ CASES = [
     pytest.param("NormActNet", (3, 8, 8), "strict", id="norm-act-and-mean"),
     pytest.param("UNet", (3, 32, 32), "strict", id="unet-skips-as-references"),
     pytest.param("UNetModules", (3, 32, 32), "strict", id="unet-skips-inside-modules"),
+    pytest.param("LowHighSeg", (3, 8, 8), "strict", id="calls-giving-and-taking-two-values"),
 ]
 AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
 OUTPUTS = [  # several outputs: the total is every parameter, each further tensor an output

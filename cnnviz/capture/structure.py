@@ -18,8 +18,10 @@ from .series import Level, series, unnest
 
 __all__ = ["MERGES", "AuxHead", "Block", "Head", "Leaf", "Merge", "Node", "Opaque", "Ref", "Unstructured", "tree"]
 
-# how a level is tried, in order: (calls with several inputs or outputs flattened, long skips as references)
-ATTEMPTS = ((False, False), (True, False), (True, True), (False, True))
+# how a level is tried, in order: (calls with several inputs or outputs flattened, long skips as references);
+# flattened first when there is such a call: its parts drawn rather than one box for all of it
+ATTEMPTS = ((False, False), (False, True))
+FLATTENED = ((True, False), (True, True), *ATTEMPTS)
 
 
 def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...], heads: tuple[Head, ...] = ()) -> Node:
@@ -96,10 +98,9 @@ def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict
     inside = {op.index for op in members}
     built: dict[str, Node] = {}  # a call's node, the same in every attempt
     first: list[Node] | None = None
-    for flatten, refs in ATTEMPTS:
-        units, unit_of, flattened = _units(members, depth, sink, consumers, flatten)
-        if flatten and not flattened:
-            continue
+    several = _units(members, depth, sink, consumers, True)[2]
+    for flatten, refs in FLATTENED if several else ATTEMPTS:
+        units, unit_of, _ = _units(members, depth, sink, consumers, flatten)
         nodes = _nodes(units, unit_of, inside, entry, consumers, every, built)
         if sink == entry:
             return []

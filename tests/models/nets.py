@@ -623,6 +623,44 @@ class ExtraLevel(nn.Module):
         return {"out": feats[0], "pool": feats[1]}
 
 
+class LowHigh(nn.Module):
+    """A backbone that gives two values: an early feature and the last one."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv_bn(3, 8, 3)
+        self.b = conv_bn(8, 16, 3, 2)
+
+    def forward(self, x):
+        low = self.a(x)
+        return {"low": low, "high": self.b(low)}
+
+
+class SkipHead(nn.Module):
+    """A head that takes both (torchvision's LRASPPHead): the last up-sampled, plus the early one."""
+
+    def __init__(self):
+        super().__init__()
+        self.high = nn.Conv2d(16, 2, 1)
+        self.low = nn.Conv2d(8, 2, 1)
+
+    def forward(self, feats):
+        return self.low(feats["low"]) + F.interpolate(self.high(feats["high"]), scale_factor=2, mode="bilinear")
+
+
+class LowHighSeg(nn.Module):
+    """Segmentation as LR-ASPP writes it: each module could be a box of its own; both are written
+    as their parts instead, the early feature a reference."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = LowHigh()
+        self.head = SkipHead()
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
