@@ -54,6 +54,7 @@ OUTPUTS = [  # several outputs: the total is every parameter, each further tenso
     pytest.param("InnerFeature", (3, 8, 8), "strict", id="output-from-inside-a-module"),
     pytest.param("Blended", (3, 8, 8), "strict", id="output-off-two-points"),
     pytest.param("ExtraLevel", (3, 8, 8), "strict", id="output-made-unseen"),
+    pytest.param("SharedHeads", (3, 8, 8), "strict", id="outputs-sharing-a-layer"),
 ]
 
 
@@ -405,7 +406,8 @@ def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
         ("FPNTiny", (3, 32, 32), "strict", ["out", "p3", "p4", "p5"]),  # a dict: by key, the first being the main output
         ("InnerFeature", (3, 8, 8), "strict", ["out", "output1"]),  # off the backbone's first stage, the backbone written as its parts
         ("Blended", (3, 8, 8), "strict", ["out", "output1"]),  # off no one point: the model as one box
-        ("ExtraLevel", (3, 8, 8), "strict", ["out", "pool"]),  # made where no op was recorded: one box, the shape the tensor's
+        ("ExtraLevel", (3, 8, 8), "strict", ["out", "pool"]),
+        ("SharedHeads", (3, 8, 8), "strict", ["out", "p", "pool"]),  # two outputs sharing a layer: one box, counted once  # made where no op was recorded: one box, the shape the tensor's
     ],
 )
 def test_every_output_is_the_models(name, shape, fold, names):

@@ -111,7 +111,8 @@ def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict
             main = unnest(series(lv, set(units), INPUT, unit_of[sink]))
         except Unstructured:
             continue
-        if all([_attach(main, lv, unit_of, unit_of[sink], h) for h in heads]):
+        claimed: set[int] = set()
+        if all([_attach(main, lv, unit_of, unit_of[sink], h, claimed) for h in heads]):
             return main
         first = first or main  # a head left out: a later attempt may draw it (a backbone's features, flattened)
     if first is None:
@@ -171,8 +172,9 @@ def _nodes(units: dict[int, Unit], unit_of: dict[int, int], inside: set[int], en
     return nodes
 
 
-def _attach(main: list[Node], lv: Level, unit_of: dict[int, int], sink: int, h: Head) -> bool:
-    """Insert the head that computes ``h.out`` after the item of the main line it starts from; whether it could."""
+def _attach(main: list[Node], lv: Level, unit_of: dict[int, int], sink: int, h: Head, claimed: set[int]) -> bool:
+    """Insert the head that computes ``h.out`` after the item of the main line it starts from; whether it could
+    (not when it shares layers with a head before it, ``claimed``: a spec would count them twice)."""
     if h.out not in unit_of:
         return False
     units = lv.units
@@ -188,6 +190,9 @@ def _attach(main: list[Node], lv: Level, unit_of: dict[int, int], sink: int, h: 
             start = starts.pop()
             if any(unit_of.get(i) == start and i != units[start].out for u in head for op in units[u].members for i in op.inputs):
                 return False  # it reads a value from inside the item it starts from (a backbone's layer3), not that item's output
+            if head & claimed:
+                return False
+            claimed |= head
             body = series(Level(units, lv.nodes), head, start, unit_of[h.out])
         at = next((i for i, n in enumerate(main) if start != INPUT and n is lv.emitted.get(start)), None)
         if at is not None:

@@ -661,6 +661,22 @@ class LowHighSeg(nn.Module):
         return self.head(self.backbone(x))
 
 
+class SharedHeads(nn.Module):
+    """Two further outputs, the second made from the first (a pooled pyramid level): a spec
+    would count the layers they share twice, so the model is one box."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Conv2d(3, 8, 3, padding=1)
+        self.p = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        t = self.trunk(x)
+        p = self.p(t)
+        return {"out": self.fc(t), "p": p, "pool": F.max_pool2d(p, 1, 2, 0)}
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
