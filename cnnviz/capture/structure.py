@@ -114,7 +114,8 @@ def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict
         claimed: set[int] = set()
         if all([_attach(main, lv, unit_of, unit_of[sink], h, claimed) for h in heads]):
             return main
-        first = first or main  # a head left out: a later attempt may draw it (a backbone's features, flattened)
+        if first is None:  # a head left out: a later attempt may draw it (a backbone's features, flattened)
+            first = main
     if first is None:
         raise Unstructured
     return first
