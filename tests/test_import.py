@@ -43,12 +43,18 @@ CASES = [
     pytest.param("vit_timm", (3, 8, 8), "strict", id="tokens-unbind", marks=needs_custom),
     pytest.param("Variants", (3, 8, 8), "strict", id="variants"),
     pytest.param("NormActNet", (3, 8, 8), "strict", id="norm-act-and-mean"),
+    pytest.param("UNet", (3, 32, 32), "strict", id="unet-skips-as-references"),
+    pytest.param("UNetModules", (3, 32, 32), "strict", id="unet-skips-inside-modules"),
+    pytest.param("LowHighSeg", (3, 8, 8), "strict", id="calls-giving-and-taking-two-values"),
 ]
 AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
 OUTPUTS = [  # several outputs: the total is every parameter, each further tensor an output
     pytest.param("TwoTasks", (3, 8, 8), "strict", id="tuple-of-outputs"),
     pytest.param("FPNTiny", (3, 32, 32), "strict", id="fpn-dict-of-outputs"),
     pytest.param("InnerFeature", (3, 8, 8), "strict", id="output-from-inside-a-module"),
+    pytest.param("Blended", (3, 8, 8), "strict", id="output-off-two-points"),
+    pytest.param("ExtraLevel", (3, 8, 8), "strict", id="output-made-unseen"),
+    pytest.param("SharedHeads", (3, 8, 8), "strict", id="outputs-sharing-a-layer"),
 ]
 
 
@@ -336,10 +342,18 @@ def test_import_writes_a_spec_that_validates(tmp_path):
     assert check.exit_code == 0 and check.output.startswith(f"OK {out}: resnet_tiny, {truth('ResNetTiny', (3, 16, 16), width=4)[0]:,} params")
 
 
-def test_diff_of_a_model_and_its_spec_is_empty(tmp_path):
+def test_a_block_a_skip_reads_folds_as_the_last_copy():
+    # enc1 is DoubleConv(3, 4), DoubleConv(4, 4) ×2: the skip reads the last copy, so the ×2 is named for the reference
+    layers = yaml.safe_load(eject(ref("UNet", (3, 32, 32), depth=3)))["layers"]
+    assert layers[:2] == ["double_conv 4 @enc1_0", "double_conv 4 @enc1_1 x2"]
+    assert {"concat": ["from enc1_1", "identity"]} in layers
+
+
+@pytest.mark.parametrize("name, shape", [("Towers", (3, 16, 16)), ("UNet", (3, 32, 32)), ("UNetModules", (3, 32, 32)), ("UNetModules", (3, 36, 36)), ("FPNTiny", (3, 32, 32))])
+def test_diff_of_a_model_and_its_spec_is_empty(name, shape, tmp_path):
     out = tmp_path / "net.yaml"
-    out.write_text(ejected("Towers", (3, 16, 16), "strict"), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["diff", f"{NETS}:Towers", str(out), "--input", "3x16x16", "--exit-code"])
+    out.write_text(ejected(name, shape, "strict"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["diff", f"{NETS}:{name}", str(out), "--input", "x".join(map(str, shape)), "--exit-code"])
     assert result.exit_code == 0, result.output
 
 
@@ -390,7 +404,10 @@ def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
     [
         ("TwoTasks", (3, 8, 8), "strict", ["out", "output1", "output2"]),  # a tuple: named by place, model(x)[1] is output1
         ("FPNTiny", (3, 32, 32), "strict", ["out", "p3", "p4", "p5"]),  # a dict: by key, the first being the main output
-        ("InnerFeature", (3, 8, 8), "strict", ["out", "output1"]),  # not a head off the box it is inside: the model as one box
+        ("InnerFeature", (3, 8, 8), "strict", ["out", "output1"]),  # off the backbone's first stage, the backbone written as its parts
+        ("Blended", (3, 8, 8), "strict", ["out", "output1"]),  # off no one point: the model as one box
+        ("ExtraLevel", (3, 8, 8), "strict", ["out", "pool"]),
+        ("SharedHeads", (3, 8, 8), "strict", ["out", "p", "pool"]),  # two outputs sharing a layer: one box, counted once  # made where no op was recorded: one box, the shape the tensor's
     ],
 )
 def test_every_output_is_the_models(name, shape, fold, names):
@@ -401,8 +418,7 @@ def test_every_output_is_the_models(name, shape, fold, names):
         out = m(torch.zeros(1, *shape))
     given = list(out.values()) if isinstance(out, dict) else list(out)
     assert r.total == sum(p.numel() for p in m.parameters())
-    assert list(r.outputs_of(net)) == names
-    assert list(r.outputs_of(net).values()) == [tuple(t.shape[1:]) for t in given]
+    assert dict(r.outputs_of(net)) == dict(zip(names, [tuple(t.shape[1:]) for t in given]))  # in the order computed, not returned
 
 
 @pytest.mark.parametrize("name, shape", [("TwoTasks", (3, 8, 8)), ("FPNTiny", (3, 32, 32))])

@@ -35,7 +35,7 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
     from .items import MergeItem, fold_runs
     from .leaves import Unexpressible, custom, have
     from .lowering import lower_root
-    from .ops import INPUT, Frame, leaf_params
+    from .ops import Frame, leaf_params
     from .reference import load_factory
     from .structure import Head, tree
 
@@ -63,6 +63,7 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
             extra = len(cap.outputs)  # what training mode returns beyond them is auxiliary
             cap, heads = trained, [Head(o, "output", n) for o, n in zip(trained.outputs[1:extra], names)] + [Head(o, "aux") for o in trained.outputs[extra:]]
     outputs = [h for h in heads if h.role == "output"]
+    out_shapes = dict(zip(names, cap.shapes[1:]))  # as the forward pass gave them (no op may have been recorded for one)
     root = tree(cap.ops, cap.output, Frame("", "", cap.root), ref.input, tuple(heads))
     main = _used_params(_upstream(cap.ops, [cap.output, *(h.out for h in outputs)]), leaf_params)
     used = _used_params(cap.ops, leaf_params)
@@ -75,13 +76,13 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
             raise SpecError(f"{ref.text}: cannot write {exc} as a layer of this cnnviz (no 'custom' layer type)") from None
         # one box for the whole model, each output hanging off it: counted exactly, not looked inside
         items = [custom(cap.root, main, cap.output_shape)]
-        items += [MergeItem("output", [[custom(cap.root, 0, cap.ops[h.out].shape if h.out != INPUT else ref.input)]], h.name) for h in outputs]
+        items += [MergeItem("output", [[custom(cap.root, 0, out_shapes[h.name])]], h.name) for h in outputs]
     items = fold_runs(items, loose=ref.fold == "loose")
     modules = define(items)
     drawn_aux = used - main if any(isinstance(i, MergeItem) and i.kind == "aux" for i in items) else 0
     unused = cap.params - main - drawn_aux
     notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
-    shapes = {h.name: list(cap.ops[h.out].shape if h.out != INPUT else ref.input) for h in outputs}
+    shapes = {h.name: list(out_shapes[h.name]) for h in outputs}
     expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape), **({"shapes": shapes} if shapes else {})}
     args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
     return document(ref.title, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes), unused

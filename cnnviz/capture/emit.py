@@ -12,7 +12,7 @@ import yaml
 from ..spec.heads import HEADS
 from ..spec.layers import LAYERS
 from ..spec.names import name_problem
-from .items import Arg, CallItem, Item, Line, MergeItem, Module
+from .items import Arg, CallItem, From, Item, Line, MergeItem, Module
 
 
 def text(v: Any, square: bool = False) -> str:
@@ -51,7 +51,7 @@ def line_text(line: Line, modules: dict[str, Module], names: set[str]) -> str:
     for f in kind.positional:
         if f not in fields:
             break
-        tokens.append(text(fields.pop(f)))
+        tokens.append(text(fields.pop(f), square=f == "scale"))
     for f, v in fields.items():
         if f == "stride" and (isinstance(v, Arg) or (isinstance(v, tuple) and v[0] == v[1])):
             tokens.append(f"/{text(v[0] if isinstance(v, tuple) else v)}")
@@ -63,6 +63,8 @@ def line_text(line: Line, modules: dict[str, Module], names: set[str]) -> str:
 
 
 def item_value(item: Item, modules: dict[str, Module], names: set[str]) -> Any:
+    if isinstance(item, From):
+        return f"from {item.source}"
     if isinstance(item, CallItem):
         assert item.line is not None
         item = item.line
@@ -81,13 +83,20 @@ def item_value(item: Item, modules: dict[str, Module], names: set[str]) -> Any:
     if item.kind in HEADS:
         out = {item.kind: seq_value(item.branches[0], modules) or "identity"}
     else:
-        out = {item.kind: [seq_value(b, modules) or "identity" for b in item.branches]}
+        out = {item.kind: [_branch(b, modules) for b in item.branches]}
     for t in _tail(item, names):
         if t.startswith("@"):
             out["name"] = t[1:]
         else:
             out["repeat"] = item.repeat
     return out
+
+
+def _branch(items: list[Item], modules: dict[str, Module]) -> Any:
+    """A merge's branch: ``identity``, ``from NAME`` alone, or its items."""
+    if len(items) == 1 and isinstance(items[0], From):
+        return item_value(items[0], modules, set())
+    return seq_value(items, modules) or "identity"
 
 
 def seq_value(items: list[Item], modules: dict[str, Module]) -> list[Any]:

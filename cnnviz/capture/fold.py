@@ -14,7 +14,7 @@ from typing import Any
 from ..drawing.labels import SEP
 from ..drawing.naming import arg_text, separating
 from ..spec.layers import LAYERS, REQUIRED
-from .items import Arg, CallItem, Item, Line, MergeItem, Module, fingerprint
+from .items import Arg, CallItem, From, Item, Line, MergeItem, Module, fingerprint
 
 RESERVED = {"add", "concat", "mul", "split", "towers", "aux", "custom", "from", "none", "input"}
 
@@ -71,7 +71,9 @@ def shape_key(items: list[Item]) -> str:
     """What instances of one module must share: item kinds, order, names, merges (not settings)."""
     out = []
     for item in map(_as_line, items):
-        if isinstance(item, Line):
+        if isinstance(item, From):
+            out.append(f"F{item.source}")
+        elif isinstance(item, Line):
             out.append(f"L{item.type}:{item.name}:{item.fields.get('label', '')}")
         elif isinstance(item, MergeItem):
             out.append(f"M{item.kind}:{item.name}:{item.repeat}(" + "|".join(shape_key(b) for b in item.branches) + ")")
@@ -84,6 +86,8 @@ def unify(lists: list[list[Item]], args: Args) -> list[Item]:
 
 def _unify_item(its: list[Item], args: Args) -> Item:
     first = its[0]
+    if isinstance(first, From):
+        return first  # the same in every instance: the shape key holds its name
     if isinstance(first, MergeItem):
         merges = [i for i in its if isinstance(i, MergeItem)]
         return MergeItem(first.kind, [unify([m.branches[b] for m in merges], args) for b in range(len(first.branches))], first.name, first.repeat)
@@ -240,7 +244,7 @@ def _leaves(items: list[Item]) -> tuple[list[Line], list[CallItem]]:
                 calls += more[1]
         elif isinstance(item, CallItem):
             calls.append(item)
-        else:
+        elif isinstance(item, Line):
             lines.append(item)
     return lines, calls
 

@@ -204,11 +204,40 @@ def fn_line(op: Op) -> Line | None:
         return _gap(ins)
     if fn in ("max_pool2d", "avg_pool2d", "max_pool2d_with_indices") and len(ins) == 3 and op.consts:
         return _fn_pool(op, "maxpool" if fn.startswith("max") else "avgpool")
+    if fn in ("interpolate", "interpolate_bilinear") and len(ins) == 3 and len(shape) == 3 and shape[0] == ins[0] and have("upsample"):
+        return _fn_upsample(op, ins, shape)
+    if fn == "pad" and len(ins) == 3 and have("zeropad"):
+        return _fn_pad(op)
     if fn == "mul" and op.params and op.params == shape[0] and have("layerscale"):
         return Line("layerscale", {})
     if fn == "mul" and not op.params and len(op.consts) == 1 and isinstance(op.consts[0], (int, float)) and not isinstance(op.consts[0], bool):
         return Line("scale", {"factor": float(op.consts[0])})
     return None
+
+
+def _fn_upsample(op: Op, ins: tuple[int, ...], shape: tuple[int, ...]) -> Line | None:
+    """F.interpolate: by the scale the sizes show (a whole number), else to the size; nearest or bilinear."""
+    modes = [c for c in op.consts if isinstance(c, str)] or (["bilinear"] if op.fn == "interpolate_bilinear" else [])  # torch.export's op says it
+    mode = modes[0] if modes else "nearest"
+    if mode not in ("nearest", "bilinear"):
+        return None
+    (h, w), (oh, ow) = ins[1:], shape[1:]
+    fields: dict[str, Any] = {"scale": (oh // h, ow // w)} if oh % h == 0 and ow % w == 0 else {"size": [oh, ow]}
+    if mode != "nearest":
+        fields["mode"] = mode
+        if any(c is True for c in op.consts):
+            fields["align_corners"] = True
+    return Line("upsample", fields)
+
+
+def _fn_pad(op: Op) -> Line | None:
+    """F.pad(x, [left, right, top, bottom]) with zeros: nothing when it pads nothing, else a zeropad."""
+    pads = op.consts[0] if op.consts and isinstance(op.consts[0], (list, tuple)) else None
+    rest = op.consts[1:]
+    if pads is None or len(pads) != 4 or any(not isinstance(p, int) or p < 0 for p in pads) or any(c not in ("constant", 0, 0.0, None) for c in rest):
+        return None
+    left, right, top, bottom = pads
+    return Line("identity", {}) if not any(pads) else Line("zeropad", {"padding": [top, bottom, left, right]})
 
 
 def _adaptive(ins: tuple[int, ...], shape: tuple[int, ...]) -> Line | None:

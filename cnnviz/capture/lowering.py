@@ -8,47 +8,75 @@ from __future__ import annotations
 
 from ..spec.items import MERGES as SPEC_MERGES
 from ..spec.layers import LAYERS
-from .items import CallItem, Item, Line, MergeItem
+from ..spec.names import name_problem
+from .items import CallItem, From, Item, Line, MergeItem, scope
 from .leaves import ACTS, INLINE, Unexpressible, custom, fn_line, gap_keeps, leaf_line
 from .ops import Op, leaf_params
-from .structure import AuxHead, Block, Leaf, Merge, Node, Opaque
+from .structure import AuxHead, Block, Leaf, Merge, Node, Opaque, Ref
 
 
-def lower(node: Node) -> list[Item]:
-    """A node of the captured tree → items (a block's items, or one item)."""
+def lower(node: Node, parent: str = "") -> list[Item]:
+    """A node of the captured tree → items (a block's items, or one item); ``parent``: the
+    path of the module call whose list they are in (names are paths relative to it)."""
+    if isinstance(node, Ref):
+        return [From(node.target.anchor)]
+    items = _lower(node, parent)
+    anchor = getattr(node, "anchor", -1)
+    if anchor >= 0:
+        if not items or isinstance(items[-1], From):
+            raise Unexpressible("a reference to a value drawn as nothing")
+        items[-1].anchor = anchor
+    return items
+
+
+def _entry(op: Op) -> tuple[int, ...]:
+    return op.in_shapes[0] if op.in_shapes else op.shape
+
+
+def _local(path: str, parent: str) -> str:
+    """A module path as a name in its caller's list: relative to the caller, ``.`` written ``_``."""
+    rest = path[len(parent) + 1 :] if parent and path.startswith(parent + ".") else path if not parent else path.rsplit(".", 1)[-1]
+    return rest.replace(".", "_")
+
+
+def _lower(node: Node, parent: str) -> list[Item]:
     if isinstance(node, Leaf):
         op = node.op
-        if op.module is None and (op.fn in ("identity", "chunk") or (op.fn == "cat" and len(op.inputs) == 1 and not op.params)):
-            return []  # a copy, a concatenation of one tensor, or the parts a split merge takes apart
+        if op.module is None and (op.fn in ("identity", "chunk") or (op.fn in ("cat", "pad") and len(op.inputs) == 1 and not op.params and op.shape == _entry(op))):
+            return []  # a copy, a concatenation of one tensor, a padding by nothing, or the parts a split merge takes apart
         line = leaf_line(op) if op.module is not None else fn_line(op)
         label = type(op.module).__name__ if op.module is not None else op.fn
         if line is None:
             line = custom(label, leaf_params(op), op.shape)
         line.origin = line.origin or (label, leaf_params(op), op.shape)
-        line.name = op.path.rsplit(".", 1)[-1] if op.path else ""
+        line.name = _local(op.path, parent) if op.path else ""
         return [line]
     if isinstance(node, AuxHead):
-        return [MergeItem(node.role, [tidy(_seq(node.body))], node.name)]
+        return [MergeItem(node.role, [tidy(_seq(node.body, parent))], node.name)]
     if isinstance(node, Merge):
         if _split(node):
-            return [MergeItem("split", [tidy(_seq(b[1:])) for b in node.branches])]
+            return [MergeItem("split", [tidy(_seq(b[1:], parent)) for b in node.branches])]
         kind = {"add": "add", "cat": "concat", "mul": "mul"}[node.op.fn]
         if kind not in SPEC_MERGES:
             raise Unexpressible("mul")
         if kind == "concat" and node.op.consts and node.op.consts[0] not in (1, -3):
             raise Unexpressible("cat")
-        return [MergeItem(kind, [tidy(_seq(b)) for b in node.branches])]
+        return [MergeItem(kind, [tidy(_seq(b, parent)) for b in node.branches])]
     if isinstance(node, Opaque):
-        return [_opaque(node)]
+        return [_opaque(node, parent)]
+    assert isinstance(node, Block)
     try:
-        body = tidy(_seq(node.body))
+        body = tidy(_seq(node.body, node.frame.path))
+        inline = node.frame.cls in INLINE or _norm_act(body)
+        if not inline:
+            bind(body)
     except Unexpressible:
-        return [_opaque(Opaque(node.frame, node.shape, _all_ops(node)))]
-    local = node.frame.path.rsplit(".", 1)[-1]
+        return [_opaque(Opaque(node.frame, node.shape, _all_ops(node)), parent)]
+    local = _local(node.frame.path, parent)
     if len(body) == 1 and isinstance(body[0], Line):
         body[0].name = local  # a module of one layer is drawn as that layer
         return body
-    if node.frame.cls in INLINE or _norm_act(body):
+    if inline:
         for item in body:  # spliced into the caller: the names say where they came from
             item.name = f"{local}_{item.name}" if item.name else ""
         return body
@@ -65,7 +93,9 @@ def _norm_act(body: list[Item]) -> bool:
 def lower_root(node: Node) -> list[Item]:
     """The model's own items (its body, not a call of it)."""
     if isinstance(node, Block):
-        return tidy(_seq(node.body))
+        items = tidy(_seq(node.body, node.frame.path))
+        bind(items)
+        return items
     return [_opaque(node)] if isinstance(node, Opaque) else lower(node)
 
 
@@ -88,10 +118,12 @@ def _all_ops(node: Node) -> list[Op]:
         return node.ops
     if isinstance(node, Merge):
         return [node.op, *(op for b in node.branches for n in b for op in _all_ops(n))]
+    if isinstance(node, Ref):
+        return []  # the item it reads is in the same block: its ops are counted there
     return [op for n in node.body for op in _all_ops(n)]
 
 
-def _opaque(node: Opaque) -> Line:
+def _opaque(node: Opaque, parent: str = "") -> Line:
     seen: set[int] = set()
     params = 0
     for op in node.ops:
@@ -100,11 +132,38 @@ def _opaque(node: Opaque) -> Line:
             params += leaf_params(op)
         elif op.module is None:
             params += op.params
-    return custom(node.frame.cls, params, node.shape, node.frame.path.rsplit(".", 1)[-1])
+    return custom(node.frame.cls, params, node.shape, _local(node.frame.path, parent))
 
 
-def _seq(nodes: list[Node]) -> list[Item]:
-    return [item for n in nodes for item in lower(n)]
+def _seq(nodes: list[Node], parent: str) -> list[Item]:
+    return [item for n in nodes for item in lower(n, parent)]
+
+
+def bind(items: list[Item]) -> None:
+    """Name each item a reference reads, uniquely among the names of ``items`` and their
+    branches (one scope: module bodies are scopes of their own), and each reference by it."""
+    targets: dict[int, Line | MergeItem | CallItem] = {}
+    names: dict[str, int] = {}
+    refs: list[From] = []
+    for it in scope(items):
+        if isinstance(it, From):
+            refs.append(it)
+            continue
+        if it.anchor >= 0:
+            targets[it.anchor] = it
+        names[it.name] = names.get(it.name, 0) + 1
+    for ref in refs:
+        t = targets.get(ref.reads)
+        if t is None:
+            raise Unexpressible("a reference to a value drawn as nothing")
+        if not t.name or name_problem(t.name) or names[t.name] > 1:
+            base = t.name if t.name and not name_problem(t.name) else (t.type if isinstance(t, Line) else t.kind if isinstance(t, MergeItem) else t.cls.lower())
+            name, n = base, 2
+            while name in names:
+                name, n = f"{base}_{n}", n + 1
+            names[t.name] -= 1
+            t.name, names[name] = name, 1
+        ref.source = t.name
 
 
 AGNOSTIC = ("identity", "dropout", "droppath", *ACTS.values())  # layers indifferent to where the channels are
@@ -148,7 +207,9 @@ def _boxed(line: Line) -> Line:
     if line.origin is None:
         raise Unexpressible(line.type)
     label, params, shape = line.origin
-    return custom(label, params, shape, line.name)
+    boxed = custom(label, params, shape, line.name)
+    boxed.anchor = line.anchor
+    return boxed
 
 
 def tidy(items: list[Item]) -> list[Item]:
@@ -157,21 +218,25 @@ def tidy(items: list[Item]) -> list[Item]:
     out: list[Item] = []
     for item in items:
         last = out[-1] if out else None
-        if isinstance(item, Line) and isinstance(last, Line) and last.type in ("conv", "dwconv", "tconv") and item.type == "bn" and "bn" not in last.fields and "act" not in last.fields:
+        if not isinstance(item, Line) or not isinstance(last, Line) or last.anchor >= 0:  # a referenced output stays as it is
+            out.append(item)
+            continue
+        if last.type in ("conv", "dwconv", "tconv") and item.type == "bn" and "bn" not in last.fields and "act" not in last.fields:
             last.fields["bn"] = True
             if "eps" in item.fields:
                 last.fields["eps"] = item.fields["eps"]
-            continue
-        if isinstance(item, Line) and isinstance(last, Line) and last.type in ("conv", "dwconv", "tconv", "dense") and "act" not in last.fields and _act_ok(last.type, item.type):
+        elif last.type in ("conv", "dwconv", "tconv", "dense") and "act" not in last.fields and _act_ok(last.type, item.type):
             last.fields["act"] = item.type
-            continue
-        if isinstance(item, Line) and isinstance(last, Line) and last.fields.get("keep") and item.type == "flatten":
+        elif last.fields.get("keep") and item.type == "flatten":
             last.fields.pop("keep")
-            continue
-        if isinstance(item, Line) and isinstance(last, Line) and last.origin and last.origin[0] == "gap" and item.type == "flatten":
+        elif last.origin and last.origin[0] == "gap" and item.type == "flatten":
             out[-1] = Line("gap", {}, last.name)
+        else:
+            out.append(item)
             continue
-        out.append(item)
+        folded = out[-1]
+        assert isinstance(folded, Line)
+        folded.anchor = item.anchor  # what it folded in: its output is the item's
     for item in out:
         if isinstance(item, Line) and item.type == "gap" and item.fields.get("keep") and not gap_keeps():
             raise Unexpressible("gap keep")

@@ -48,6 +48,8 @@ FUNCTIONS = {
     "hardswish": "hardswish", "hardsigmoid": "hardsigmoid", "softmax": "softmax",
     "adaptive_avg_pool2d": "adaptive_avg_pool2d", "mean": "mean",
     "dropout": "dropout", "clone": "identity", "contiguous": "identity", "detach": "identity",
+    "interpolate": "interpolate", "upsample_nearest2d": "interpolate", "upsample_bilinear2d": "interpolate_bilinear",
+    "pad": "pad", "constant_pad_nd": "pad",
     "chunk": "chunk", "split": "chunk", "split_with_sizes": "chunk", "getitem": "getitem", "transpose": "transpose",
 }  # fmt: skip
 PARTS = ("chunk", "unbind")  # ops whose result is a tuple of tensors, taken apart by getitem (timm attention: qkv.unbind(0))

@@ -2,78 +2,26 @@
 
 Inside each module call the ops form a graph with one input and one output.  Its
 *cut points* (ops every path goes through) make the sequence; between two cut
-points the second must be a merge (add, mul, cat) whose inputs each head a branch.
-A module whose graph is not of that shape (two inputs, a branch feeding two merges)
-becomes one opaque box with its exact parameter count and output shape."""
+points the second must be a merge (add, mul, cat) whose inputs each head a branch
+(:mod:`cnnviz.capture.series`, which also writes long skips as references).  A call
+inside it that takes or gives several values (a U-Net's ``Up(x, skip)``) is written
+as its parts when that makes the module expressible ("flattened": a reference may not
+cross a module's wall, so the call's wall goes).  A module whose graph is still not of
+that shape (a branch feeding two merges, attention's matrix products) becomes one
+opaque box with its exact parameter count and output shape."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from ..spec.model import HeadRole
+from .nodes import MERGES, AuxHead, Block, Head, Leaf, Merge, Node, Opaque, Ref, Unit, Unstructured, anchor_refs
 from .ops import INPUT, Frame, Op
+from .series import Level, series, unnest
 
-MERGES = ("add", "mul", "cat")
+__all__ = ["MERGES", "AuxHead", "Block", "Head", "Leaf", "Merge", "Node", "Opaque", "Ref", "Unstructured", "tree"]
 
-
-@dataclass
-class Leaf:
-    op: Op
-
-
-@dataclass
-class Merge:
-    op: Op
-    branches: list[list[Node]]  # an empty branch is the identity
-
-
-@dataclass
-class Block:
-    frame: Frame
-    body: list[Node]
-    shape: tuple[int, ...]
-    in_shape: tuple[int, ...]
-
-
-@dataclass
-class Opaque:
-    frame: Frame
-    shape: tuple[int, ...]
-    ops: list[Op] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Head:
-    """A value the model returns besides its output: an auxiliary head's (training only) or an extra output's."""
-
-    out: int  # the op whose value it is
-    role: HeadRole
-    name: str = ""  # an output's name (a dict key, or made from its place)
-
-
-@dataclass
-class AuxHead:
-    """A head the model returns besides its output, drawn off the main line where it starts."""
-
-    body: list[Node]
-    role: HeadRole = "aux"
-    name: str = ""
-
-
-Node = Leaf | Merge | Block | Opaque | AuxHead
-
-
-class Unstructured(Exception):
-    pass
-
-
-@dataclass
-class _Unit:
-    id: int
-    members: list[Op]
-    preds: list[int]  # unit ids (or the source id), in input order
-    out: int  # the op whose value leaves the unit
-    frame: Frame | None  # set for a module call
+# how a level is tried, in order: (calls with several inputs or outputs flattened, long skips as references);
+# flattened first when there is such a call: its parts drawn rather than one box for all of it
+ATTEMPTS = ((False, False), (False, True))
+FLATTENED = ((True, False), (True, True), *ATTEMPTS)
 
 
 def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...], heads: tuple[Head, ...] = ()) -> Node:
@@ -88,9 +36,11 @@ def tree(ops: list[Op], output: int, root: Frame, in_shape: tuple[int, ...], hea
             consumers.setdefault(i, set()).add(op.index)
     shape = ops[output].shape if output != INPUT else in_shape
     try:
-        return Block(root, _level(ops, 0, INPUT, output, consumers, ops, heads), shape, in_shape)
+        node: Node = Block(root, _level(ops, 0, INPUT, output, consumers, ops, heads), shape, in_shape)
     except Unstructured:
         return Opaque(root, shape, ops)
+    anchor_refs(node, [0])
+    return node
 
 
 def _shuffles(ops: list[Op]) -> None:
@@ -141,26 +91,73 @@ def _block(frame: Frame, members: list[Op], depth: int, entry: int, out: int, in
 
 
 def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict[int, set[int]], every: list[Op], heads: tuple[Head, ...] = ()) -> list[Node]:
+    """The items of one module call (or of the model), tried as ATTEMPTS says.  Flattening
+    writes a call that takes several values (a U-Net's ``Up(x, skip)``) or gives several
+    (an encoder returning its features) as its parts, in this list, so that what it reads
+    can be referenced; without it such a call is one opaque box."""
     inside = {op.index for op in members}
-    groups: dict[str, list[Op]] = {}
-    units: dict[int, _Unit] = {}
+    built: dict[str, Node] = {}  # a call's node, the same in every attempt
+    first: list[Node] | None = None
+    several = _units(members, depth, sink, consumers, True)[2]
+    for flatten, refs in FLATTENED if several else ATTEMPTS:
+        units, unit_of, _ = _units(members, depth, sink, consumers, flatten)
+        nodes = _nodes(units, unit_of, inside, entry, consumers, every, built)
+        if sink == entry:
+            return []
+        if sink not in unit_of:
+            raise Unstructured
+        lv = Level(units, nodes, refs)
+        try:
+            main = unnest(series(lv, set(units), INPUT, unit_of[sink]))
+        except Unstructured:
+            continue
+        claimed: set[int] = set()
+        if all([_attach(main, lv, unit_of, unit_of[sink], h, claimed) for h in heads]):
+            return main
+        if first is None:  # a head left out: a later attempt may draw it (a backbone's features, flattened)
+            first = main
+    if first is None:
+        raise Unstructured
+    return first
+
+
+def _units(members: list[Op], depth: int, sink: int, consumers: dict[int, set[int]], flatten: bool) -> tuple[dict[int, Unit], dict[int, int], bool]:
+    """The level's units (an op, or one module call's ops), each op's unit, and whether a call was flattened."""
+    units: dict[int, Unit] = {}
     unit_of: dict[int, int] = {}
-    for op in members:
-        if len(op.stack) == depth:
-            units[op.index] = _Unit(op.index, [op], [], op.index, None)
-            unit_of[op.index] = op.index
-        else:
-            groups.setdefault(op.stack[depth].key, []).append(op)
-    for group in groups.values():
-        uid = group[0].index
-        own = {op.index for op in group}
-        outs = [op.index for op in group if op.index == sink or consumers.get(op.index, set()) - own]
-        units[uid] = _Unit(uid, group, [], outs[-1] if len(outs) == 1 else -2, group[0].stack[depth])
-        for op in group:
-            unit_of[op.index] = uid
+    flattened = False
+
+    def group(ops: list[Op], d: int) -> None:
+        nonlocal flattened
+        groups: dict[str, list[Op]] = {}
+        for op in ops:
+            if len(op.stack) == d:
+                units[op.index] = Unit(op.index, [op], [], op.index, None, d)
+                unit_of[op.index] = op.index
+            else:
+                groups.setdefault(op.stack[d].key, []).append(op)
+        for g in groups.values():
+            own = {op.index for op in g}
+            outs = [op.index for op in g if op.index == sink or consumers.get(op.index, set()) - own]
+            several = len({i for op in g for i in op.inputs if i not in own}) > 1 or len(outs) > 1
+            if flatten and several:
+                flattened = True
+                group(g, d + 1)
+                continue
+            uid = g[0].index
+            units[uid] = Unit(uid, g, [], outs[-1] if len(outs) == 1 else -2, g[0].stack[d], d)
+            for op in g:
+                unit_of[op.index] = uid
+
+    group(members, depth)
+    return dict(sorted(units.items())), unit_of, flattened
+
+
+def _nodes(units: dict[int, Unit], unit_of: dict[int, int], inside: set[int], entry: int, consumers: dict[int, set[int]], every: list[Op], built: dict[str, Node]) -> dict[int, Node]:
     nodes: dict[int, Node] = {}
     for uid, unit in units.items():
-        external = [i for op in unit.members for i in op.inputs if i not in {m.index for m in unit.members}]
+        own = {m.index for m in unit.members}
+        external = [i for op in unit.members for i in op.inputs if i not in own]
         if any(i != entry and i not in inside for i in external):
             raise Unstructured  # a value from outside this module other than its input
         unit.preds = list(dict.fromkeys(unit_of[i] if i in inside else INPUT for i in external))
@@ -169,22 +166,19 @@ def _level(members: list[Op], depth: int, entry: int, sink: int, consumers: dict
         elif unit.out == -2 or len(set(external)) > 1:
             nodes[uid] = Opaque(unit.frame, unit.members[-1].shape, unit.members)
         else:
-            sub_in = every[external[0]].shape if external and external[0] != INPUT else _entry_shape(unit.members[0])
-            nodes[uid] = _block(unit.frame, unit.members, depth + 1, external[0] if external else entry, unit.out, sub_in, consumers, every)
-    if sink == entry:
-        return []
-    if sink not in unit_of:
-        raise Unstructured
-    main = _series(units, nodes, set(units), INPUT, unit_of[sink])
-    for h in heads:
-        _attach(main, units, nodes, unit_of, unit_of[sink], h)
-    return main
+            if unit.frame.key not in built:
+                sub_in = every[external[0]].shape if external and external[0] != INPUT else _entry_shape(unit.members[0])
+                built[unit.frame.key] = _block(unit.frame, unit.members, unit.depth + 1, external[0] if external else entry, unit.out, sub_in, consumers, every)
+            nodes[uid] = built[unit.frame.key]
+    return nodes
 
 
-def _attach(main: list[Node], units: dict[int, _Unit], nodes: dict[int, Node], unit_of: dict[int, int], sink: int, h: Head) -> None:
-    """Insert the head that computes ``h.out`` after the item of the main line it starts from."""
+def _attach(main: list[Node], lv: Level, unit_of: dict[int, int], sink: int, h: Head, claimed: set[int]) -> bool:
+    """Insert the head that computes ``h.out`` after the item of the main line it starts from; whether it could
+    (not when it shares layers with a head before it, ``claimed``: a spec would count them twice)."""
     if h.out not in unit_of:
-        return
+        return False
+    units = lv.units
     try:
         on_main = _ancestors(units, sink, INPUT, set(units))
         head = _ancestors(units, unit_of[h.out], INPUT, set(units)) - on_main
@@ -193,85 +187,30 @@ def _attach(main: list[Node], units: dict[int, _Unit], nodes: dict[int, Node], u
         else:
             starts = {p for u in head for p in units[u].preds if p not in head}
             if len(starts) != 1 or not head:
-                return
+                return False
             start = starts.pop()
             if any(unit_of.get(i) == start and i != units[start].out for u in head for op in units[u].members for i in op.inputs):
-                return  # it reads a value from inside the item it starts from (a backbone's layer3), not that item's output
-            body = _series(units, nodes, head, start, unit_of[h.out])
-        at = next((i for i, n in enumerate(main) if start != INPUT and n is nodes.get(start)), None)
+                return False  # it reads a value from inside the item it starts from (a backbone's layer3), not that item's output
+            if head & claimed:
+                return False
+            claimed |= head
+            body = series(Level(units, lv.nodes), head, start, unit_of[h.out])
+        at = next((i for i, n in enumerate(main) if start != INPUT and n is lv.emitted.get(start)), None)
         if at is not None:
             while at + 1 < len(main) and isinstance(main[at + 1], AuxHead):  # after the heads already there: in the order returned
                 at += 1
             main.insert(at + 1, AuxHead(body, h.role, h.name))
+            return True
+        return False
     except Unstructured:
-        return  # drawn without that head
+        return False  # drawn without that head
 
 
 def _entry_shape(op: Op) -> tuple[int, ...]:
     return op.in_shapes[0] if op.in_shapes else op.shape
 
 
-def _series(units: dict[int, _Unit], nodes: dict[int, Node], region: set[int], src: int, sink: int) -> list[Node]:
-    """The items from just after ``src`` up to and including ``sink``."""
-    keep: set[int] = set()
-    todo = [sink]
-    while todo:
-        u = todo.pop()
-        if u in keep or u not in region:
-            continue
-        keep.add(u)
-        todo += [p for p in units[u].preds if p != src]
-    order = sorted(keep)
-    pos = {u: i for i, u in enumerate(order)}
-    furthest = -1
-    for i, u in enumerate(order):
-        for p in units[u].preds:
-            if p == src:
-                furthest = max(furthest, i)
-    out: list[Node] = []
-    prev, between = src, list[int]()
-    far = furthest
-    for i, u in enumerate(order):
-        cut = far <= i
-        for p in units[u].preds:
-            if p not in pos and p != src:
-                raise Unstructured
-        if cut:
-            out.append(_emit(units, nodes, u, prev, between))
-            prev, between = u, []
-        else:
-            between.append(u)
-        consumers_at = [j for j, v in enumerate(order) if u in units[v].preds]
-        far = max([far, *consumers_at])
-    return out
-
-
-def _emit(units: dict[int, _Unit], nodes: dict[int, Node], u: int, prev: int, between: list[int]) -> Node:
-    unit = units[u]
-    if not between and unit.preds == [prev]:
-        return nodes[u]
-    node = nodes[u]
-    if not isinstance(node, Leaf) or node.op.fn not in MERGES:
-        raise Unstructured
-    branches: list[list[Node]] = []
-    used: set[int] = set()
-    for p in unit.preds:
-        if p == prev:
-            branches.append([])
-            continue
-        part = _ancestors(units, p, prev, set(between))
-        if part & used:
-            raise Unstructured  # one value feeds two branches
-        used |= part
-        branches.append(_series(units, nodes, part, prev, p))
-    if used != set(between):
-        raise Unstructured
-    if len(branches) < 2:
-        raise Unstructured
-    return Merge(node.op, branches)
-
-
-def _ancestors(units: dict[int, _Unit], u: int, stop: int, region: set[int]) -> set[int]:
+def _ancestors(units: dict[int, Unit], u: int, stop: int, region: set[int]) -> set[int]:
     seen: set[int] = set()
     todo = [u]
     while todo:

@@ -47,6 +47,7 @@ class Capture:
         self.root = ""  # the model's class name
         self.outputs = [output]  # every tensor the model returns, the main output first
         self.names = [""]  # their keys when the model returns a dict, else ""
+        self.shapes = [output_shape]  # their shapes, as the forward pass gave them
 
 
 def capture(models: Models | Callable[[], Any], input_shape: tuple[int, ...], label: str, train: bool = False, first: str = "hooks") -> Capture:
@@ -177,6 +178,7 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
     cap = Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
     cap.outputs = returned
     cap.names = keys or [""] * len(returned)
+    cap.shapes = [ops[i].shape if i != INPUT else tuple(x.shape[1:]) for i in returned]
     return cap
 
 
@@ -316,6 +318,7 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
     output = rec.made.get(id(first), INPUT)
     cap = Capture(rec.ops, output, "forward hooks", _total(model), _shape(first) or ())
     if len(tensors) > 1:
-        cap.outputs = [rec.made.get(id(t), INPUT) for _, t in tensors]
+        cap.outputs = [rec.made.get(id(t), INPUT) for _, t in tensors]  # INPUT too when made where no op was recorded (inside a leaf that returns lists)
         cap.names = [k for k, _ in tensors]
+        cap.shapes = [_shape(t) or () for _, t in tensors]
     return cap

@@ -27,6 +27,7 @@ from __future__ import annotations
 import networkx as nx
 
 MIN_SPAN = 4  # boxes of the line from a skip's start to its merge for it to fold the line
+MIN_INNER = 3  # the same for a skip nested inside such a one (a U-Net whose pooling is inside its Down modules)
 MAX_ROW = 6  # boxes of an expanded module drawn side by side at the bottom of the U, at most
 MAX_ACROSS = 3  # boxes a skip's branch may have on its way to the merge (FPN's lateral 1×1 conv) and still go across
 
@@ -93,11 +94,13 @@ def u_shape(v: nx.DiGraph) -> nx.DiGraph:
         if not e.get("skip") or e.get("aux"):
             continue
         g = _across(v, s, r)
-        if g and order[g[-1]] - order[s] >= MIN_SPAN:
+        if g and order[g[-1]] - order[s] >= MIN_INNER:
             groups.append(g)
-    chain = _nested(groups, order)
+    chain = _nested([g for g in groups if order[g[-1]] - order[g[0]] >= MIN_SPAN], order)
     if not chain:
         return v
+    inner = chain[-1]
+    chain += _nested([g for g in groups if order[g[-1]] - order[g[0]] < MIN_SPAN and order[inner[0]] < order[g[0]] and order[g[-1]] < order[inner[-1]]], order)
     v = v.copy()  # fresh attribute dicts: the input graph is left as it was
     across = {(a, b) for g in chain for a, b in zip(g, g[1:])}
     bottom = _bottom(v, order, chain[-1])

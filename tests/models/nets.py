@@ -484,7 +484,8 @@ class Stages(nn.Module):
 
 class InnerFeature(nn.Module):
     """A second output read from inside the backbone (its first stage), as torchvision's
-    segmentation models read layer3 for their auxiliary output."""
+    segmentation models read layer3 for their auxiliary output: the backbone, which gives
+    two values, is written as its parts, so that the output leaves the main line."""
 
     def __init__(self):
         super().__init__()
@@ -495,6 +496,185 @@ class InnerFeature(nn.Module):
     def forward(self, x):
         f = self.backbone(x)
         return self.fc(f["last"]), self.head(f["mid"])
+
+
+class DoubleConv(nn.Module):
+    """(conv 3x3, batch norm, ReLU) twice: a U-Net's step."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.double_conv = nn.Sequential(conv_bn(cin, cout, 3), conv_bn(cout, cout, 3))
+
+    def forward(self, x):
+        return self.double_conv(x)
+
+
+class UNet(nn.Module):
+    """A classic U-Net of three levels, its skips in its own forward: each encoder step's
+    features are concatenated, in the decoder, with what a transposed conv brings up."""
+
+    def __init__(self, channels: int = 3, classes: int = 2, width: int = 4, depth: int = 1):
+        super().__init__()
+        w = [width, 2 * width, 4 * width, 8 * width]
+
+        def step(cin: int, cout: int) -> nn.Module:  # depth > 1: identical double convs after the first, the last one read by the skip
+            return DoubleConv(cin, cout) if depth == 1 else nn.Sequential(DoubleConv(cin, cout), *[DoubleConv(cout, cout) for _ in range(depth - 1)])
+
+        self.enc1, self.enc2, self.enc3 = step(channels, w[0]), step(w[0], w[1]), step(w[1], w[2])
+        self.pool = nn.MaxPool2d(2)
+        self.bottom = DoubleConv(w[2], w[3])
+        self.up3, self.dec3 = nn.ConvTranspose2d(w[3], w[2], 2, stride=2), DoubleConv(w[3], w[2])
+        self.up2, self.dec2 = nn.ConvTranspose2d(w[2], w[1], 2, stride=2), DoubleConv(w[2], w[1])
+        self.up1, self.dec1 = nn.ConvTranspose2d(w[1], w[0], 2, stride=2), DoubleConv(w[1], w[0])
+        self.head = nn.Conv2d(w[0], classes, 1)
+
+    def forward(self, x):
+        e1 = self.enc1(x)
+        e2 = self.enc2(self.pool(e1))
+        e3 = self.enc3(self.pool(e2))
+        x = self.bottom(self.pool(e3))
+        x = self.dec3(torch.cat([e3, self.up3(x)], dim=1))
+        x = self.dec2(torch.cat([e2, self.up2(x)], dim=1))
+        x = self.dec1(torch.cat([e1, self.up1(x)], dim=1))
+        return self.head(x)
+
+
+class Down(nn.Module):
+    """Max pool, then a double conv (milesial/Pytorch-UNet's ``Down``)."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(cin, cout))
+
+    def forward(self, x):
+        return self.maxpool_conv(x)
+
+
+class Up(nn.Module):
+    """Up-sample ``x1``, pad it to ``x2``'s size, concatenate the skip ``x2`` and it, double conv:
+    the skip is an argument of the step, as most U-Nets on GitHub write it."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(cin, cin // 2, 2, stride=2)
+        self.conv = DoubleConv(cin, cout)
+
+    def forward(self, x1, x2):
+        x1 = self.up(x1)
+        dy, dx = x2.size(2) - x1.size(2), x2.size(3) - x1.size(3)
+        x1 = F.pad(x1, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+        return self.conv(torch.cat([x2, x1], dim=1))
+
+
+class UNetModules(nn.Module):
+    """The same U-Net with its steps as modules: ``Down`` and ``Up(x, skip)``."""
+
+    def __init__(self, channels: int = 3, classes: int = 2, width: int = 4):
+        super().__init__()
+        self.inc = DoubleConv(channels, width)
+        self.down1, self.down2, self.down3 = Down(width, 2 * width), Down(2 * width, 4 * width), Down(4 * width, 8 * width)
+        self.up1, self.up2, self.up3 = Up(8 * width, 4 * width), Up(4 * width, 2 * width), Up(2 * width, width)
+        self.outc = nn.Conv2d(width, classes, 1)
+
+    def forward(self, x):
+        x1 = self.inc(x)
+        x2 = self.down1(x1)
+        x3 = self.down2(x2)
+        x = self.down3(x3)
+        x = self.up1(x, x3)
+        x = self.up2(x, x2)
+        x = self.up3(x, x1)
+        return self.outc(x)
+
+
+class Blended(nn.Module):
+    """A second output that adds two points of the main line: no head off one point, so the
+    model is one box (its count exact)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv_bn(3, 8, 3)
+        self.b = conv_bn(8, 8, 3)
+        self.fc = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        a = self.a(x)
+        b = self.b(a)
+        return self.fc(b), a + b
+
+
+class PoolList(nn.Module):
+    """A module without children that takes and gives lists (torchvision's LastLevelMaxPool)."""
+
+    def forward(self, xs):
+        return [*xs, F.max_pool2d(xs[-1], 1, 2, 0)]
+
+
+class ExtraLevel(nn.Module):
+    """A further output made inside a module that gives a list: no op records it, its shape is the tensor's."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = conv_bn(3, 8, 3)
+        self.extra = PoolList()
+
+    def forward(self, x):
+        feats = self.extra([self.conv(x)])
+        return {"out": feats[0], "pool": feats[1]}
+
+
+class LowHigh(nn.Module):
+    """A backbone that gives two values: an early feature and the last one."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = conv_bn(3, 8, 3)
+        self.b = conv_bn(8, 16, 3, 2)
+
+    def forward(self, x):
+        low = self.a(x)
+        return {"low": low, "high": self.b(low)}
+
+
+class SkipHead(nn.Module):
+    """A head that takes both (torchvision's LRASPPHead): the last up-sampled, plus the early one."""
+
+    def __init__(self):
+        super().__init__()
+        self.high = nn.Conv2d(16, 2, 1)
+        self.low = nn.Conv2d(8, 2, 1)
+
+    def forward(self, feats):
+        return self.low(feats["low"]) + F.interpolate(self.high(feats["high"]), scale_factor=2, mode="bilinear")
+
+
+class LowHighSeg(nn.Module):
+    """Segmentation as LR-ASPP writes it: each module could be a box of its own; both are written
+    as their parts instead, the early feature a reference."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = LowHigh()
+        self.head = SkipHead()
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+class SharedHeads(nn.Module):
+    """Two further outputs, the second made from the first (a pooled pyramid level): a spec
+    would count the layers they share twice, so the model is one box."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Conv2d(3, 8, 3, padding=1)
+        self.p = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        t = self.trunk(x)
+        p = self.p(t)
+        return {"out": self.fc(t), "p": p, "pool": F.max_pool2d(p, 1, 2, 0)}
 
 
 def resnet_tiny(width: int = 8) -> nn.Module:
