@@ -230,6 +230,7 @@ def test_depthwise_and_grouped_convs(type_, params, cin, expected):
         ("conv", {"filters": 64, "kernel": (3, 3), "stride": (1, 1)}, ("Conv", "3×3")),
         ("conv", {"filters": 64, "kernel": (1, 7), "stride": (1, 2)}, ("Conv", "1×7 /1×2")),
         ("dwconv", {"kernel": (3, 3), "stride": (2, 2), "multiplier": 1}, ("DW conv", "3×3 /2")),
+        ("tconv", {"filters": 64, "kernel": (2, 2), "stride": (2, 2)}, ("Transposed conv", "2×2 ↑2")),  # it grows the image
         ("maxpool", {"kernel": (3, 3), "stride": (2, 2)}, ("Max pool", "3×3 /2")),
         ("maxpool", {"kernel": (2, 2), "stride": (2, 2)}, ("Max pool", "2×2")),  # a 2×2 window halves by itself
         ("avgpool", {"kernel": (3, 3), "stride": (1, 1)}, ("Avg pool", "3×3")),  # keeps the size (Inception's pool branch)

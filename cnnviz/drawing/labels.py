@@ -48,7 +48,7 @@ def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None,
             bits.append(str(p["filters"]))
         bits.append(size(p["kernel"]))
         if full or strides:
-            bits.extend(_stride(p))
+            bits.extend(_stride(p, up=type_ == "tconv"))
         if full:
             if tuple(p.get("dilation", (1, 1))) != (1, 1):
                 bits.append(f"d{size(p['dilation'])}")
@@ -83,9 +83,10 @@ def layer(type_: str, p: Mapping[str, Any], detail: str, cin: int | None = None,
     return title, SEP.join([" ".join(bits)] * bool(bits) + tags)
 
 
-def _stride(p: Mapping[str, Any]) -> list[str]:
+def _stride(p: Mapping[str, Any], up: bool = False) -> list[str]:
+    """A stride as the image changes by it: "/2" shrinks; a transposed conv's (``up``) grows, "↑2"."""
     stride = p.get("stride")
     if not stride or tuple(stride) == (1, 1):
         return []
-    return ["/" + (str(stride[0]) if stride[0] == stride[1] else size(stride))]
+    return [("↑" if up else "/") + (str(stride[0]) if stride[0] == stride[1] else size(stride))]
 
