@@ -236,6 +236,9 @@ def test_input_shapes(text, expected):
             "TypeError: Sized.__init__() got an unexpected keyword argument 'depth' (drop --arg depth)"),
         (["import", f"{NETS}:Offline"], f"cnnviz: {NETS}:Offline: building the model failed: OSError: <urlopen error [Errno -3] Temporary failure in name resolution>"),
         (["import", f"{NETS}:Sized", "--arg", "width=wide"], f"cnnviz: {NETS}:Sized: building the model failed: TypeError: "),
+        (["render", f"{NETS}:Detector", "-o", "-"], f"cnnviz: {NETS}:Detector: the model returns a list of dicts (detections), not tensors: "
+            f"cnnviz draws models whose outputs are tensors; draw a part that does, e.g. {NETS}:Detector.backbone (MODEL.attribute imports that part of the built model)"),
+        (["import", f"{NETS}:Detector.neck"], f"cnnviz: {NETS}:Detector.neck: the model has no part 'neck'"),
     ],
 )
 def test_model_errors_are_one_line(args, expected):
@@ -445,6 +448,18 @@ def test_import_writes_name_yaml_by_default(tmp_path, monkeypatch, name, args, f
     assert result.exit_code == 0, result.output
     doc = yaml.safe_load((tmp_path / file).read_text(encoding="utf-8"))
     assert (doc["name"], doc["expect"]) == (title, {"params": truth("Towers", (3, 16, 16))[0], "output": [5]})
+
+
+@pytest.mark.parametrize("text, shape, part", [
+    ("Detector.backbone", (3, 16, 16), "backbone"),
+    ("resnet_tiny.stem", (3, 16, 16), "stem"),
+    ("Detector.backbone.1", (8, 16, 16), "backbone.1"),  # a path of attributes
+])
+def test_a_part_of_a_model_is_drawn_on_its_own(text, shape, part):
+    # MODEL.attribute: the model built, then its attribute: what a detector's backbone is drawn with
+    r = shapes.infer(build_network(model_spec(ModelRef(f"{NETS}:{text}", {}, shape))))
+    whole = model(text.split(".")[0])
+    assert r.total == sum(p.numel() for p in whole.get_submodule(part).parameters())
 
 
 def test_an_imported_models_count_is_not_marked_declared():

@@ -87,6 +87,37 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
+class NotTensors(SpecError):
+    """The model returned no tensor (a detector's list of dicts): nothing cnnviz can draw."""
+
+    def __init__(self, out: Any, model: nn.Module):
+        self.what, self.part = what_it_is(out), _part(model)
+        super().__init__(f"returns {self.what}, not tensors")
+
+    def said(self, label: str) -> SpecError:
+        part = f"; draw a part that does, e.g. {label}.{self.part} (MODEL.attribute imports that part of the built model)" if self.part else ""
+        return SpecError(f"{label}: the model returns {self.what}, not tensors: cnnviz draws models whose outputs are tensors{part}")
+
+
+_PARTS = ("backbone", "encoder", "features", "body", "trunk")  # the children worth drawing on their own, first found first
+
+
+def _part(model: nn.Module) -> str:
+    children = dict(model.named_children())
+    return next((n for n in _PARTS if n in children), next(iter(children), ""))
+
+
+def what_it_is(value: Any) -> str:
+    """``a list of dicts (detections)``, ``a dict of lists``, ``None``: what a model returned, in words."""
+    if isinstance(value, (list, tuple, dict)):
+        items = list(value.values() if isinstance(value, dict) else value)
+        kinds = sorted({type(v).__name__ for v in items})
+        inner = f" of {kinds[0]}s" if len(kinds) == 1 else f" of {', '.join(kinds)}" if kinds else " (empty)"
+        boxes = any(isinstance(v, dict) and "boxes" in v for v in items)
+        return f"a {type(value).__name__}{inner}" + (" (detections)" if boxes else "")
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
 def _module(obj: Any, label: str) -> nn.Module:
     if not isinstance(obj, nn.Module):
         raise SpecError(f"{label}: expected a torch.nn.Module (a class or a function that returns one), got {type(obj).__name__}")

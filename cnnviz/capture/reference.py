@@ -8,6 +8,7 @@ code (the user's file, or the package named)."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import re
@@ -107,12 +108,25 @@ def load_factory(ref: ModelRef) -> Any:
     except Exception as exc:  # noqa: BLE001  (the user's code: any failure is their model's)
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         raise SpecError(f"{ref.text}: importing {target} failed: {type(exc).__name__}: {first}") from None
-    if not hasattr(module, name):
-        raise SpecError(f"{ref.text}: {target} has no '{name}'")
-    found = getattr(module, name)
+    first, *attrs = name.split(".")
+    if not hasattr(module, first):
+        raise SpecError(f"{ref.text}: {target} has no '{first}'")
+    found = getattr(module, first)
+    while attrs and hasattr(found, attrs[0]):  # a class inside a class
+        found = getattr(found, attrs.pop(0))
     if not callable(found):
         raise SpecError(f"{ref.text}: expected a torch.nn.Module (a class or a function that returns one), got {type(found).__name__}")
-    return found
+    return functools.partial(_part_of, found, attrs, ref.text) if attrs else found
+
+
+def _part_of(factory: Any, path: list[str], label: str, **args: Any) -> Any:
+    """``NAME.backbone``: the model NAME builds, then its attribute ``backbone`` (a part drawn on its own)."""
+    built = factory(**args)
+    for k, attr in enumerate(path):
+        if not hasattr(built, attr):
+            raise SpecError(f"{label}: the model has no part '{'.'.join(path[:k + 1])}'")
+        built = getattr(built, attr)
+    return built
 
 
 def generated_problems(problems: list[Problem]) -> list[str] | None:

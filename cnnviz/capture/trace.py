@@ -22,7 +22,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from ..errors import SpecError
-from .build import Models, one_line
+from .build import Models, NotTensors, one_line
 from .ops import INPUT, PARTS, Frame, Op, normalise
 
 # Module classes kept whole even though they have children (drawn as one box).
@@ -75,6 +75,8 @@ def capture(models: Models | Callable[[], Any], input_shape: tuple[int, ...], la
     for what, attempt in (export + hooks if first == "export" else hooks + export):
         try:
             return attempt()
+        except NotTensors as exc:
+            raise exc.said(label) from None
         except SpecError:
             raise
         except Exception as exc:  # noqa: BLE001  (any failure sends us to the next way)
@@ -174,6 +176,8 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
         if op.fn == "getitem" and op.inputs and op.inputs[0] != INPUT:
             op.in_shapes = list(ops[op.inputs[0]].in_shapes)  # the whole tensor the part was taken from
         made[node.name] = op.index
+    if not returned:
+        raise ValueError("the model returns no tensors")
     cap = Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
     cap.outputs = returned
     cap.names = keys or [""] * len(returned)
@@ -312,7 +316,9 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
             h.remove()
     returned = [(str(k), v) for k, v in out.items()] if isinstance(out, dict) else [("", v) for v in out] if isinstance(out, (list, tuple)) else [("", out)]
     tensors = [(k, t) for k, t in returned if isinstance(t, torch.Tensor)]
-    first = tensors[0][1] if tensors else returned[0][1] if returned else out
+    if not tensors:
+        raise NotTensors(out, model)
+    first = tensors[0][1]
     output = rec.made.get(id(first), INPUT)
     cap = Capture(rec.ops, output, "forward hooks", _total(model), _shape(first) or ())
     if len(tensors) > 1:

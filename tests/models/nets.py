@@ -497,6 +497,20 @@ class InnerFeature(nn.Module):
         return self.fc(f["last"]), self.head(f["mid"])
 
 
+class Detector(nn.Module):
+    """Returns a list of dicts (boxes, labels, scores), as torchvision's detection models do:
+    no tensor to draw; its ``backbone`` returns tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(conv_bn(3, 8, 3, 2), conv_bn(8, 16, 3, 2))
+        self.box = nn.Conv2d(16, 4, 1)
+
+    def forward(self, x):
+        boxes = self.box(self.backbone(x)).flatten(1)
+        return [{"boxes": b.reshape(-1, 4), "labels": b[:1].long(), "scores": b[:1]} for b in boxes]
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
