@@ -49,6 +49,7 @@ OUTPUTS = [  # several outputs: the total is every parameter, each further tenso
     pytest.param("TwoTasks", (3, 8, 8), "strict", id="tuple-of-outputs"),
     pytest.param("FPNTiny", (3, 32, 32), "strict", id="fpn-dict-of-outputs"),
     pytest.param("InnerFeature", (3, 8, 8), "strict", id="output-from-inside-a-module"),
+    pytest.param("SegTiny", (3, 8, 8), "strict", id="outputs-of-one-shape-from-inside"),
 ]
 
 
@@ -394,6 +395,7 @@ def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
         ("TwoTasks", (3, 8, 8), "strict", ["out", "output1", "output2"]),  # a tuple: named by place, model(x)[1] is output1
         ("FPNTiny", (3, 32, 32), "strict", ["out", "p3", "p4", "p5"]),  # a dict: by key, the first being the main output
         ("InnerFeature", (3, 8, 8), "strict", ["out", "output1"]),  # not a head off the box it is inside: the model as one box
+        ("SegTiny", (3, 8, 8), "strict", ["out", "aux"]),  # as fcn_resnet50's: one box, aux hanging off it
     ],
 )
 def test_every_output_is_the_models(name, shape, fold, names):

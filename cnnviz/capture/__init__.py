@@ -75,7 +75,9 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
             raise SpecError(f"{ref.text}: cannot write {exc} as a layer of this cnnviz (no 'custom' layer type)") from None
         # one box for the whole model, each output hanging off it: counted exactly, not looked inside
         items = [custom(cap.root, main, cap.output_shape)]
-        items += [MergeItem("output", [[custom(cap.root, 0, cap.ops[h.out].shape if h.out != INPUT else ref.input)]], h.name) for h in outputs]
+        for h in outputs:  # one of its shape is the box's point itself; another was taken from inside it
+            shape = cap.ops[h.out].shape if h.out != INPUT else ref.input
+            items.append(MergeItem("output", [[] if shape == cap.output_shape else [custom(f"from inside {cap.root}", 0, shape)]], h.name))
     items = fold_runs(items, loose=ref.fold == "loose")
     modules = define(items)
     drawn_aux = used - main if any(isinstance(i, MergeItem) and i.kind == "aux" for i in items) else 0

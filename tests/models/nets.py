@@ -497,6 +497,22 @@ class InnerFeature(nn.Module):
         return self.fc(f["last"]), self.head(f["mid"])
 
 
+class SegTiny(InnerFeature):
+    """Segmentation with an auxiliary output, as torchvision's ``fcn_resnet50(aux_loss=True)``:
+    both read the backbone (the aux one its first stage), both scaled to the input size and
+    returned as a dict ``out``, ``aux``."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Conv2d(8, 4, 1)  # as many classes as the main output
+
+    def forward(self, x):
+        f = self.backbone(x)
+        size = x.shape[-2:]
+        out = F.interpolate(self.fc(f["last"]), size=size, mode="bilinear")
+        return {"out": out, "aux": F.interpolate(self.head(f["mid"]), size=size, mode="bilinear")}
+
+
 class Detector(nn.Module):
     """Returns a list of dicts (boxes, labels, scores), as torchvision's detection models do:
     no tensor to draw; its ``backbone`` returns tensors."""
