@@ -142,7 +142,28 @@ def test_each_capture_falls_back_to_the_other(name, shape, first, method, monkey
 
     monkeypatch.setattr(trace, "capture", functools.partial(trace.capture, first=first))
     monkeypatch.chdir(ROOT)
-    assert yaml.safe_load(eject(ref(name, shape)))["reference"] == f"{NETS}:{name} (imported with {method})"
+    assert yaml.safe_load(eject(ref(name, shape)))["reference"] == f"{NETS}:{name} --input {'x'.join(map(str, shape))} (imported with {method})"
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("configured", ["--arg", "tag=null", "--arg", "gate=true"]),  # YAML scalars, not Python's None and True
+        ("configured", ["--arg", "tag='10'", "--arg", "width=6", "--fold", "loose"]),  # a text that reads as a number; the fold
+        ("configured", ["--arg", "tag=two words", "--input", "3x8x8"]),  # quoted for the shell
+        ("create_model", ["--arg", "model_name=hub/towers:v2", "--input", "3x16x16"]),
+    ],
+)
+def test_the_reference_line_runs_again_to_the_same_spec(name, args):
+    import shlex
+
+    first = CliRunner().invoke(cli, ["import", f"{NETS}:{name}", *args, "-o", "-"])
+    assert first.exit_code == 0, first.output
+    line = yaml.safe_load(first.stdout)["reference"]
+    assert "\n" not in first.stdout.split("reference: ", 1)[1].split("\ninput:")[0]  # one line in the file
+    again = CliRunner().invoke(cli, ["import", *shlex.split(line.rsplit(" (imported with ", 1)[0]), "-o", "-"])
+    assert again.exit_code == 0, again.output
+    assert again.stdout == first.stdout
 
 
 @needs_custom
@@ -172,7 +193,7 @@ def test_timms_norm_act_and_mean_are_written_as_torchvisions():
     # x.mean((2, 3), keepdim=True) is gap keep: the same spec as nn.BatchNorm2d + SiLU and a pooling
     timm_style = ejected("NormActNet", (3, 8, 8), "strict")
     plain = eject(ref("NormActNet", (3, 8, 8), timm=False))
-    assert timm_style.replace("NormActNet (imported", "NormActNet --arg timm=False (imported") == plain
+    assert timm_style.replace("NormActNet --input", "NormActNet --arg timm=false --input") == plain
     assert "custom" not in timm_style and "- gap keep" in timm_style
 
 

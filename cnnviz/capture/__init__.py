@@ -36,7 +36,7 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
     from .leaves import Unexpressible, custom, have
     from .lowering import lower_root
     from .ops import INPUT, Frame, leaf_params
-    from .reference import load_factory
+    from .reference import command_line, load_factory
     from .structure import Head, tree
 
     try:
@@ -85,8 +85,7 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
     notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
     shapes = {h.name: list(cap.ops[h.out].shape if h.out != INPUT else ref.input) for h in outputs}
     expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape), **({"shapes": shapes} if shapes else {})}
-    args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
-    return document(ref.title, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes), unused
+    return document(ref.title, f"{command_line(ref)} (imported with {cap.method})", ref.input, items, modules, expect, notes), unused
 
 
 def output_names(keys: list[str]) -> list[str]:

@@ -62,6 +62,21 @@ class ModelRef:
         return re.sub(r"[^\w.-]+", "_", self.title).strip("._") or self.name
 
 
+def command_line(ref: ModelRef) -> str:
+    """MODEL and its options as written on the command line, to run again as they are:
+    ``timm:create_model --arg model_name=convnext_tiny --arg pretrained=false --input 3x224x224``."""
+    import shlex
+
+    words = [ref.text, *(w for k, v in ref.args.items() for w in ("--arg", f"{k}={yaml_scalar(v)}"))]
+    words += ["--input", "x".join(map(str, ref.input))] + (["--fold", ref.fold] if ref.fold != "strict" else [])
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def yaml_scalar(value: Any) -> str:
+    """A value as ``--arg`` reads it back (a YAML scalar): null, true, 10, resnet50, '10'."""
+    return yaml.safe_dump(value, default_flow_style=True, width=1 << 20).removesuffix("\n...\n").strip()
+
+
 def parse_args(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
     """``key=value`` pairs, values read as YAML scalars (safely): 10, 0.5, true, null, text."""
     out: dict[str, Any] = {}

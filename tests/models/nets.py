@@ -532,6 +532,14 @@ def resnet_tiny(width: int = 8) -> nn.Module:
     return ResNetTiny(width)
 
 
+def configured(tag: str | None = None, gate: bool = False, width: int = 4) -> nn.Module:
+    """Arguments of each YAML kind (text, null, a boolean, a number), which an ejected spec's
+    reference line must give back as they were."""
+    if tag is not None and not isinstance(tag, str):
+        raise TypeError(f"tag must be text, got {type(tag).__name__}")
+    return ResNetTiny(width, blocks=2 if gate else 3)
+
+
 def create_model(model_name: str, **kwargs) -> nn.Module:
     """A generic factory, as timm's: the model is named by an argument."""
     return {"resnet_tiny": ResNetTiny, "towers": Towers, "hub/towers:v2": Towers}[model_name](**kwargs)
