@@ -43,6 +43,7 @@ CASES = [
     pytest.param("vit_timm", (3, 8, 8), "strict", id="tokens-unbind", marks=needs_custom),
     pytest.param("Variants", (3, 8, 8), "strict", id="variants"),
     pytest.param("NormActNet", (3, 8, 8), "strict", id="norm-act-and-mean"),
+    pytest.param("NextTiny", (3, 8, 8), "strict", id="channels-last-mlp"),
 ]
 AUX = [pytest.param("WithAux", (3, 8, 8), "strict", id="aux-head")]  # its total leaves the head out
 OUTPUTS = [  # several outputs: the total is every parameter, each further tensor an output
@@ -195,6 +196,17 @@ def test_timms_norm_act_and_mean_are_written_as_torchvisions():
     plain = eject(ref("NormActNet", (3, 8, 8), timm=False))
     assert timm_style.replace("NormActNet --input", "NormActNet --arg timm=false --input") == plain
     assert "custom" not in timm_style and "- gap keep" in timm_style
+
+
+def test_timms_convnext_block_is_written_as_torchvisions():
+    # permute, LayerNorm, Mlp(Linear, GELU, Linear), permute back: a layernorm and two 1x1 convs in
+    # one block module, ×3, as torchvision's Sequential of the same layers; names aside, one spec
+    import re
+
+    timm_style, plain = ejected("NextTiny", (3, 8, 8), "strict"), eject(ref("NextTiny", (3, 8, 8), timm=False))
+    unnamed = [re.sub(r" @\w+| --arg timm=false|\n  *name: \w+", "", text) for text in (timm_style, plain)]
+    assert unnamed[0] == unnamed[1]
+    assert "custom" not in timm_style and " x3" in timm_style and len(yaml.safe_load(timm_style)["modules"]) == 1
 
 
 def test_both_captures_give_the_same_spec(monkeypatch):

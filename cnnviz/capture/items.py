@@ -46,6 +46,7 @@ class CallItem:
     name: str = ""
     repeat: int = 1
     line: Line | None = None  # set once the module is defined: the call as written
+    per_position: list[Item] | None = None  # its layers, unboxed, when each works per position (an Mlp on [H, W, C])
 
 
 Item = Line | MergeItem | CallItem

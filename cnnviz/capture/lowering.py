@@ -21,6 +21,8 @@ def lower(node: Node) -> list[Item]:
         if op.module is None and (op.fn in ("identity", "chunk") or (op.fn == "cat" and len(op.inputs) == 1 and not op.params)):
             return []  # a copy, a concatenation of one tensor, or the parts a split merge takes apart
         line = leaf_line(op) if op.module is not None else fn_line(op)
+        if line is not None and line.type == "dropout" and line.fields.get("p") == 0.0:
+            return []  # drops nothing (timm's default drop rates): not drawn, as torchvision has none there
         label = type(op.module).__name__ if op.module is not None else op.fn
         if line is None:
             line = custom(label, leaf_params(op), op.shape)
@@ -41,7 +43,9 @@ def lower(node: Node) -> list[Item]:
     if isinstance(node, Opaque):
         return [_opaque(node)]
     try:
-        body = tidy(_seq(node.body))
+        seq = _seq(node.body)
+        raw = _per_position(seq)
+        body = tidy(seq)
     except Unexpressible:
         return [_opaque(Opaque(node.frame, node.shape, _all_ops(node)))]
     local = node.frame.path.rsplit(".", 1)[-1]
@@ -52,7 +56,23 @@ def lower(node: Node) -> list[Item]:
         for item in body:  # spliced into the caller: the names say where they came from
             item.name = f"{local}_{item.name}" if item.name else ""
         return body
-    return [CallItem(node.frame.cls, body, node.in_shape, node.shape, local)]
+    return [CallItem(node.frame.cls, body, node.in_shape, node.shape, local, per_position=raw)]
+
+
+def _per_position(items: list[Item]) -> list[Item] | None:
+    """Copies of the layers of a block whose every layer works per position on [H, W, C]
+    (timm's Mlp: Linear, GELU, Linear), to be written inline between two permutes; else None."""
+    import copy
+
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, CallItem) and item.per_position is not None:
+            out += [copy.deepcopy(x) for x in item.per_position]
+        elif isinstance(item, Line) and (item.channels_last or item.type in AGNOSTIC):
+            out.append(copy.deepcopy(item))
+        else:
+            return None
+    return out if any(isinstance(x, Line) and x.channels_last for x in out) else None
 
 
 def _norm_act(body: list[Item]) -> bool:
@@ -120,9 +140,11 @@ def _channels_last(items: list[Item]) -> list[Item]:
         j = _permuted_run(items, i)
         if j:
             for inner in items[i + 1 : j]:
-                if isinstance(inner, Line):
-                    inner.channels_last = False
-                    out.append(inner)
+                for x in inner.per_position or [] if isinstance(inner, CallItem) else [inner]:
+                    if isinstance(x, Line):
+                        x.channels_last = False
+                        x.name = f"{inner.name}_{x.name}" if inner is not x and x.name else x.name
+                        out.append(x)
             i = j + 1
             continue
         out.append(items[i])
@@ -135,7 +157,7 @@ def _permuted_run(items: list[Item], i: int) -> int:
     if not _is(items[i], "permute", [0, 2, 3, 1]):
         return 0
     j = i + 1
-    while j < len(items) and isinstance(x := items[j], Line) and (x.channels_last or x.type in AGNOSTIC):
+    while j < len(items) and (isinstance(x := items[j], Line) and (x.channels_last or x.type in AGNOSTIC) or isinstance(x, CallItem) and x.per_position is not None):
         j += 1
     return j if j < len(items) and _is(items[j], "permute", [0, 3, 1, 2]) else 0
 

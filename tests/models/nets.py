@@ -368,6 +368,66 @@ class NormActNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.blocks(self.bn(self.stem(x))), 1), 1))
 
 
+class Permute(nn.Module):
+    """torchvision's ops.Permute."""
+
+    def __init__(self, dims: list[int]):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return x.permute(self.dims)
+
+
+class TimmMlp(nn.Module):
+    """timm's Mlp: Linear, GELU, Dropout(0), Identity (its norm), Linear, Dropout(0)."""
+
+    def __init__(self, channels: int, hidden: int):
+        super().__init__()
+        self.fc1, self.act, self.drop1 = nn.Linear(channels, hidden), nn.GELU(), nn.Dropout(0.0)
+        self.norm, self.fc2, self.drop2 = nn.Identity(), nn.Linear(hidden, channels), nn.Dropout(0.0)
+
+    def forward(self, x):
+        return self.drop2(self.fc2(self.norm(self.drop1(self.act(self.fc1(x))))))
+
+
+class NextBlock(nn.Module):
+    """A ConvNeXt block as timm writes it (``timm=True``: permutes in forward, an Mlp module
+    between them, the scale a multiplication) or as torchvision does (one Sequential with
+    Permute modules, the scale a parameter times the result)."""
+
+    def __init__(self, channels: int, timm: bool):
+        super().__init__()
+        self.timm = timm
+        dw = nn.Conv2d(channels, channels, 7, padding=3, groups=channels)
+        if timm:
+            self.conv_dw, self.norm, self.mlp = dw, nn.LayerNorm(channels, eps=1e-6), TimmMlp(channels, 4 * channels)
+            self.gamma = nn.Parameter(torch.ones(channels))
+        else:
+            self.block = nn.Sequential(dw, Permute([0, 2, 3, 1]), nn.LayerNorm(channels, eps=1e-6), nn.Linear(channels, 4 * channels),
+                                       nn.GELU(), nn.Linear(4 * channels, channels), Permute([0, 3, 1, 2]))
+            self.layer_scale = nn.Parameter(torch.ones(channels, 1, 1))
+
+    def forward(self, x):
+        if not self.timm:
+            return x + self.layer_scale * self.block(x)
+        y = self.mlp(self.norm(self.conv_dw(x).permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
+        return x + y.mul(self.gamma.reshape(1, -1, 1, 1))
+
+
+class NextTiny(nn.Module):
+    """ConvNeXt, timm's layout by default: must give torchvision's spec (``timm=False``)."""
+
+    def __init__(self, timm: bool = True):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 2, stride=2)
+        self.blocks = nn.Sequential(*[NextBlock(8, timm) for _ in range(3)])
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.blocks(self.stem(x)), 1), 1))
+
+
 class Branchy(nn.Module):
     """A branch on the input's values: the zero input of the trace never takes it."""
 
