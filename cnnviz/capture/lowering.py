@@ -10,6 +10,7 @@ from ..spec.items import MERGES as SPEC_MERGES
 from ..spec.layers import LAYERS
 from .items import CallItem, Item, Line, MergeItem
 from .leaves import ACTS, INLINE, Unexpressible, custom, fn_line, gap_keeps, leaf_line
+from .oplabels import REARRANGING, op_label
 from .ops import Op, leaf_params
 from .structure import AuxHead, Block, Leaf, Merge, Node, Opaque
 
@@ -23,7 +24,7 @@ def lower(node: Node) -> list[Item]:
         line = leaf_line(op) if op.module is not None else fn_line(op)
         if line is not None and line.type == "dropout" and line.fields.get("p") == 0.0:
             return []  # drops nothing (timm's default drop rates): not drawn, as torchvision has none there
-        label = type(op.module).__name__ if op.module is not None else op.fn
+        label = type(op.module).__name__ if op.module is not None else op_label(op)
         if line is None:
             line = custom(label, leaf_params(op), op.shape)
         line.origin = line.origin or (label, leaf_params(op), op.shape)
@@ -187,6 +188,9 @@ def tidy(items: list[Item]) -> list[Item]:
         if isinstance(item, Line) and isinstance(last, Line) and last.type in ("conv", "dwconv", "tconv", "dense") and "act" not in last.fields and _act_ok(last.type, item.type):
             last.fields["act"] = item.type
             continue
+        if _rearranging(item) and _rearranging(last):  # view then permute: one box, from the first's input to the second's output
+            last.fields["output"] = item.fields["output"]  # type: ignore[union-attr]
+            continue
         if isinstance(item, Line) and isinstance(last, Line) and last.fields.get("keep") and item.type == "flatten":
             last.fields.pop("keep")
             continue
@@ -198,6 +202,10 @@ def tidy(items: list[Item]) -> list[Item]:
         if isinstance(item, Line) and item.type == "gap" and item.fields.get("keep") and not gap_keeps():
             raise Unexpressible("gap keep")
     return out
+
+
+def _rearranging(item: Item | None) -> bool:
+    return isinstance(item, Line) and item.type == "custom" and item.fields.get("label") in REARRANGING and not item.fields.get("params")
 
 
 def _act_ok(kind: str, act: str) -> bool:
