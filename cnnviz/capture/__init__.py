@@ -49,7 +49,7 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
         raise MissingDependency.torch("PyTorch models", str(exc.name)) from None
 
     factory = load_factory(ref)
-    built = Models(lambda: factory(**ref.args), ref.text)  # once: its warnings and downloads happen once
+    built = Models(lambda: factory(**ref.args), ref.text, ref.args, factory)  # once: its warnings and downloads happen once
     cap = capture(built, ref.input, ref.text)
     used = _used_params(cap.ops, leaf_params)
     names = output_names(cap.names[1:])  # every further tensor returned in eval mode is an output

@@ -13,6 +13,7 @@ import contextlib
 import io
 import logging
 import operator
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -69,9 +70,9 @@ def capture(models: Models | Callable[[], Any], input_shape: tuple[int, ...], la
         model = built.on_cpu()
         return _named(model, _guarded(model, lambda: by_hooks(model, torch.zeros(_batch(train), *input_shape)), train))
 
-    hooks = [("a forward pass with hooks on meta", on_meta(by_hooks)), ("a forward pass with hooks", on_cpu)]
+    hooks = [("a forward pass with hooks on meta", on_meta(by_hooks)), (_ON_CPU, on_cpu)]
     export = [("torch.export", on_meta(by_export))]
-    failures: list[str] = []
+    failures: list[tuple[str, str]] = []
     for what, attempt in (export + hooks if first == "export" else hooks + export):
         try:
             return attempt()
@@ -80,8 +81,24 @@ def capture(models: Models | Callable[[], Any], input_shape: tuple[int, ...], la
         except SpecError:
             raise
         except Exception as exc:  # noqa: BLE001  (any failure sends us to the next way)
-            failures.append(f"{what} failed ({one_line(exc)})")
-    raise SpecError(f"{label}: cannot capture the model: " + "; ".join(f for f in failures if "on meta" not in f))
+            failures.append((what, one_line(exc)))
+    raise SpecError(f"{label}: {_why(failures, input_shape)}")
+
+
+def _why(failures: list[tuple[str, str]], input_shape: tuple[int, ...]) -> str:
+    """Why no way of capturing worked, once: the model's own failure (each way ran into the
+    same error) with what to check, else each way's."""
+    said = [(what, why) for what, why in failures if "on meta" not in what] or failures
+    if two := next((why for _, why in said if _TWO_INPUTS.search(why)), None):
+        return f"the model's forward takes more than one input ({two}): cnnviz draws models of one input tensor"
+    if ran := next((why for what, why in said if what == _ON_CPU), None):  # the model itself, run as it is, failed
+        shape = "×".join(map(str, input_shape))
+        return f"the model could not run on an input of {shape} ({ran}): check --input (channels x height x width, default 3x224x224)"
+    return "cannot capture the model: " + "; ".join(f"{what} failed ({why})" for what, why in said)
+
+
+_ON_CPU = "a forward pass with hooks"
+_TWO_INPUTS = re.compile(r"forward\(\) missing \d+ required positional argument")
 
 
 def _named(model: nn.Module, cap: Capture) -> Capture:

@@ -587,6 +587,17 @@ class Detector(nn.Module):
         return [{"boxes": b.reshape(-1, 4), "labels": b[:1].long(), "scores": b[:1]} for b in boxes]
 
 
+class TwoInputs(nn.Module):
+    """A forward pass that needs two tensors (an image and a mask)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x, mask):
+        return self.conv(x) * mask
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
