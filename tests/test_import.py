@@ -436,6 +436,7 @@ def test_an_auxiliary_head_is_drawn_off_the_main_line_and_counted_apart():
         ("FPNTiny", (3, 32, 32), "strict", ["out", "p3", "p4", "p5"]),  # a dict: by key, the first being the main output
         ("InnerFeature", (3, 8, 8), "strict", ["out", "output1"]),  # not a head off the box it is inside: the model as one box
         ("SegTiny", (3, 8, 8), "strict", ["out", "aux"]),  # as fcn_resnet50's: one box, aux hanging off it
+        ("PooledLevels", (3, 16, 16), "strict", ["out", "output_1", "pool"]),  # 'pool' made inside a leaf's nested result
     ],
 )
 def test_every_output_is_the_models(name, shape, fold, names):

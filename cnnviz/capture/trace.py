@@ -309,6 +309,8 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
                 rec.inside_leaf = 0
                 at, inputs, calls = rec.pending  # type: ignore[attr-defined]
                 first = out[0] if isinstance(out, (list, tuple)) else out
+                if not isinstance(first, torch.Tensor):  # nested (torchvision's LastLevelMaxPool: levels, names): the tensor it made
+                    first = next((t for t in _flat([out]) if isinstance(t, torch.Tensor) and id(t) not in rec.made), first)
                 if calls == rec.calls and any(first is a for a in _flat(args)) and not any(True for _ in mod.parameters()):
                     return  # ran nothing and gave its input back (stochastic depth in eval mode): export sees no op either
                 op = Op(len(rec.ops), tuple(rec.stack), inputs, _shape(first) or (), module=mod, path=at)

@@ -587,6 +587,28 @@ class Detector(nn.Module):
         return [{"boxes": b.reshape(-1, 4), "labels": b[:1].long(), "scores": b[:1]} for b in boxes]
 
 
+class LastLevelPool(nn.Module):
+    """torchvision's LastLevelMaxPool: a leaf that takes the levels and their names and returns
+    both with one more level, pooled from the last (a tensor inside a nested result)."""
+
+    def forward(self, levels, names):
+        return levels + [F.max_pool2d(levels[-1], 1, 2, 0)], names + ["pool"]
+
+
+class PooledLevels(nn.Module):
+    """Two levels and their pooled extra one, returned by torchvision's keys ('0', '1', 'pool')."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = conv_bn(3, 4, 3, 2), conv_bn(4, 4, 3, 2)
+        self.extra = LastLevelPool()
+
+    def forward(self, x):
+        a = self.c1(x)
+        levels, names = self.extra([a, self.c2(a)], ["0", "1"])
+        return dict(zip(names, levels))
+
+
 class TwoInputs(nn.Module):
     """A forward pass that needs two tensors (an image and a mask)."""
 
