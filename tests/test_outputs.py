@@ -127,6 +127,7 @@ def test_the_summary_lists_every_output():
 
 
 MULTI = ROOT / "tests" / "cases" / "valid" / "multitask_outputs.yaml"
+SEG = ROOT / "tests" / "golden" / "import" / "SegTiny-strict.yaml"
 
 
 @pytest.mark.parametrize(
@@ -138,6 +139,7 @@ MULTI = ROOT / "tests" / "cases" / "valid" / "multitask_outputs.yaml"
         (MULTI, {"detail": "modules"}, ["s1.depth", "s2.depth", "features", "output1", "out"], [], ("aux",)),
         (MULTI, {"detail": "full"}, ["s1.depth", "s2.depth", "features", "output1", "out"], [], ("aux",)),
         (MULTI, {"aux": False}, ["s1.depth", "s2.depth", "features", "output1", "out"], ["depth"], ()),  # --no-aux keeps them
+        (SEG, {}, ["aux", "out"], [], ()),  # two outputs at one point (an imported fcn's): a box each
     ],
 )
 def test_outputs_are_drawn_solid_and_named(spec, options, main, panels, marks):

@@ -36,7 +36,7 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
     from .leaves import Unexpressible, custom, have
     from .lowering import lower_root
     from .ops import Frame, leaf_params
-    from .reference import load_factory
+    from .reference import command_line, load_factory
     from .structure import Head, tree
 
     try:
@@ -49,7 +49,7 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
         raise MissingDependency.torch("PyTorch models", str(exc.name)) from None
 
     factory = load_factory(ref)
-    built = Models(lambda: factory(**ref.args), ref.text)  # once: its warnings and downloads happen once
+    built = Models(lambda: factory(**ref.args), ref.text, ref.args, factory)  # once: its warnings and downloads happen once
     cap = capture(built, ref.input, ref.text)
     used = _used_params(cap.ops, leaf_params)
     names = output_names(cap.names[1:])  # every further tensor returned in eval mode is an output
@@ -76,7 +76,9 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
             raise SpecError(f"{ref.text}: cannot write {exc} as a layer of this cnnviz (no 'custom' layer type)") from None
         # one box for the whole model, each output hanging off it: counted exactly, not looked inside
         items = [custom(cap.root, main, cap.output_shape)]
-        items += [MergeItem("output", [[custom(cap.root, 0, out_shapes[h.name])]], h.name) for h in outputs]
+        for h in outputs:  # one of its shape is the box's point itself; another was taken from inside it
+            shape = out_shapes[h.name]
+            items.append(MergeItem("output", [[] if shape == cap.output_shape else [custom(f"from inside {cap.root}", 0, shape)]], h.name))
     items = fold_runs(items, loose=ref.fold == "loose")
     modules = define(items)
     drawn_aux = used - main if any(isinstance(i, MergeItem) and i.kind == "aux" for i in items) else 0
@@ -84,8 +86,7 @@ def _eject(ref: ModelRef) -> tuple[str, int]:
     notes = f"The model has {cap.params:,} parameters; {unused:,} of them are not used by its forward pass." if unused else ""
     shapes = {h.name: list(out_shapes[h.name]) for h in outputs}
     expect = {"params": main, **({"params_aux": drawn_aux} if drawn_aux else {}), "output": list(cap.output_shape), **({"shapes": shapes} if shapes else {})}
-    args = "".join(f" --arg {k}={v}" for k, v in ref.args.items())
-    return document(ref.title, f"{ref.text}{args} (imported with {cap.method})", ref.input, items, modules, expect, notes), unused
+    return document(ref.title, f"{command_line(ref)} (imported with {cap.method})", ref.input, items, modules, expect, notes), unused
 
 
 def output_names(keys: list[str]) -> list[str]:

@@ -114,7 +114,7 @@ def document(name: str, reference: str, input_shape: tuple[int, ...], items: lis
         doc["modules"] = {m.name: {"label": m.label, **({"args": list(m.args)} if m.args else {}), "layers": seq_value(m.body, by_name)} for m in modules}
     doc["layers"] = seq_value(items, by_name)
     doc["expect"] = expect
-    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1 << 20, default_flow_style=False)  # the reference line on one line
 
 
 class _Dumper(yaml.SafeDumper):

@@ -60,6 +60,7 @@ class CallItem:
     repeat: int = 1
     line: Line | None = None  # set once the module is defined: the call as written
     anchor: int = field(default=-1, compare=False)
+    per_position: list[Item] | None = None  # its layers, unboxed, when each works per position (an Mlp on [H, W, C])
 
 
 Item = Line | MergeItem | CallItem | From

@@ -11,6 +11,7 @@ from ..spec.layers import LAYERS
 from ..spec.names import name_problem
 from .items import CallItem, From, Item, Line, MergeItem, scope
 from .leaves import ACTS, INLINE, Unexpressible, custom, fn_line, gap_keeps, leaf_line
+from .oplabels import REARRANGING, op_label
 from .ops import Op, leaf_params
 from .structure import AuxHead, Block, Leaf, Merge, Node, Opaque, Ref
 
@@ -45,7 +46,9 @@ def _lower(node: Node, parent: str) -> list[Item]:
         if op.module is None and (op.fn in ("identity", "chunk") or (op.fn in ("cat", "pad") and len(op.inputs) == 1 and not op.params and op.shape == _entry(op))):
             return []  # a copy, a concatenation of one tensor, a padding by nothing, or the parts a split merge takes apart
         line = leaf_line(op) if op.module is not None else fn_line(op)
-        label = type(op.module).__name__ if op.module is not None else op.fn
+        if line is not None and line.type == "dropout" and line.fields.get("p") == 0.0:
+            return []  # drops nothing (timm's default drop rates): not drawn, as torchvision has none there
+        label = type(op.module).__name__ if op.module is not None else op_label(op)
         if line is None:
             line = custom(label, leaf_params(op), op.shape)
         line.origin = line.origin or (label, leaf_params(op), op.shape)
@@ -66,7 +69,9 @@ def _lower(node: Node, parent: str) -> list[Item]:
         return [_opaque(node, parent)]
     assert isinstance(node, Block)
     try:
-        body = tidy(_seq(node.body, node.frame.path))
+        seq = _seq(node.body, node.frame.path)
+        raw = _per_position(seq)
+        body = tidy(seq)
         inline = node.frame.cls in INLINE or _norm_act(body)
         if not inline:
             bind(body)
@@ -80,7 +85,23 @@ def _lower(node: Node, parent: str) -> list[Item]:
         for item in body:  # spliced into the caller: the names say where they came from
             item.name = f"{local}_{item.name}" if item.name else ""
         return body
-    return [CallItem(node.frame.cls, body, node.in_shape, node.shape, local)]
+    return [CallItem(node.frame.cls, body, node.in_shape, node.shape, local, per_position=raw)]
+
+
+def _per_position(items: list[Item]) -> list[Item] | None:
+    """Copies of the layers of a block whose every layer works per position on [H, W, C]
+    (timm's Mlp: Linear, GELU, Linear), to be written inline between two permutes; else None."""
+    import copy
+
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, CallItem) and item.per_position is not None:
+            out += [copy.deepcopy(x) for x in item.per_position]
+        elif isinstance(item, Line) and (item.channels_last or item.type in AGNOSTIC):
+            out.append(copy.deepcopy(item))
+        else:
+            return None
+    return out if any(isinstance(x, Line) and x.channels_last for x in out) else None
 
 
 def _norm_act(body: list[Item]) -> bool:
@@ -179,9 +200,11 @@ def _channels_last(items: list[Item]) -> list[Item]:
         j = _permuted_run(items, i)
         if j:
             for inner in items[i + 1 : j]:
-                if isinstance(inner, Line):
-                    inner.channels_last = False
-                    out.append(inner)
+                for x in inner.per_position or [] if isinstance(inner, CallItem) else [inner]:
+                    if isinstance(x, Line):
+                        x.channels_last = False
+                        x.name = f"{inner.name}_{x.name}" if inner is not x and x.name else x.name
+                        out.append(x)
             i = j + 1
             continue
         out.append(items[i])
@@ -194,7 +217,7 @@ def _permuted_run(items: list[Item], i: int) -> int:
     if not _is(items[i], "permute", [0, 2, 3, 1]):
         return 0
     j = i + 1
-    while j < len(items) and isinstance(x := items[j], Line) and (x.channels_last or x.type in AGNOSTIC):
+    while j < len(items) and (isinstance(x := items[j], Line) and (x.channels_last or x.type in AGNOSTIC) or isinstance(x, CallItem) and x.per_position is not None):
         j += 1
     return j if j < len(items) and _is(items[j], "permute", [0, 3, 1, 2]) else 0
 
@@ -227,6 +250,8 @@ def tidy(items: list[Item]) -> list[Item]:
                 last.fields["eps"] = item.fields["eps"]
         elif last.type in ("conv", "dwconv", "tconv", "dense") and "act" not in last.fields and _act_ok(last.type, item.type):
             last.fields["act"] = item.type
+        elif _rearranging(item) and _rearranging(last):  # view then permute: one box, from the first's input to the second's output
+            last.fields["output"] = item.fields["output"]
         elif last.fields.get("keep") and item.type == "flatten":
             last.fields.pop("keep")
         elif last.origin and last.origin[0] == "gap" and item.type == "flatten":
@@ -241,6 +266,10 @@ def tidy(items: list[Item]) -> list[Item]:
         if isinstance(item, Line) and item.type == "gap" and item.fields.get("keep") and not gap_keeps():
             raise Unexpressible("gap keep")
     return out
+
+
+def _rearranging(item: Item | None) -> bool:
+    return isinstance(item, Line) and item.type == "custom" and item.fields.get("label") in REARRANGING and not item.fields.get("params")
 
 
 def _act_ok(kind: str, act: str) -> bool:

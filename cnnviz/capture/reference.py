@@ -8,6 +8,7 @@ code (the user's file, or the package named)."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import re
@@ -61,6 +62,21 @@ class ModelRef:
         return re.sub(r"[^\w.-]+", "_", self.title).strip("._") or self.name
 
 
+def command_line(ref: ModelRef) -> str:
+    """MODEL and its options as written on the command line, to run again as they are:
+    ``timm:create_model --arg model_name=convnext_tiny --arg pretrained=false --input 3x224x224``."""
+    import shlex
+
+    words = [ref.text, *(w for k, v in ref.args.items() for w in ("--arg", f"{k}={yaml_scalar(v)}"))]
+    words += ["--input", "x".join(map(str, ref.input))] + (["--fold", ref.fold] if ref.fold != "strict" else [])
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def yaml_scalar(value: Any) -> str:
+    """A value as ``--arg`` reads it back (a YAML scalar): null, true, 10, resnet50, '10'."""
+    return yaml.safe_dump(value, default_flow_style=True, width=1 << 20).removesuffix("\n...\n").strip()
+
+
 def parse_args(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
     """``key=value`` pairs, values read as YAML scalars (safely): 10, 0.5, true, null, text."""
     out: dict[str, Any] = {}
@@ -107,12 +123,25 @@ def load_factory(ref: ModelRef) -> Any:
     except Exception as exc:  # noqa: BLE001  (the user's code: any failure is their model's)
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         raise SpecError(f"{ref.text}: importing {target} failed: {type(exc).__name__}: {first}") from None
-    if not hasattr(module, name):
-        raise SpecError(f"{ref.text}: {target} has no '{name}'")
-    found = getattr(module, name)
+    first, *attrs = name.split(".")
+    if not hasattr(module, first):
+        raise SpecError(f"{ref.text}: {target} has no '{first}'")
+    found = getattr(module, first)
+    while attrs and hasattr(found, attrs[0]):  # a class inside a class
+        found = getattr(found, attrs.pop(0))
     if not callable(found):
         raise SpecError(f"{ref.text}: expected a torch.nn.Module (a class or a function that returns one), got {type(found).__name__}")
-    return found
+    return functools.partial(_part_of, found, attrs, ref.text) if attrs else found
+
+
+def _part_of(factory: Any, path: list[str], label: str, **args: Any) -> Any:
+    """``NAME.backbone``: the model NAME builds, then its attribute ``backbone`` (a part drawn on its own)."""
+    built = factory(**args)
+    for k, attr in enumerate(path):
+        if not hasattr(built, attr):
+            raise SpecError(f"{label}: the model has no part '{'.'.join(path[:k + 1])}'")
+        built = getattr(built, attr)
+    return built
 
 
 def generated_problems(problems: list[Problem]) -> list[str] | None:

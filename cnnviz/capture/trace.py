@@ -13,6 +13,7 @@ import contextlib
 import io
 import logging
 import operator
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from ..errors import SpecError
-from .build import Models, one_line
+from .build import Models, NotTensors, one_line
 from .ops import INPUT, PARTS, Frame, Op, normalise
 
 # Module classes kept whole even though they have children (drawn as one box).
@@ -70,17 +71,35 @@ def capture(models: Models | Callable[[], Any], input_shape: tuple[int, ...], la
         model = built.on_cpu()
         return _named(model, _guarded(model, lambda: by_hooks(model, torch.zeros(_batch(train), *input_shape)), train))
 
-    hooks = [("a forward pass with hooks on meta", on_meta(by_hooks)), ("a forward pass with hooks", on_cpu)]
+    hooks = [("a forward pass with hooks on meta", on_meta(by_hooks)), (_ON_CPU, on_cpu)]
     export = [("torch.export", on_meta(by_export))]
-    failures: list[str] = []
+    failures: list[tuple[str, str]] = []
     for what, attempt in (export + hooks if first == "export" else hooks + export):
         try:
             return attempt()
+        except NotTensors as exc:
+            raise exc.said(label) from None
         except SpecError:
             raise
         except Exception as exc:  # noqa: BLE001  (any failure sends us to the next way)
-            failures.append(f"{what} failed ({one_line(exc)})")
-    raise SpecError(f"{label}: cannot capture the model: " + "; ".join(f for f in failures if "on meta" not in f))
+            failures.append((what, one_line(exc)))
+    raise SpecError(f"{label}: {_why(failures, input_shape)}")
+
+
+def _why(failures: list[tuple[str, str]], input_shape: tuple[int, ...]) -> str:
+    """Why no way of capturing worked, once: the model's own failure (each way ran into the
+    same error) with what to check, else each way's."""
+    said = [(what, why) for what, why in failures if "on meta" not in what] or failures
+    if two := next((why for _, why in said if _TWO_INPUTS.search(why)), None):
+        return f"the model's forward takes more than one input ({two}): cnnviz draws models of one input tensor"
+    if ran := next((why for what, why in said if what == _ON_CPU), None):  # the model itself, run as it is, failed
+        shape = "×".join(map(str, input_shape))
+        return f"the model could not run on an input of {shape} ({ran}): check --input (channels x height x width, default 3x224x224)"
+    return "cannot capture the model: " + "; ".join(f"{what} failed ({why})" for what, why in said)
+
+
+_ON_CPU = "a forward pass with hooks"
+_TWO_INPUTS = re.compile(r"forward\(\) missing \d+ required positional argument")
 
 
 def _named(model: nn.Module, cap: Capture) -> Capture:
@@ -175,6 +194,8 @@ def by_export(model: nn.Module, x: torch.Tensor) -> Capture:
         if op.fn == "getitem" and op.inputs and op.inputs[0] != INPUT:
             op.in_shapes = list(ops[op.inputs[0]].in_shapes)  # the whole tensor the part was taken from
         made[node.name] = op.index
+    if not returned:
+        raise ValueError("the model returns no tensors")
     cap = Capture(ops, output, "torch.export", _total(model), ops[output].shape if output != INPUT else tuple(x.shape[1:]))
     cap.outputs = returned
     cap.names = keys or [""] * len(returned)
@@ -290,6 +311,8 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
                 rec.inside_leaf = 0
                 at, inputs, calls = rec.pending  # type: ignore[attr-defined]
                 first = out[0] if isinstance(out, (list, tuple)) else out
+                if not isinstance(first, torch.Tensor):  # nested (torchvision's LastLevelMaxPool: levels, names): the tensor it made
+                    first = next((t for t in _flat([out]) if isinstance(t, torch.Tensor) and id(t) not in rec.made), first)
                 if calls == rec.calls and any(first is a for a in _flat(args)) and not any(True for _ in mod.parameters()):
                     return  # ran nothing and gave its input back (stochastic depth in eval mode): export sees no op either
                 op = Op(len(rec.ops), tuple(rec.stack), inputs, _shape(first) or (), module=mod, path=at)
@@ -314,7 +337,9 @@ def by_hooks(model: nn.Module, x: torch.Tensor) -> Capture:
             h.remove()
     returned = [(str(k), v) for k, v in out.items()] if isinstance(out, dict) else [("", v) for v in out] if isinstance(out, (list, tuple)) else [("", out)]
     tensors = [(k, t) for k, t in returned if isinstance(t, torch.Tensor)]
-    first = tensors[0][1] if tensors else returned[0][1] if returned else out
+    if not tensors:
+        raise NotTensors(out, model)
+    first = tensors[0][1]
     output = rec.made.get(id(first), INPUT)
     cap = Capture(rec.ops, output, "forward hooks", _total(model), _shape(first) or ())
     if len(tensors) > 1:

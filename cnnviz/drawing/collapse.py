@@ -138,7 +138,7 @@ class _Collapser:
         def ends(n: Path) -> None:
             """The boxes of the outputs that node n gives, each named, after what draws n."""
             for name in self.outputs.get(n, ()):
-                out = add(("output", self.canon(n)), self.output_attrs(name))
+                out = add(("output", (self.canon(n), name)), self.output_attrs(name))
                 for s in src[n]:
                     link(s, out, n, False)
 

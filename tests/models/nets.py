@@ -368,6 +368,66 @@ class NormActNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.blocks(self.bn(self.stem(x))), 1), 1))
 
 
+class Permute(nn.Module):
+    """torchvision's ops.Permute."""
+
+    def __init__(self, dims: list[int]):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return x.permute(self.dims)
+
+
+class TimmMlp(nn.Module):
+    """timm's Mlp: Linear, GELU, Dropout(0), Identity (its norm), Linear, Dropout(0)."""
+
+    def __init__(self, channels: int, hidden: int):
+        super().__init__()
+        self.fc1, self.act, self.drop1 = nn.Linear(channels, hidden), nn.GELU(), nn.Dropout(0.0)
+        self.norm, self.fc2, self.drop2 = nn.Identity(), nn.Linear(hidden, channels), nn.Dropout(0.0)
+
+    def forward(self, x):
+        return self.drop2(self.fc2(self.norm(self.drop1(self.act(self.fc1(x))))))
+
+
+class NextBlock(nn.Module):
+    """A ConvNeXt block as timm writes it (``timm=True``: permutes in forward, an Mlp module
+    between them, the scale a multiplication) or as torchvision does (one Sequential with
+    Permute modules, the scale a parameter times the result)."""
+
+    def __init__(self, channels: int, timm: bool):
+        super().__init__()
+        self.timm = timm
+        dw = nn.Conv2d(channels, channels, 7, padding=3, groups=channels)
+        if timm:
+            self.conv_dw, self.norm, self.mlp = dw, nn.LayerNorm(channels, eps=1e-6), TimmMlp(channels, 4 * channels)
+            self.gamma = nn.Parameter(torch.ones(channels))
+        else:
+            self.block = nn.Sequential(dw, Permute([0, 2, 3, 1]), nn.LayerNorm(channels, eps=1e-6), nn.Linear(channels, 4 * channels),
+                                       nn.GELU(), nn.Linear(4 * channels, channels), Permute([0, 3, 1, 2]))
+            self.layer_scale = nn.Parameter(torch.ones(channels, 1, 1))
+
+    def forward(self, x):
+        if not self.timm:
+            return x + self.layer_scale * self.block(x)
+        y = self.mlp(self.norm(self.conv_dw(x).permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
+        return x + y.mul(self.gamma.reshape(1, -1, 1, 1))
+
+
+class NextTiny(nn.Module):
+    """ConvNeXt, timm's layout by default: must give torchvision's spec (``timm=False``)."""
+
+    def __init__(self, timm: bool = True):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 2, stride=2)
+        self.blocks = nn.Sequential(*[NextBlock(8, timm) for _ in range(3)])
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.blocks(self.stem(x)), 1), 1))
+
+
 class Branchy(nn.Module):
     """A branch on the input's values: the zero input of the trace never takes it."""
 
@@ -677,9 +737,80 @@ class SharedHeads(nn.Module):
         return {"out": self.fc(t), "p": p, "pool": F.max_pool2d(p, 1, 2, 0)}
 
 
+class SegTiny(InnerFeature):
+    """Segmentation with an auxiliary output, as torchvision's ``fcn_resnet50(aux_loss=True)``:
+    both read the backbone (the aux one its first stage), both scaled to the input size and
+    returned as a dict ``out``, ``aux``."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Conv2d(8, 4, 1)  # as many classes as the main output
+
+    def forward(self, x):
+        f = self.backbone(x)
+        size = x.shape[-2:]
+        out = F.interpolate(self.fc(f["last"]), size=size, mode="bilinear")
+        return {"out": out, "aux": F.interpolate(self.head(f["mid"]), size=size, mode="bilinear")}
+
+
+class Detector(nn.Module):
+    """Returns a list of dicts (boxes, labels, scores), as torchvision's detection models do:
+    no tensor to draw; its ``backbone`` returns tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(conv_bn(3, 8, 3, 2), conv_bn(8, 16, 3, 2))
+        self.box = nn.Conv2d(16, 4, 1)
+
+    def forward(self, x):
+        boxes = self.box(self.backbone(x)).flatten(1)
+        return [{"boxes": b.reshape(-1, 4), "labels": b[:1].long(), "scores": b[:1]} for b in boxes]
+
+
+class LastLevelPool(nn.Module):
+    """torchvision's LastLevelMaxPool: a leaf that takes the levels and their names and returns
+    both with one more level, pooled from the last (a tensor inside a nested result)."""
+
+    def forward(self, levels, names):
+        return levels + [F.max_pool2d(levels[-1], 1, 2, 0)], names + ["pool"]
+
+
+class PooledLevels(nn.Module):
+    """Two levels and their pooled extra one, returned by torchvision's keys ('0', '1', 'pool')."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = conv_bn(3, 4, 3, 2), conv_bn(4, 4, 3, 2)
+        self.extra = LastLevelPool()
+
+    def forward(self, x):
+        a = self.c1(x)
+        levels, names = self.extra([a, self.c2(a)], ["0", "1"])
+        return dict(zip(names, levels))
+
+
+class TwoInputs(nn.Module):
+    """A forward pass that needs two tensors (an image and a mask)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x, mask):
+        return self.conv(x) * mask
+
+
 def resnet_tiny(width: int = 8) -> nn.Module:
     """A factory function, as torchvision writes them."""
     return ResNetTiny(width)
+
+
+def configured(tag: str | None = None, gate: bool = False, width: int = 4) -> nn.Module:
+    """Arguments of each YAML kind (text, null, a boolean, a number), which an ejected spec's
+    reference line must give back as they were."""
+    if tag is not None and not isinstance(tag, str):
+        raise TypeError(f"tag must be text, got {type(tag).__name__}")
+    return ResNetTiny(width, blocks=2 if gate else 3)
 
 
 def create_model(model_name: str, **kwargs) -> nn.Module:
