@@ -385,3 +385,13 @@ def test_panel_retitled_through_the_piece():
     assert "conv block · before" in label and "conv block · before" not in str(panel.dot.clusters["panel"][0]["label"])
     with pytest.raises(ValueError):
         pieces[0].retitled("no")  # a title line has no frame to retitle
+
+
+def test_with_several_outputs_the_line_drawn_straight_ends_in_the_main_one(tmp_path):
+    # a head longer than the main line's last step: the spine still ends in "out"
+    (tmp_path / "t.yaml").write_text(
+        "name: t\ninput: [3, 8, 8]\nlayers:\n  - conv 4 3x3\n  - output: [conv 4 3x3, conv 4 3x3, conv 4 3x3]\n    name: long\n  - conv 4 1x1\n"
+    )
+    v = build(build_network(str(tmp_path / "t.yaml"))).main.graph
+    spine = [d.get("output") or d["title"] for _, d in v.nodes(data=True) if d.get("spine")]
+    assert spine[-1] == "out" and "long" not in spine

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..model import MAIN_OUTPUT
 from . import style
 from .labels import SEP
 from .ushape import u_shape
@@ -77,7 +78,8 @@ def renumber(v: nx.DiGraph) -> nx.DiGraph:
 
 
 def mark_spine(v: nx.DiGraph) -> nx.DiGraph:
-    """The longest path of non-aux nodes and its edges marked ``spine``: the line drawn straight."""
+    """The longest path of non-aux nodes (to the main output, where a network has several)
+    and its edges marked ``spine``: the line drawn straight."""
     v = copy(v)
     best: dict[str, tuple[int, str | None]] = {}
     for n in v:  # nodes were added in execution order: a topological order
@@ -92,7 +94,8 @@ def mark_spine(v: nx.DiGraph) -> nx.DiGraph:
         v.edges[e]["spine"] = False
     if not best:
         return v
-    end: str | None = max(best, key=lambda n: (best[n][0], -v.nodes[n]["order"]))
+    main = [n for n in best if v.nodes[n].get("output") == MAIN_OUTPUT]  # with several outputs, the line ends in the main one
+    end: str | None = main[0] if main else max(best, key=lambda n: (best[n][0], -v.nodes[n]["order"]))
     while end is not None:
         v.nodes[end]["spine"] = True
         prev = best[end][1]
