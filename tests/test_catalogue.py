@@ -191,7 +191,7 @@ def test_modern_block_is_the_specs_text(source, snippet):
 def test_readme_lists_every_catalogue_entry_with_its_count():
     readme = (DOCS.parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme.split("\n## The catalogue\n", 1)[1].split("\n## ", 1)[0]
-    listed = {}
+    listed, years = {}, {}
     for row in table.splitlines():
         cells = [c.strip() for c in row.strip("|").split("|")]
         if not row.startswith("| `"):
@@ -200,7 +200,9 @@ def test_readme_lists_every_catalogue_entry_with_its_count():
         counts = [int(re.match(r"[\d,]+", c.strip())[0].replace(",", "")) for c in cells[-1].split(";")]
         assert len(ids) == len(counts), row
         listed.update(zip(ids, counts, strict=True))
+        years.update(dict.fromkeys(ids, int(cells[2])))
     assert listed == {m: REFERENCE[m][0] for m in MODELS}
+    assert years == {e["id"]: e["year"] for e in entries()}  # the year its spec gives (nin: ICLR 2014)
 
 
 # -- the networks beyond the article use the vocabulary made for them, not stand-ins --
