@@ -28,6 +28,7 @@ class Part:
     title: str  # "" for the main line
     graph: nx.DiGraph
     block: Path | None = None  # the module instance drawn
+    calls: tuple[Path, ...] = ()  # every module instance the panel stands for (``block`` among them)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def build(net: Network, detail: str = COMPACT, aux: bool = True, shapes: Shapes 
         parts += _panels(net, [main], aux, run, within, widths)
     if shapes is not None:
         for part in parts:
-            _annotate(net, part.graph, shapes)
+            _annotate(net, part, shapes)
     cats, marks = set(), set()
     for part in parts:
         for _, d in part.graph.nodes(data=True):
@@ -184,7 +185,7 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
         title = titles.get(p.key, p.title)
         if shared[p.title] > 1 and p.block is not None:  # another module has this label too: say which module
             title = f"{p.title} ({blocks[p.block].module}){title[len(p.title) :]}"
-        out.append(Part(p.key, title, p.graph, p.block))
+        out.append(Part(p.key, title, p.graph, p.block, tuple(calls_of.get(p.key, ()))))
     return out
 
 
@@ -196,18 +197,29 @@ def _same_width(net: Network, widths: Widths, d: dict, drawn: Path, calls: list[
     return all(channels(widths, last.rebase(drawn, c)) == d["width"] for c in calls if c != drawn)
 
 
-def _annotate(net: Network, v: nx.DiGraph, shapes: Shapes) -> None:
+def _annotate(net: Network, part: Part, shapes: Shapes) -> None:
     """Parameter counts on boxes, tensor shapes on edges (in place on a fresh view).
 
     A box counts what it stands for, once: a module box its call blocks (a folded
     run's are disjoint), a layer box every network node among its members, which
     already include the batch norm folded into a conv (the full view draws that
-    batch norm as a box of its own, with its own count)."""
-    for _n, d in v.nodes(data=True):
+    batch norm as a box of its own, with its own count).  In a panel, a box whose
+    count differs between the calls the panel stands for gets none (it would be
+    the first call's)."""
+
+    def count(d: dict, members: list[Path]) -> int:
         if d["kind"] == "module":
-            d["nparams"] = sum(shapes.item_params(net, b) for b in d["members"])
-        elif d["kind"] == "layer":
-            d["nparams"] = sum(shapes.params.get(x, 0) for x in d["members"])
+            return sum(shapes.item_params(net, b) for b in members)
+        return sum(shapes.params.get(x, 0) for x in members)
+
+    v, drawn = part.graph, part.block
+    for _n, d in v.nodes(data=True):
+        if d["kind"] not in ("module", "layer"):
+            continue
+        n = count(d, list(d["members"]))
+        others = [c for c in part.calls if c != drawn] if drawn is not None else []
+        if all(count(d, [m.rebase(drawn, c) for m in d["members"]]) == n for c in others):  # type: ignore[arg-type]
+            d["nparams"] = n
     for _, _, e in v.edges(data=True):
         shape = shapes.shapes.get(e["via"])
         if shape is not None:
