@@ -1,12 +1,25 @@
-"""Shared test fixtures.  ``pytest --overwrite`` regenerates every golden file instead of comparing."""
+"""Shared test fixtures.  ``pytest --overwrite`` regenerates every golden file instead of comparing.
+
+Every property test (hypothesis) draws the same examples on every run, so that CI passes or
+fails on the code alone; ``CNNVIZ_FUZZ_SEED=random pytest`` explores new inputs instead (a
+case found that way is then pinned with ``@hypothesis.example``)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+try:
+    import hypothesis
+except ImportError:  # the property tests skip themselves
+    pass
+else:
+    hypothesis.settings.register_profile("cnnviz", derandomize=os.environ.get("CNNVIZ_FUZZ_SEED") != "random")
+    hypothesis.settings.load_profile("cnnviz")
 
 
 def pytest_addoption(parser):
