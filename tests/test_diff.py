@@ -13,7 +13,8 @@ from cnnviz.diff import compare, diff
 from cnnviz.diff.align import Aligner, align_parts
 from cnnviz.diff.jsonout import as_dict
 from cnnviz.diff.parts import parts_of
-from cnnviz.diff.text import Line, as_text, branch_number, given_name, lines
+from cnnviz.diff.phrases import branch_number, given_name
+from cnnviz.diff.text import Line, as_text, lines
 from cnnviz.diff.units import units
 from cnnviz.errors import SpecError
 from cnnviz.graph import build_network

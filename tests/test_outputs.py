@@ -174,7 +174,7 @@ BASE = "  - conv 8 3x3\n  - output: [conv 4 1x1]\n    name: P1\n  - conv 8 3x3 /
 )
 def test_diff_reports_outputs(b, expected):
     from cnnviz.diff import compare
-    from cnnviz.diff.text import unit_text
+    from cnnviz.diff.phrases import unit_text
 
     na, nb = network(BASE), network(b)
     d = compare(na, infer(na), nb, infer(nb))

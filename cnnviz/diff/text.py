@@ -18,7 +18,6 @@ role when it writes to a terminal.  Figures are written by :mod:`cnnviz.present`
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,8 +28,8 @@ from ..present import percent, signed
 from . import Diff
 from .align import Change, Note
 from .overview import CENSUS, Stage, census_key
-from .parts import Alt, value_text
-from .units import Unit
+from .parts import Alt
+from .phrases import branch_number, given_name, note_text, times, unit_text
 
 MARK = {"added": "+", "removed": "-", "changed": "~", "renamed": ">", "unchanged": "="}
 ROLES = ("added", "removed", "changed", "renamed", "unchanged", "title", "heading", "dim", "plain")
@@ -53,63 +52,6 @@ class Line:
 
     def __str__(self) -> str:
         return " " * self.indent + self.text + self.tail
-
-
-def _times(u: Unit) -> str:
-    return f" ×{u.count}" if u.count > 1 else ""
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def given_name(u: Unit | None) -> str:
-    """The name the spec gave a lone top-level part (``conv4``), or "" when the name is
-    automatic (``conv3``, ``concat1``) or just repeats the label (``stem`` for Stem)."""
-    if u is None or len(u.members) != 1:
-        return ""
-    part = u.rep if u.count == 1 else u.members[0]
-    last = part.path.last
-    if not part.named or last is None or last.kind != "name":
-        return ""
-    return "" if _norm(part.path.name) == _norm(u.label) else part.path.name
-
-
-def unit_text(u: Unit) -> str:
-    """``Inception-A ×4``; ``32 towers [conv 4 1x1, conv 4 3x3]``; ``branch 3: conv 64 1x1, conv 96 3x3``."""
-    p = u.rep
-    if p.kind == "branch":
-        return f"branch {branch_number(u)}: {p.label}"
-    if p.kind in ("towers", "aux", "output"):
-        return p.label + (f" [{', '.join(c.label for c in p.body)}]" if p.body else "") + _times(u)
-    if p.kind == "branches":
-        return f"{p.label} [{' | '.join(br.label for br in p.body)}]{_times(u)}"
-    return f"{p.label}{_times(u)}"
-
-
-def branch_number(u: Unit) -> int:
-    """Which branch of its block a branch unit is (from 1), read off its path."""
-    last = u.rep.path.last
-    if last is None or last.kind != "branch":
-        raise ValueError(f"{u.rep.path} is not a branch")
-    return int(last.value)
-
-
-def note_text(n: Note) -> str:
-    if n.what == "repeat":
-        a, b = n.counts()
-        return f"{b - a:+d}"
-    if n.what == "variants":
-        return f"uniform: {n.a} variants → 1" if n.b == 1 else f"{n.a} → {n.b} variants"
-    if n.what == "residual":
-        return "made residual" if n.b else "no longer residual"
-    if n.what == "module":
-        return f"module {n.a} → {n.b}"
-    if n.what == "from":
-        return f"starts from {n.a or 'the merge input'} → {n.b or 'the merge input'}"
-    if n.what == "split":
-        return f"input {'split' if n.a else 'shared'} → {'split' if n.b else 'shared'}"
-    return f"{n.what} {value_text(n.a)} → {value_text(n.b)}"
 
 
 def common_notes(changes: list[Change]) -> list[CommonNote]:
@@ -175,17 +117,17 @@ class Writer:
         a, b = c.both()  # changed or renamed
         if c.status == "renamed" and c.notes:  # its own name or label; else only names inside it
             extra = ["same structure", *(note_text(n) for n in c.notes if n.what == "module")]
-            return f"{a.label}{_times(a)} → {b.label}{_times(b)} ({'; '.join(extra)})"
+            return f"{a.label}{times(a)} → {b.label}{times(b)} ({'; '.join(extra)})"
         if c.kind == "branches" and a.rep.type != b.rep.type and any(n.what == "residual" for n in c.notes):
             return f"{a.label} → wrapped in a residual {b.label}"
         if a.kind == "branch":
             na, nb = branch_number(a), branch_number(b)
             text = f"branch {nb}" if na == nb else f"branch {na} → {nb}"
         elif a.label == b.label:
-            same = a.label + (_times(a) if c.status == "renamed" else "")  # renamed inside: the unit as it stands
+            same = a.label + (times(a) if c.status == "renamed" else "")  # renamed inside: the unit as it stands
             text = f"{a.label} ×{a.count} → ×{b.count}" if a.count != b.count else same
         else:
-            text = f"{a.label}{_times(a)} → {b.label}{_times(b)}"
+            text = f"{a.label}{times(a)} → {b.label}{times(b)}"
         extra = [note_text(n) for n in self.notes(c)]
         return text + (f" ({'; '.join(extra)})" if extra else "")
 
