@@ -389,3 +389,10 @@ def test_the_order_of_branches_matters_only_where_it_changes_the_result(tmp_path
     d = diff(str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))
     assert d.identical is same
     assert ({c.status for c in d.changes} == {"unchanged"}) is same
+
+
+def test_a_matched_pair_named_differently_is_named_by_both(tmp_path):
+    (tmp_path / "a.yaml").write_text("name: a\ninput: [3, 8, 8]\nlayers:\n  - conv 8 3x3 @stem\n  - conv 16 3x3 @body\n  - gap\n")
+    (tmp_path / "b.yaml").write_text("name: b\ninput: [3, 8, 8]\nlayers:\n  - conv 8 3x3 @stem\n  - conv 32 3x3 @trunk\n  - gap\n")
+    text = as_text(diff(str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")))
+    assert "~ body → trunk: conv 16 3×3 → conv 32 3×3" in text, text

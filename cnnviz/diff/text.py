@@ -202,7 +202,8 @@ class Writer:
             self.out(f"  {what:<10} {x:>{wa}}{arrow}  {delta}".rstrip())
 
     def top_text(self, c: Change) -> str:
-        name = given_name(c.b) or given_name(c.a)
+        na, nb = given_name(c.a), given_name(c.b)
+        name = f"{na} → {nb}" if na and nb and na != nb else nb or na  # a matched pair named differently: both
         name = f"{name}: " if name else ""
         if self.detail == "compact" and c.children:
             return name + self.head(c) + ": " + self.summary(c)
