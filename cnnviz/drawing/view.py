@@ -7,6 +7,7 @@ view graphs (see :mod:`.collapse`); nothing here knows about DOT or files.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,7 +178,8 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
                 tag = tags.get(d["panels"][0], "") if d.get("panels") else ""
                 first = blocks[d["members"][0]]  # a run ×N: how much each of its calls shrinks
                 shrink = naming.shrink_text(widths.get(first.entry), widths.get(first.exit))
-                width = d["width"] if drawn_call is None or _same_width(net, widths, d, drawn_call, stands_for) else None
+                agreed = _agreed(d, drawn_call, stands_for, lambda ms: channels(widths, blocks[ms[-1]].exit))
+                width = d["width"] if agreed else None  # an SE used at 240, 144 and 576 channels: none, not the first call's
                 d["detail"] = naming.box_detail(width, d["args"], shown.get(d["type"], ()), tag, shrink)
     shared = Counter(next(iter(have.values())).title for have in variants.values())  # label -> modules that have it
     out = []
@@ -189,12 +191,14 @@ def _panels(net: Network, todo: list[nx.DiGraph], aux: bool, run: Runs | None, w
     return out
 
 
-def _same_width(net: Network, widths: Widths, d: dict, drawn: Path, calls: list[Path]) -> bool:
-    """Whether a module box inside a panel has the same output width in every call the panel
-    stands for (an SE inside a block used at 240, 144 and 576 channels has not: no width is
-    claimed for it, rather than the first call's)."""
-    last = net.blocks[d["members"][-1]].exit
-    return all(channels(widths, last.rebase(drawn, c)) == d["width"] for c in calls if c != drawn)
+def _agreed(d: dict, drawn: Path | None, calls: Sequence[Path], value: Callable[[list[Path]], object]) -> bool:
+    """Whether what ``value`` says of a box's members is the same in every call its panel
+    stands for (``drawn`` being the one drawn; None outside panels): a panel claims for its
+    boxes only what holds for all of them."""
+    if drawn is None:
+        return True
+    own = value(list(d["members"]))
+    return all(value([m.rebase(drawn, c) for m in d["members"]]) == own for c in calls if c != drawn)
 
 
 def _annotate(net: Network, part: Part, shapes: Shapes) -> None:
@@ -207,19 +211,19 @@ def _annotate(net: Network, part: Part, shapes: Shapes) -> None:
     count differs between the calls the panel stands for gets none (it would be
     the first call's)."""
 
-    def count(d: dict, members: list[Path]) -> int:
-        if d["kind"] == "module":
-            return sum(shapes.item_params(net, b) for b in members)
+    def blocks_count(members: list[Path]) -> int:
+        return sum(shapes.item_params(net, b) for b in members)
+
+    def nodes_count(members: list[Path]) -> int:
         return sum(shapes.params.get(x, 0) for x in members)
 
-    v, drawn = part.graph, part.block
+    v = part.graph
     for _n, d in v.nodes(data=True):
         if d["kind"] not in ("module", "layer"):
             continue
-        n = count(d, list(d["members"]))
-        others = [c for c in part.calls if c != drawn] if drawn is not None else []
-        if all(count(d, [m.rebase(drawn, c) for m in d["members"]]) == n for c in others):  # type: ignore[arg-type]
-            d["nparams"] = n
+        count = blocks_count if d["kind"] == "module" else nodes_count
+        if _agreed(d, part.block, part.calls, count):
+            d["nparams"] = count(list(d["members"]))
     for _, _, e in v.edges(data=True):
         shape = shapes.shapes.get(e["via"])
         if shape is not None:
