@@ -12,6 +12,7 @@ import torch, and only when a model is imported.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .reference import ModelRef, is_model_ref, parse_args, parse_input
@@ -93,8 +94,6 @@ def output_names(keys: list[str]) -> list[str]:
     """The names of a model's further outputs, from the second on: the dict key where it is a
     spec name (``p4``), else one made from it (``output_0``) or from the place (``output1``:
     what ``model(x)[1]`` returns)."""
-    import re
-
     from ..model import MAIN_OUTPUT
     from ..spec.names import name_problem
 

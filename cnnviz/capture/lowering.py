@@ -6,6 +6,8 @@ run on channels-last between two permutes is the same run on channels-first."""
 
 from __future__ import annotations
 
+import copy
+
 from ..spec.items import MERGES as SPEC_MERGES
 from ..spec.layers import LAYERS
 from ..spec.names import name_problem
@@ -91,8 +93,6 @@ def _lower(node: Node, parent: str) -> list[Item]:
 def _per_position(items: list[Item]) -> list[Item] | None:
     """Copies of the layers of a block whose every layer works per position on [H, W, C]
     (timm's Mlp: Linear, GELU, Linear), to be written inline between two permutes; else None."""
-    import copy
-
     out: list[Item] = []
     for item in items:
         if isinstance(item, CallItem) and item.per_position is not None:

@@ -12,6 +12,7 @@ import functools
 import importlib
 import importlib.util
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +66,6 @@ class ModelRef:
 def command_line(ref: ModelRef) -> str:
     """MODEL and its options as written on the command line, to run again as they are:
     ``timm:create_model --arg model_name=convnext_tiny --arg pretrained=false --input 3x224x224``."""
-    import shlex
-
     words = [ref.text, *(w for k, v in ref.args.items() for w in ("--arg", f"{k}={yaml_scalar(v)}"))]
     words += ["--input", "x".join(map(str, ref.input))] + (["--fold", ref.fold] if ref.fold != "strict" else [])
     return " ".join(shlex.quote(w) for w in words)
